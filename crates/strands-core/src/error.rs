@@ -1,0 +1,129 @@
+//! Errors a model provider reports.
+//!
+//! Python: `strands.types.exceptions`.
+
+use std::time::Duration;
+
+/// A boxed error used as the `source` of provider errors.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a model call failed.
+///
+/// The agent retries [`ModelError::Throttled`] with backoff and hands
+/// [`ModelError::ContextWindowOverflow`] to the conversation manager; everything else ends the
+/// invocation. Providers map their wire errors onto these variants.
+///
+/// ```
+/// use strands_core::ModelError;
+///
+/// let err = ModelError::throttled("Rate exceeded");
+/// assert!(err.is_retryable());
+/// assert_eq!(err.to_string(), "the model throttled the request: Rate exceeded");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The provider rate-limited the call. Retried by the agent.
+    ///
+    /// Python: `ModelThrottledException`.
+    #[error("the model throttled the request: {message}")]
+    Throttled {
+        /// The provider's message.
+        message: String,
+        /// How long the provider asked callers to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The request does not fit the model's context window.
+    ///
+    /// Python: `ContextWindowOverflowException`.
+    #[error(
+        "the conversation does not fit the model's context window: {message}; reduce the history (a conversation manager does this) or use a model with a larger window"
+    )]
+    ContextWindowOverflow {
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider rejected the request as invalid.
+    #[error("the model rejected the request: {message}")]
+    InvalidRequest {
+        /// The provider's message.
+        message: String,
+    },
+    /// The response stream broke or could not be decoded.
+    #[error("the model's response stream failed: {message}")]
+    Stream {
+        /// What went wrong.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Any other provider failure.
+    #[error("the model provider failed: {message}")]
+    Provider {
+        /// What went wrong.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl ModelError {
+    /// A throttling error.
+    pub fn throttled(message: impl Into<String>) -> Self {
+        Self::Throttled {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A context-window overflow.
+    pub fn context_window_overflow(message: impl Into<String>) -> Self {
+        Self::ContextWindowOverflow {
+            message: message.into(),
+        }
+    }
+
+    /// An invalid-request error.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+        }
+    }
+
+    /// A broken stream.
+    pub fn stream(message: impl Into<String>, source: Option<BoxError>) -> Self {
+        Self::Stream {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// Any other provider failure.
+    pub fn provider(message: impl Into<String>, source: Option<BoxError>) -> Self {
+        Self::Provider {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// Whether the agent's retry strategy retries this error by default (throttling only, as in
+    /// Python).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Throttled { .. })
+    }
+
+    /// Whether this is a context-window overflow.
+    pub fn is_context_window_overflow(&self) -> bool {
+        matches!(self, Self::ContextWindowOverflow { .. })
+    }
+
+    /// How long the provider asked callers to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}

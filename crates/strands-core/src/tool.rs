@@ -1,0 +1,136 @@
+//! The [`Tool`] trait: something an agent can run when the model asks for it.
+//!
+//! Python: `strands.types.tools.AgentTool`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::tools::{ToolResult, ToolSpec, ToolUse};
+use crate::{BoxFuture, BoxStream};
+
+/// The stream a tool returns.
+pub type ToolStream<'a> = BoxStream<'a, ToolEvent>;
+
+/// A tool the model can call.
+///
+/// Most tools are written with the `#[tool]` attribute (in `strands-agent`) or built from a
+/// closure; implement this trait directly for tools whose spec is only known at run time (MCP,
+/// agents as tools).
+///
+/// A tool never fails the agent: whatever goes wrong is reported as an error [`ToolResult`] that
+/// the model reads. The stream yields any number of [`ToolEvent::Stream`] progress values and
+/// should end with one [`ToolEvent::Result`]; a stream that ends without a result is reported to
+/// the model as `"Tool '<name>' did not return a result"`, and a panic as an error result.
+///
+/// ```
+/// use serde_json::json;
+/// use strands_core::{Tool, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse};
+///
+/// struct Clock {
+///     spec: ToolSpec,
+/// }
+///
+/// impl Tool for Clock {
+///     fn spec(&self) -> &ToolSpec {
+///         &self.spec
+///     }
+///
+///     fn stream(&self, tool_use: ToolUse, _context: ToolContext) -> ToolStream<'_> {
+///         strands_core::tool_result_stream(async move {
+///             ToolResult::success(tool_use.tool_use_id, "12:00")
+///         })
+///     }
+/// }
+///
+/// let clock = Clock { spec: ToolSpec::new("clock", "Current time.", json!({"type": "object"})) };
+/// assert_eq!(clock.name(), "clock");
+/// ```
+pub trait Tool: Send + Sync {
+    /// The spec sent to the model.
+    fn spec(&self) -> &ToolSpec;
+
+    /// The tool name (from the spec).
+    fn name(&self) -> &str {
+        &self.spec().name
+    }
+
+    /// Runs the tool for one tool use.
+    fn stream(&self, tool_use: ToolUse, context: ToolContext) -> ToolStream<'_>;
+}
+
+/// What a running tool reports.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ToolEvent {
+    /// Progress, streamed to the caller as a `tool_stream` event.
+    Stream(Value),
+    /// The final result.
+    Result(ToolResult),
+}
+
+/// What the agent hands a tool besides its input.
+///
+/// Python: `strands.types.tools.ToolContext`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ToolContext {
+    cancellation: CancellationToken,
+}
+
+impl ToolContext {
+    /// A context observing `cancellation`.
+    pub fn new(cancellation: CancellationToken) -> Self {
+        Self { cancellation }
+    }
+
+    /// Cancelled when the agent is cancelled; long-running tools can watch it to stop early.
+    pub fn cancellation_token(&self) -> &CancellationToken {
+        &self.cancellation
+    }
+
+    /// Whether the agent has been cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancellation.is_cancelled()
+    }
+}
+
+/// A [`ToolStream`] that yields the result of one future.
+pub fn tool_result_stream<'a, F>(future: F) -> ToolStream<'a>
+where
+    F: Future<Output = ToolResult> + Send + 'a,
+{
+    Box::pin(ResultOnce {
+        future: Some(Box::pin(future)),
+    })
+}
+
+struct ResultOnce<'a> {
+    future: Option<BoxFuture<'a, ToolResult>>,
+}
+
+impl Stream for ResultOnce<'_> {
+    type Item = ToolEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ToolEvent>> {
+        let Some(future) = self.future.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match future.as_mut().poll(cx) {
+            Poll::Ready(result) => {
+                self.future = None;
+                Poll::Ready(Some(ToolEvent::Result(result)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.future.is_some());
+        (n, Some(n))
+    }
+}
