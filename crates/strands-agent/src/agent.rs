@@ -1,0 +1,360 @@
+//! The [`Agent`] and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use strands_core::{ContentBlock, Message, Model, SystemContentBlock, Tool};
+
+use crate::cancel::CancelHandle;
+use crate::error::{AgentError, BuildError};
+use crate::events::AgentEvent;
+use crate::metrics::EventLoopMetrics;
+use crate::result::AgentResult;
+use crate::retry::ModelRetryStrategy;
+use crate::tools::registry::ToolRegistry;
+
+/// An agent: a model, a system prompt, tools and the conversation so far.
+///
+/// Each call to [`Agent::invoke`] or [`Agent::stream`] runs the Strands event loop: call the
+/// model; if it asks for tools, run them all concurrently, append their results and call the
+/// model again; stop when it ends its turn. The history carries over between calls.
+///
+/// ```
+/// use strands_agent::{tool, Agent};
+/// use strands_testkit::ScriptedModel;
+///
+/// /// Add two integers.
+/// #[tool]
+/// async fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let model = ScriptedModel::builder()
+///     .tool_use("t1", "add", r#"{"a": 2, "b": 3}"#)
+///     .text("2 + 3 = 5")
+///     .build();
+/// let mut agent = Agent::builder()
+///     .model(model)
+///     .system_prompt("You are a calculator.")
+///     .tool(add)
+///     .build()?;
+/// let result = agent.invoke("what is 2+3?").await?;
+/// assert_eq!(result.to_string(), "2 + 3 = 5\n");
+/// assert_eq!(agent.messages().len(), 4); // prompt, tool use, tool result, answer
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Python: `strands.Agent`.
+pub struct Agent {
+    pub(crate) model: Arc<dyn Model>,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) system_prompt: Option<String>,
+    pub(crate) system_prompt_content: Vec<SystemContentBlock>,
+    pub(crate) tools: ToolRegistry,
+    pub(crate) retry: ModelRetryStrategy,
+    pub(crate) cancel: CancelHandle,
+    pub(crate) metrics: EventLoopMetrics,
+    name: String,
+    agent_id: String,
+}
+
+impl fmt::Debug for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.name)
+            .field("agent_id", &self.agent_id)
+            .field("model", &self.model.model_id())
+            .field("tools", &self.tools)
+            .field("messages", &self.messages.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// Starts building an agent.
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder::default()
+    }
+
+    /// Runs the agent on `input` and returns the result once the loop ends.
+    ///
+    /// # Errors
+    ///
+    /// See [`AgentError`]: the model hit its token limit, the context overflowed, or the model
+    /// call failed for good (after retries, for throttling). Tool failures are not errors.
+    pub async fn invoke(
+        &mut self,
+        input: impl Into<AgentInput>,
+    ) -> Result<AgentResult, AgentError> {
+        let stream = self.stream(input);
+        let mut stream = std::pin::pin!(stream);
+        let mut result = None;
+        while let Some(event) = stream.next().await {
+            if let AgentEvent::Result(r) = event? {
+                result = Some(*r);
+            }
+        }
+        // The loop always ends with a result event unless it returned an error above.
+        result.ok_or(AgentError::EmptyConversation)
+    }
+
+    /// Runs the agent on `input`, streaming [`AgentEvent`]s; the last one is
+    /// [`AgentEvent::Result`]. Dropping the stream stops the invocation.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use strands_agent::{Agent, AgentEvent};
+    /// use strands_testkit::ScriptedModel;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut agent = Agent::builder().model(ScriptedModel::builder().text("Hello!").build()).build()?;
+    /// let mut events = std::pin::pin!(agent.stream("hi"));
+    /// let mut text = String::new();
+    /// while let Some(event) = events.next().await {
+    ///     if let AgentEvent::TextDelta { text: delta } = event? {
+    ///         text.push_str(&delta);
+    ///     }
+    /// }
+    /// assert_eq!(text, "Hello!");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream(
+        &mut self,
+        input: impl Into<AgentInput>,
+    ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
+        crate::event_loop::run(self, input.into())
+    }
+
+    /// The conversation history.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The conversation history, to edit between invocations.
+    pub fn messages_mut(&mut self) -> &mut Vec<Message> {
+        &mut self.messages
+    }
+
+    /// The system prompt.
+    pub fn system_prompt(&self) -> Option<&str> {
+        self.system_prompt.as_deref()
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<dyn Model> {
+        &self.model
+    }
+
+    /// The names of the registered tools, in registration order.
+    pub fn tool_names(&self) -> impl Iterator<Item = &str> {
+        self.tools.names()
+    }
+
+    /// Lifetime metrics: cycles, token usage, per-tool counters.
+    pub fn metrics(&self) -> &EventLoopMetrics {
+        &self.metrics
+    }
+
+    /// A handle that cancels the running invocation from another task.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// The agent's name (default `"Strands Agents"`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The agent's id (default `"default"`), used by session persistence.
+    pub fn agent_id(&self) -> &str {
+        &self.agent_id
+    }
+}
+
+/// What an invocation starts from.
+///
+/// Text or content blocks become one user message; messages are appended as they are;
+/// [`AgentInput::Continue`] adds nothing and continues the conversation (running a pending tool
+/// use if the last message holds one).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AgentInput {
+    /// A user prompt.
+    Text(String),
+    /// A user message with these blocks.
+    Content(Vec<ContentBlock>),
+    /// Messages appended to the history.
+    Messages(Vec<Message>),
+    /// No new input.
+    Continue,
+}
+
+impl From<&str> for AgentInput {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for AgentInput {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<&String> for AgentInput {
+    fn from(text: &String) -> Self {
+        Self::Text(text.clone())
+    }
+}
+
+impl From<Vec<ContentBlock>> for AgentInput {
+    fn from(content: Vec<ContentBlock>) -> Self {
+        Self::Content(content)
+    }
+}
+
+impl From<Vec<Message>> for AgentInput {
+    fn from(messages: Vec<Message>) -> Self {
+        Self::Messages(messages)
+    }
+}
+
+impl From<Message> for AgentInput {
+    fn from(message: Message) -> Self {
+        Self::Messages(vec![message])
+    }
+}
+
+impl From<()> for AgentInput {
+    fn from((): ()) -> Self {
+        Self::Continue
+    }
+}
+
+/// Builds an [`Agent`].
+///
+/// Python: the `Agent(...)` constructor arguments.
+#[derive(Default)]
+#[must_use]
+pub struct AgentBuilder {
+    model: Option<Arc<dyn Model>>,
+    system_prompt: Option<String>,
+    tools: Vec<Arc<dyn Tool>>,
+    messages: Vec<Message>,
+    retry: Option<ModelRetryStrategy>,
+    name: Option<String>,
+    agent_id: Option<String>,
+}
+
+impl fmt::Debug for AgentBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentBuilder")
+            .field(
+                "model",
+                &self.model.as_ref().map(|m| m.model_id().to_owned()),
+            )
+            .field(
+                "tools",
+                &self
+                    .tools
+                    .iter()
+                    .map(|t| t.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentBuilder {
+    /// The model (required).
+    pub fn model(mut self, model: impl Model + 'static) -> Self {
+        self.model = Some(Arc::new(model));
+        self
+    }
+
+    /// A model shared with other agents.
+    pub fn shared_model(mut self, model: Arc<dyn Model>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The system prompt.
+    pub fn system_prompt(mut self, system_prompt: impl Into<String>) -> Self {
+        self.system_prompt = Some(system_prompt.into());
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, tool: impl Tool + 'static) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    /// Adds a tool shared with other agents.
+    pub fn shared_tool(mut self, tool: Arc<dyn Tool>) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Starts from an existing conversation.
+    pub fn messages(mut self, messages: Vec<Message>) -> Self {
+        self.messages = messages;
+        self
+    }
+
+    /// How throttled model calls are retried (default: 6 attempts, 4 s doubling, 240 s cap).
+    pub fn retry_strategy(mut self, retry: ModelRetryStrategy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The agent's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The agent's id, used by session persistence (default `"default"`).
+    pub fn agent_id(mut self, agent_id: impl Into<String>) -> Self {
+        self.agent_id = Some(agent_id.into());
+        self
+    }
+
+    /// Builds the agent.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::MissingModel`] without a model; [`BuildError::InvalidToolName`] or
+    /// [`BuildError::DuplicateToolName`] for bad tool registrations.
+    pub fn build(self) -> Result<Agent, BuildError> {
+        let model = self.model.ok_or(BuildError::MissingModel)?;
+        let mut tools = ToolRegistry::default();
+        for tool in self.tools {
+            tools.register(tool)?;
+        }
+        let system_prompt_content = self
+            .system_prompt
+            .iter()
+            .map(|p| SystemContentBlock::Text(p.clone()))
+            .collect();
+        Ok(Agent {
+            model,
+            messages: self.messages,
+            system_prompt: self.system_prompt,
+            system_prompt_content,
+            tools,
+            retry: self.retry.unwrap_or_default(),
+            cancel: CancelHandle::default(),
+            metrics: EventLoopMetrics::default(),
+            name: self.name.unwrap_or_else(|| "Strands Agents".to_owned()),
+            agent_id: self.agent_id.unwrap_or_else(|| "default".to_owned()),
+        })
+    }
+}

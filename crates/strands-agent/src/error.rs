@@ -1,0 +1,75 @@
+//! Errors of the agent loop and of building an agent.
+
+use strands_core::{Message, ModelError};
+
+/// Why an invocation ended without a result.
+///
+/// Tool failures are never errors: they become error tool results the model reads. Cancellation
+/// is not an error either: the result's stop reason is `cancelled`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// The model hit its output token limit. The partial message (tool uses replaced by an
+    /// explanation) has been appended to the history, so calling the agent again continues.
+    ///
+    /// Python: `MaxTokensReachedException`.
+    #[error(
+        "model stopped generating due to maximum token limit; the partial message has been added to the conversation history and you can continue by calling the agent again, or raise the model's max_tokens"
+    )]
+    MaxTokensReached {
+        /// The partial message as stored in history.
+        message: Box<Message>,
+    },
+    /// The conversation does not fit the model's context window and could not be reduced.
+    ///
+    /// Python: `ContextWindowOverflowException`.
+    #[error("the conversation does not fit the model's context window and could not be reduced")]
+    ContextWindowOverflow(#[source] ModelError),
+    /// The model call failed (after the retry strategy gave up, for retryable errors).
+    #[error("the model call failed after {attempts} attempt(s)")]
+    Model {
+        /// How many times the call was tried.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        source: ModelError,
+    },
+    /// The agent was invoked with no prompt and no history to continue from.
+    #[error("no prompt was given and the conversation is empty; pass a prompt")]
+    EmptyConversation,
+}
+
+impl AgentError {
+    /// The model error behind this error, if any.
+    pub fn model_error(&self) -> Option<&ModelError> {
+        match self {
+            Self::ContextWindowOverflow(source) | Self::Model { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Why [`AgentBuilder::build`](crate::AgentBuilder::build) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No model was configured.
+    #[error("no model was configured; call `.model(...)` on the builder")]
+    MissingModel,
+    /// A tool name does not match `^[a-zA-Z0-9_\-]{1,64}$`.
+    #[error("tool name `{name}` is invalid; use 1-64 characters from [a-zA-Z0-9_-]")]
+    InvalidToolName {
+        /// The rejected name.
+        name: String,
+    },
+    /// Two tools share a name (names differing only by `-` versus `_` also clash, as in Python).
+    #[error(
+        "a tool named `{name}` is already registered (as `{existing}`); tool names must be unique"
+    )]
+    DuplicateToolName {
+        /// The rejected name.
+        name: String,
+        /// The registered name it clashes with.
+        existing: String,
+    },
+}

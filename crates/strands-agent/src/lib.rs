@@ -1,0 +1,76 @@
+//! The agent of the (unofficial) Rust port of [Strands Agents]: the event loop that calls a model,
+//! runs the tools it asks for, and streams what happens.
+//!
+//! ```
+//! use strands_agent::{tool, Agent};
+//! use strands_testkit::ScriptedModel;
+//!
+//! /// Add two integers.
+//! ///
+//! /// # Arguments
+//! /// * `a` - first addend
+//! /// * `b` - second addend
+//! #[tool]
+//! async fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A scripted model stands in for Bedrock here; it asks for `add`, then answers.
+//! let model = ScriptedModel::builder()
+//!     .tool_use("t1", "add", r#"{"a": 2, "b": 3}"#)
+//!     .text("2 + 3 = 5")
+//!     .build();
+//! let mut agent = Agent::builder().model(model).tool(add).build()?;
+//! let result = agent.invoke("what is 2+3?").await?;
+//! assert_eq!(result.to_string(), "2 + 3 = 5\n");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Behaviour follows Python Strands 1.62 wherever it reaches history, the model or tool results;
+//! the deliberate differences are listed in `docs/python-parity.md`.
+//!
+//! [Strands Agents]: https://strandsagents.com
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+// Lets `#[tool]` name this crate as `::strands_agent` from inside it too.
+#[allow(
+    unused_extern_crates,
+    reason = "used by code that `#[tool]` generates inside this crate"
+)]
+extern crate self as strands_agent;
+
+mod accumulate;
+mod agent;
+mod cancel;
+mod error;
+mod event_loop;
+mod events;
+mod metrics;
+mod normalize;
+mod result;
+mod retry;
+pub mod tools;
+
+#[doc(hidden)]
+pub mod __private;
+
+#[doc(inline)]
+pub use agent::{Agent, AgentBuilder, AgentInput};
+#[doc(inline)]
+pub use cancel::CancelHandle;
+#[doc(inline)]
+pub use error::{AgentError, BuildError};
+#[doc(inline)]
+pub use events::{AgentEvent, CurrentToolUse};
+#[doc(inline)]
+pub use metrics::{EventLoopMetrics, ToolMetrics};
+#[doc(inline)]
+pub use result::AgentResult;
+#[doc(inline)]
+pub use retry::ModelRetryStrategy;
+/// Turns a function into a [`Tool`](strands_core::Tool); see the `strands-macros` docs.
+pub use strands_macros::tool;
