@@ -1,0 +1,73 @@
+//! Helpers shared by the agent's integration tests: the tools the Python parity fixtures use,
+//! defined exactly as the Python generator defines them.
+#![allow(
+    dead_code,
+    clippy::expect_used,
+    reason = "each test file uses a subset; helpers fail loudly"
+)]
+
+use std::sync::{Arc, OnceLock};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use strands_agent::tools::FunctionTool;
+use strands_agent::{CancelHandle, tool};
+
+/// Add two integers.
+///
+/// Args:
+///     a: first addend
+///     b: second addend
+#[tool]
+pub(crate) async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Always fails.
+///
+/// Args:
+///     reason: the error message
+#[tool]
+pub(crate) fn fail(reason: String) -> Result<String, String> {
+    Err(reason)
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct NoArgs {}
+
+/// `stop_now`: cancels the agent it belongs to, then returns "stopping" (set the handle after
+/// building the agent).
+pub(crate) fn stop_now(handle: Arc<OnceLock<CancelHandle>>) -> FunctionTool {
+    FunctionTool::new(
+        "stop_now",
+        "Cancels the agent, then returns.",
+        move |_: NoArgs| {
+            if let Some(handle) = handle.get() {
+                handle.cancel();
+            }
+            async { "stopping" }
+        },
+    )
+}
+
+/// Removes what differs between runs and stacks for reasons that are not behaviour: tracking ids
+/// (random uuids), time-to-first-byte (timing) and pydantic's wording of validation errors (the
+/// prefix Python and Rust share is kept).
+pub(crate) fn normalize(value: &mut Value) {
+    const VALIDATION: &str = "Error: Validation failed for input parameters: ";
+    match value {
+        Value::Object(map) => {
+            map.shift_remove("tracking_id");
+            map.shift_remove("timeToFirstByteMs");
+            map.values_mut().for_each(normalize);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize),
+        Value::String(text) if text.starts_with(VALIDATION) => *text = VALIDATION.to_owned(),
+        _ => {}
+    }
+}
+
+pub(crate) fn object(value: &Value) -> &Map<String, Value> {
+    value.as_object().expect("a JSON object")
+}
