@@ -4,7 +4,7 @@ use std::future::Future;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use strands_core::{ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse, tool_result_stream};
+use strands_core::{ToolContext, ToolSpec, ToolStream, ToolUse, tool_result_stream};
 
 pub use schemars;
 pub use serde;
@@ -13,7 +13,8 @@ pub use strands_core::{
 };
 
 use crate::tools::IntoToolOutput;
-use crate::tools::schema::{input_schema, parse_args};
+use crate::tools::function::call_typed;
+use crate::tools::schema::input_schema;
 
 /// The spec of a generated tool.
 pub fn function_spec<A: JsonSchema>(name: &str, description: &str) -> ToolSpec {
@@ -33,17 +34,12 @@ where
     Fut: Future<Output = R> + Send + 'static,
     R: IntoToolOutput,
 {
-    let id = tool_use.tool_use_id;
-    match parse_args::<A>(&tool_use.input, &spec.input_schema.json) {
-        Ok(args) => {
-            let future = function(args, context);
-            tool_result_stream(async move { future.await.into_tool_result(&id) })
-        }
-        Err(message) => tool_result_stream(std::future::ready(ToolResult::error(
-            id,
-            format!("Error: {message}"),
-        ))),
-    }
+    tool_result_stream(call_typed(
+        &spec.input_schema.json,
+        tool_use,
+        context,
+        function,
+    ))
 }
 
 /// Runs a blocking function on tokio's blocking pool; a panic is resumed in the caller so the

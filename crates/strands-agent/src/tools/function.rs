@@ -84,19 +84,8 @@ impl FunctionTool {
     {
         let spec = ToolSpec::new(name, description, input_schema::<A>());
         let schema = spec.input_schema.json.clone();
-        let handler = move |tool_use: ToolUse,
-                            context: ToolContext|
-              -> BoxFuture<'static, ToolResult> {
-            match parse_args::<A>(&tool_use.input, &schema) {
-                Ok(args) => {
-                    let future = function(args, context);
-                    Box::pin(async move { future.await.into_tool_result(&tool_use.tool_use_id) })
-                }
-                Err(message) => Box::pin(std::future::ready(ToolResult::error(
-                    tool_use.tool_use_id,
-                    format!("Error: {message}"),
-                ))),
-            }
+        let handler = move |tool_use: ToolUse, context: ToolContext| {
+            call_typed(&schema, tool_use, context, &function)
         };
         Self {
             spec,
@@ -136,5 +125,32 @@ impl Tool for FunctionTool {
 
     fn stream(&self, tool_use: ToolUse, context: ToolContext) -> ToolStream<'_> {
         tool_result_stream((self.handler)(tool_use, context))
+    }
+}
+
+/// Parses typed arguments (lax, like pydantic) and calls `function`; arguments that do not parse
+/// become the error result Python sends: `Error: Validation failed for input parameters: ...`.
+pub(crate) fn call_typed<A, F, Fut, R>(
+    schema: &Value,
+    tool_use: ToolUse,
+    context: ToolContext,
+    function: F,
+) -> BoxFuture<'static, ToolResult>
+where
+    A: DeserializeOwned,
+    F: FnOnce(A, ToolContext) -> Fut,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolOutput,
+{
+    let id = tool_use.tool_use_id;
+    match parse_args::<A>(&tool_use.input, schema) {
+        Ok(args) => {
+            let future = function(args, context);
+            Box::pin(async move { future.await.into_tool_result(&id) })
+        }
+        Err(message) => Box::pin(std::future::ready(ToolResult::error(
+            id,
+            format!("Error: {message}"),
+        ))),
     }
 }
