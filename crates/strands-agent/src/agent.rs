@@ -129,7 +129,15 @@ impl Agent {
         &mut self,
         input: impl Into<AgentInput>,
     ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
-        crate::event_loop::run(self, input.into())
+        let span = tracing::info_span!(
+            "invoke_agent",
+            otel.name = %format_args!("invoke_agent {}", self.name),
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.system = "strands-agents",
+            gen_ai.agent.name = %self.name,
+            gen_ai.request.model = %self.model.model_id(),
+        );
+        crate::instrument::InSpan::new(crate::event_loop::run(self, input.into()), span)
     }
 
     /// The conversation history.

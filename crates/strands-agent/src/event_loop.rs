@@ -17,6 +17,7 @@ use crate::accumulate::{MessageAccumulator, ModelOutput};
 use crate::agent::{Agent, AgentInput};
 use crate::error::AgentError;
 use crate::events::AgentEvent;
+use crate::instrument::InSpan;
 use crate::normalize;
 use crate::result::AgentResult;
 use crate::tools::executor::{self, ExecItem};
@@ -78,7 +79,12 @@ pub(crate) fn run(
                             if let Some(prompt) = agent.system_prompt.as_deref() {
                                 request = request.with_system_prompt(prompt, &agent.system_prompt_content);
                             }
-                            let mut events = agent.model.stream(request);
+                            let span = tracing::info_span!(
+                                "chat",
+                                gen_ai.operation.name = "chat",
+                                gen_ai.request.model = %agent.model.model_id(),
+                            );
+                            let mut events = InSpan::new(agent.model.stream(request), span);
                             loop {
                                 let next = tokio::select! {
                                     biased;

@@ -49,6 +49,7 @@ mod cancel;
 mod error;
 mod event_loop;
 mod events;
+mod instrument;
 mod metrics;
 mod normalize;
 mod result;

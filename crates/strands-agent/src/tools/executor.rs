@@ -12,6 +12,7 @@ use strands_core::{Tool, ToolContext, ToolEvent, ToolResult, ToolUse};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::AgentEvent;
+use crate::instrument::InSpan;
 use crate::tools::registry::ToolRegistry;
 
 /// Text of the result given to tools stopped (or never started) by cancellation.
@@ -79,8 +80,15 @@ pub(crate) fn execute(
             yield ExecItem::Event(AgentEvent::ToolStart { tool_use: tool_use.clone() });
             let context = ToolContext::new(cancel.clone());
             let started = Instant::now();
+            let span = tracing::info_span!(
+                "execute_tool",
+                otel.name = %format_args!("execute_tool {}", tool_use.name),
+                gen_ai.operation.name = "execute_tool",
+                gen_ai.tool.name = %tool_use.name,
+                gen_ai.tool.call.id = %tool_use.tool_use_id,
+            );
             streams.push(
-                run_tool(tool.clone(), tool_use.clone(), context)
+                InSpan::new(run_tool(tool.clone(), tool_use.clone(), context), span)
                     .map(move |event| (index, started, event))
                     .boxed(),
             );
