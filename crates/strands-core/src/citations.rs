@@ -114,6 +114,50 @@ pub struct Citation {
     pub title: Option<String>,
 }
 
+impl Citation {
+    /// A citation.
+    pub fn new(
+        location: Option<CitationLocation>,
+        source_content: Option<Vec<CitationText>>,
+        title: Option<String>,
+    ) -> Self {
+        Self {
+            location,
+            source_content,
+            title,
+        }
+    }
+}
+
+impl DocumentRange {
+    /// A range in a document.
+    pub fn new(document_index: Option<u64>, start: Option<u64>, end: Option<u64>) -> Self {
+        Self {
+            document_index,
+            start,
+            end,
+        }
+    }
+}
+
+impl SearchResultRange {
+    /// A range of a search result.
+    pub fn new(search_result_index: Option<u64>, start: Option<u64>, end: Option<u64>) -> Self {
+        Self {
+            search_result_index,
+            start,
+            end,
+        }
+    }
+}
+
+impl WebLocation {
+    /// A web location.
+    pub fn new(url: Option<String>, domain: Option<String>) -> Self {
+        Self { url, domain }
+    }
+}
+
 /// `{"citations": [...], "content": [{"text"}]}`: generated text with its citations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -43,6 +43,33 @@ pub enum ModelError {
         /// The provider's message.
         message: String,
     },
+    /// The model id names a model that cannot be invoked on demand; an inference profile is
+    /// required (Bedrock: "... with on-demand throughput isn't supported").
+    #[error(
+        "model id `{model_id}` cannot be invoked with on-demand throughput; use an inference profile such as `{suggestion}` (set MODEL_ID to it)"
+    )]
+    InferenceProfileRequired {
+        /// The rejected model id.
+        model_id: String,
+        /// An inference profile id for the same model.
+        suggestion: String,
+    },
+    /// The account or role may not use the model.
+    #[error(
+        "access to the model was denied: {message}; enable access to the model for this account and region (Bedrock console, Model access) and allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream in the IAM policy"
+    )]
+    AccessDenied {
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider rejected the credentials (expired, unknown or badly signed).
+    #[error(
+        "the model provider rejected the credentials: {message}; refresh or rotate them (an expired session token is the usual cause) and check which credential source is in use"
+    )]
+    Credentials {
+        /// The provider's message.
+        message: String,
+    },
     /// The provider rejected the request as invalid.
     #[error("the model rejected the request: {message}")]
     InvalidRequest {
@@ -81,6 +108,20 @@ impl ModelError {
     /// A context-window overflow.
     pub fn context_window_overflow(message: impl Into<String>) -> Self {
         Self::ContextWindowOverflow {
+            message: message.into(),
+        }
+    }
+
+    /// A credentials error.
+    pub fn credentials(message: impl Into<String>) -> Self {
+        Self::Credentials {
+            message: message.into(),
+        }
+    }
+
+    /// An access-denied error.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::AccessDenied {
             message: message.into(),
         }
     }

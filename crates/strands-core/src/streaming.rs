@@ -141,6 +141,16 @@ pub struct ContentBlockStartEvent {
     pub content_block_index: Option<u64>,
 }
 
+impl ContentBlockStartEvent {
+    /// A block start, with the block's index if the provider sends one.
+    pub fn new(start: ContentBlockStart, content_block_index: Option<u64>) -> Self {
+        Self {
+            start,
+            content_block_index,
+        }
+    }
+}
+
 /// `{}` or `{"toolUse": {...}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,6 +159,15 @@ pub struct ContentBlockStart {
     /// Set when the block is a tool use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_use: Option<ContentBlockStartToolUse>,
+}
+
+impl ContentBlockStart {
+    /// The start of a tool-use block.
+    pub fn tool_use(tool_use: ContentBlockStartToolUse) -> Self {
+        Self {
+            tool_use: Some(tool_use),
+        }
+    }
 }
 
 /// `{"toolUseId", "name", "reasoningSignature"?}`.
@@ -165,6 +184,17 @@ pub struct ContentBlockStartToolUse {
     pub reasoning_signature: Option<String>,
 }
 
+impl ContentBlockStartToolUse {
+    /// A tool use's id and name.
+    pub fn new(tool_use_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            tool_use_id: tool_use_id.into(),
+            name: name.into(),
+            reasoning_signature: None,
+        }
+    }
+}
+
 /// `{"delta", "contentBlockIndex"?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -175,6 +205,16 @@ pub struct ContentBlockDeltaEvent {
     /// The block's index; informational.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_block_index: Option<u64>,
+}
+
+impl ContentBlockDeltaEvent {
+    /// A delta, with the block's index if the provider sends one.
+    pub fn new(delta: ContentBlockDelta, content_block_index: Option<u64>) -> Self {
+        Self {
+            delta,
+            content_block_index,
+        }
+    }
 }
 
 /// A piece of a content block: `{"text"}`, `{"toolUse": {"input"}}`, `{"reasoningContent"}` or
@@ -209,6 +249,17 @@ pub struct ToolUseDelta {
     pub name: Option<String>,
 }
 
+impl ToolUseDelta {
+    /// A fragment of input JSON text.
+    pub fn new(input: impl Into<String>) -> Self {
+        Self {
+            input: input.into(),
+            tool_use_id: None,
+            name: None,
+        }
+    }
+}
+
 /// `{"text"?, "signature"?, "redactedContent"?}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -241,6 +292,14 @@ impl ReasoningDelta {
             ..Self::default()
         }
     }
+
+    /// Encrypted reasoning.
+    pub fn redacted(content: impl Into<Blob>) -> Self {
+        Self {
+            redacted_content: Some(content.into()),
+            ..Self::default()
+        }
+    }
 }
 
 /// `{"contentBlockIndex"?}`.
@@ -253,6 +312,15 @@ pub struct ContentBlockStopEvent {
     pub content_block_index: Option<u64>,
 }
 
+impl ContentBlockStopEvent {
+    /// A block stop, with the block's index if the provider sends one.
+    pub fn new(content_block_index: Option<u64>) -> Self {
+        Self {
+            content_block_index,
+        }
+    }
+}
+
 /// `{"stopReason", "additionalModelResponseFields"?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -263,6 +331,16 @@ pub struct MessageStopEvent {
     /// Provider-specific response fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_model_response_fields: Option<Value>,
+}
+
+impl MessageStopEvent {
+    /// A message stop with provider-specific response fields, if any.
+    pub fn new(stop_reason: StopReason, additional_model_response_fields: Option<Value>) -> Self {
+        Self {
+            stop_reason,
+            additional_model_response_fields,
+        }
+    }
 }
 
 /// `{"usage"?, "metrics"?, "trace"?}`.
@@ -280,6 +358,17 @@ pub struct MetadataEvent {
     pub trace: Option<Value>,
 }
 
+impl MetadataEvent {
+    /// Usage, metrics and trace, each optional.
+    pub fn new(usage: Option<Usage>, metrics: Option<Metrics>, trace: Option<Value>) -> Self {
+        Self {
+            usage,
+            metrics,
+            trace,
+        }
+    }
+}
+
 /// `{"redactUserContentMessage"?, "redactAssistantContentMessage"?}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -291,6 +380,16 @@ pub struct RedactContentEvent {
     /// Replacement for the assistant output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redact_assistant_content_message: Option<String>,
+}
+
+impl RedactContentEvent {
+    /// Replacement texts for the latest user input and for the assistant output.
+    pub fn new(user: Option<String>, assistant: Option<String>) -> Self {
+        Self {
+            redact_user_content_message: user,
+            redact_assistant_content_message: assistant,
+        }
+    }
 }
 
 /// Why a model (or the agent) stopped.
@@ -314,6 +413,10 @@ pub enum StopReason {
     ContentFiltered,
     /// The model's context window is full (Bedrock).
     ModelContextWindowExceeded,
+    /// The model produced output the provider could not parse (Bedrock).
+    MalformedModelOutput,
+    /// The model produced a tool use the provider could not parse (Bedrock).
+    MalformedToolUse,
     /// The agent was cancelled.
     Cancelled,
     /// The agent paused for human input.
@@ -331,6 +434,8 @@ impl StopReason {
             Self::GuardrailIntervened => "guardrail_intervened",
             Self::ContentFiltered => "content_filtered",
             Self::ModelContextWindowExceeded => "model_context_window_exceeded",
+            Self::MalformedModelOutput => "malformed_model_output",
+            Self::MalformedToolUse => "malformed_tool_use",
             Self::Cancelled => "cancelled",
             Self::Interrupt => "interrupt",
         }
@@ -377,6 +482,23 @@ impl Usage {
             total_tokens: input_tokens + output_tokens,
             cache_read_input_tokens: None,
             cache_write_input_tokens: None,
+        }
+    }
+
+    /// Usage with all counters as the provider reported them.
+    pub fn with_counts(
+        input_tokens: u64,
+        output_tokens: u64,
+        total_tokens: u64,
+        cache_read_input_tokens: Option<u64>,
+        cache_write_input_tokens: Option<u64>,
+    ) -> Self {
+        Self {
+            input_tokens,
+            output_tokens,
+            total_tokens,
+            cache_read_input_tokens,
+            cache_write_input_tokens,
         }
     }
 
