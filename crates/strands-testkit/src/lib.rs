@@ -2,7 +2,10 @@
 //!
 //! [`ScriptedModel`] is a [`Model`](strands_core::Model) that replays scripted stream events and
 //! errors, and records every request it receives, so agent behaviour is tested without a network.
-//! [`canned`] holds the Python benchmark's recorded streams.
+//! [`canned`] holds the Python benchmark's recorded streams. With the `bedrock` feature,
+//! `bedrock::FakeBedrock` is a local Amazon Bedrock Runtime endpoint for the official AWS SDK
+//! client: it plays scripted Converse/ConverseStream replies as real event-stream frames and
+//! restJson1 errors, verifies SigV4 signatures and records every request.
 //!
 //! ```
 //! use strands_testkit::ScriptedModel;
@@ -13,8 +16,12 @@
 //!     .build();
 //! assert_eq!(model.remaining(), 2);
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "bedrock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
+pub mod bedrock;
 pub mod canned;
 mod scripted;
 
