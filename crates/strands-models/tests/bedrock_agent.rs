@@ -595,3 +595,71 @@ async fn inference_settings_and_additional_fields_are_sent() {
         json!({"thinking": {"type": "enabled", "budget_tokens": 1024}})
     );
 }
+
+#[derive(Debug)]
+struct NoCredentials;
+
+impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no credential source answered",
+            ),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn unresolvable_credentials_are_a_credentials_error_without_calling_bedrock() {
+    let fake = fake().await;
+    let model = BedrockModel::builder()
+        .model_id(PROFILE)
+        .region("us-east-1")
+        .credentials_provider(NoCredentials)
+        .endpoint_url(fake.endpoint_url())
+        .build()
+        .await;
+    let mut agent = Agent::builder()
+        .model(model)
+        .retry_strategy(ModelRetryStrategy::none())
+        .build()
+        .unwrap();
+    let error = agent.invoke("hi").await.unwrap_err();
+    let source = error.model_error().unwrap();
+    assert!(matches!(source, ModelError::Credentials { .. }), "{source}");
+    assert!(
+        source.to_string().contains("no credential source answered"),
+        "{source}"
+    );
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn region_falls_back_to_us_west_2_like_python() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .build();
+    let model = BedrockModel::builder().sdk_config(sdk).build().await;
+    assert_eq!(model.region(), "us-west-2");
+    assert_eq!(
+        model.config().model_id,
+        strands_models::bedrock::DEFAULT_MODEL_ID
+    );
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .build();
+    assert_eq!(
+        BedrockModel::builder()
+            .sdk_config(sdk)
+            .build()
+            .await
+            .region(),
+        "eu-central-1"
+    );
+}
