@@ -62,9 +62,10 @@ pub enum ModelError {
         /// The provider's message.
         message: String,
     },
-    /// The provider rejected the credentials (expired, unknown or badly signed).
+    /// No credentials could be found, or the provider rejected them (expired, unknown or badly
+    /// signed).
     #[error(
-        "the model provider rejected the credentials: {message}; refresh or rotate them (an expired session token is the usual cause) and check which credential source is in use"
+        "the credentials for the model provider are missing or were rejected: {message}; provide credentials (environment, profile or role) or refresh and rotate them (an expired session token is a common cause)"
     )]
     Credentials {
         /// The provider's message.

@@ -141,10 +141,13 @@ where
     E: StdError + Send + Sync + 'static,
     R: Debug + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&error).to_string();
-    if chain_has::<CredentialsError>(&error) {
-        return ModelError::credentials(format!("no usable AWS credentials for Bedrock: {detail}"));
+    if let Some(credentials) = find_in_chain::<CredentialsError>(&error) {
+        return ModelError::credentials(format!(
+            "no usable AWS credentials for Bedrock: {}",
+            display_chain(credentials)
+        ));
     }
+    let detail = DisplayErrorContext(&error).to_string();
     let what = match &error {
         SdkError::TimeoutError(_) => "the request to Bedrock timed out",
         SdkError::DispatchFailure(_) => "could not send the request to Bedrock",
@@ -160,15 +163,30 @@ where
     )
 }
 
-fn chain_has<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
+fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current = Some(error);
     while let Some(e) = current {
-        if e.is::<T>() {
-            return true;
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
         }
         current = e.source();
     }
-    false
+    None
+}
+
+/// An error and its causes, `: `-separated, without the `Debug` noise.
+fn display_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The inference profile for a raw model id: the geography prefix of the region (`us.`, `eu.`,

@@ -1,0 +1,42 @@
+//! An (unofficial) Rust implementation of the Amazon Bedrock AgentCore runtime contract:
+//! `GET /ping`, `POST /invocations` (JSON or server-sent events) and `/ws`, byte-compatible with
+//! the official Python `BedrockAgentCoreApp`.
+//!
+//! ```no_run
+//! use serde_json::{json, Value};
+//! use strands_runtime::{AgentCoreApp, HandlerError, RequestContext};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> std::io::Result<()> {
+//! let app = AgentCoreApp::new().entrypoint(|payload: Value, context: RequestContext| async move {
+//!     Ok::<_, HandlerError>(json!({"echo": payload, "session": context.session_id}))
+//! });
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//! axum::serve(listener, app.into_router()).await
+//! # }
+//! ```
+//!
+//! The `strands-runtime` binary serves a Strands agent this way; see `docs/runtime.md`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod agent_entrypoint;
+mod app;
+pub mod context;
+pub mod logging;
+mod ping;
+mod reply;
+mod wire;
+
+#[doc(inline)]
+pub use agent_entrypoint::{AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+#[doc(inline)]
+pub use app::{AgentCoreApp, DEFAULT_MAX_BODY_BYTES, WsConnection, WsError};
+#[doc(inline)]
+pub use axum::extract::ws::Message as WsMessage;
+#[doc(inline)]
+pub use context::{RequestContext, is_forwardable_header};
+#[doc(inline)]
+pub use ping::{BusyGuard, HealthTracker, PingStatus};
+#[doc(inline)]
+pub use reply::{HandlerError, Reply};

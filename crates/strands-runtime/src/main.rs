@@ -1,0 +1,139 @@
+//! `strands-runtime`: serves a Strands agent on the Amazon Bedrock AgentCore runtime contract
+//! (`GET /ping`, `POST /invocations`, `/ws`) on port 8080.
+//!
+//! Configuration (environment): `MODEL_ID` (Bedrock model or inference profile), `AWS_REGION`,
+//! `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0), `LOG_LEVEL` (default INFO),
+//! `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS` (default 25).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use strands_agent::Agent;
+use strands_core::Model;
+use strands_models::bedrock::BedrockModel;
+use strands_runtime::{
+    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, logging,
+};
+use tokio::net::TcpListener;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "INFO".to_owned());
+    if let Err(error) = logging::init(&level) {
+        #[allow(clippy::print_stderr, reason = "logging is not available yet")]
+        {
+            eprintln!("strands-runtime: could not install the logger: {error}");
+        }
+        return ExitCode::FAILURE;
+    }
+    let host: String = env_or("HOST", "0.0.0.0".to_owned());
+    let port: u16 = env_or("PORT", 8080);
+    let address: SocketAddr = match format!("{host}:{port}").parse() {
+        Ok(address) => address,
+        Err(error) => {
+            tracing::error!(
+                "HOST/PORT do not form a socket address ({host}:{port}): {error}; set HOST to an IP address such as 0.0.0.0"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    // Bind first so /ping answers as early as possible; the model client is built after.
+    let listener = match TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(
+                "could not listen on {address}: {error}; is another process using the port? set PORT to change it"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let model: Arc<dyn Model> = Arc::new(BedrockModel::from_env().build().await);
+    let system_prompt = std::env::var("SYSTEM_PROMPT")
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    tracing::info!(
+        "Starting strands-runtime on {address} (provider: bedrock, model: {})",
+        model.model_id()
+    );
+    let factory_model = model.clone();
+    let entrypoint = AgentEntrypoint::new(move || {
+        let mut builder = Agent::builder().shared_model(factory_model.clone());
+        if let Some(prompt) = &system_prompt {
+            builder = builder.system_prompt(prompt.clone());
+        }
+        builder.build()
+    })
+    .with_limits(
+        env_or("MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+        Duration::from_secs(env_or(
+            "SESSION_IDLE_SECONDS",
+            DEFAULT_SESSION_IDLE.as_secs(),
+        )),
+    );
+    let app = entrypoint.install(AgentCoreApp::new());
+
+    let grace = Duration::from_secs(env_or("SHUTDOWN_GRACE_SECONDS", 25));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app.into_router()).with_graceful_shutdown({
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            // Resolves once a shutdown signal has been seen.
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        }
+    });
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            "shutdown requested; finishing in-flight requests for up to {}s",
+            grace.as_secs()
+        );
+        let _ = stop_tx.send(true);
+    });
+    let mut deadline_rx = stop_rx;
+    let deadline = async move {
+        let _ = deadline_rx.wait_for(|stop| *stop).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => {
+            if let Err(error) = result {
+                tracing::error!("the server stopped with an error: {error}");
+                return ExitCode::FAILURE;
+            }
+            tracing::info!("server stopped");
+        }
+        () = deadline => tracing::warn!("in-flight requests did not finish within {}s; exiting", grace.as_secs()),
+    }
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

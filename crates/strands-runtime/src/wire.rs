@@ -1,0 +1,218 @@
+//! Bytes on the wire, as the Python app writes them.
+//!
+//! Results and SSE frames use Python's `json.dumps(ensure_ascii=False)` (`", "` and `": "`);
+//! error bodies use Starlette's `JSONResponse` (compact). Responding is decided in one place:
+//! [`error_response`] for every error body.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use serde_json::Value;
+use strands_core::json::to_python_string;
+
+use crate::HandlerError;
+
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// A JSON response with the given body and status.
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+}
+
+/// An entrypoint result: Python's `json.dumps(result, ensure_ascii=False)`.
+pub(crate) fn result_body(value: &Value) -> String {
+    to_python_string(value).unwrap_or_else(|_| String::from("null"))
+}
+
+/// `{"error": ..., ...}` with compact separators, as Starlette's `JSONResponse` writes it.
+pub(crate) fn error_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let body =
+        serde_json::to_string(body).unwrap_or_else(|_| String::from(r#"{"error":"unknown"}"#));
+    json_response(status, body)
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorDetails<'a> {
+    error: &'a str,
+    details: &'a str,
+}
+
+/// `{"error": "<message>"}` with the handler error's status.
+pub(crate) fn handler_error(error: &HandlerError) -> Response {
+    error_response(
+        error.status(),
+        &ErrorBody {
+            error: error.message(),
+        },
+    )
+}
+
+/// `{"error": "<error>", "details": "<details>"}`.
+pub(crate) fn error_with_details(status: StatusCode, error: &str, details: &str) -> Response {
+    error_response(status, &ErrorDetails { error, details })
+}
+
+/// `{"error": "<error>"}`.
+pub(crate) fn error(status: StatusCode, error: &str) -> Response {
+    error_response(status, &ErrorBody { error })
+}
+
+/// One SSE frame: `data: <python json>\n\n`.
+pub(crate) fn sse_frame(value: &Value) -> Bytes {
+    let json = result_body(value);
+    let mut frame = String::with_capacity(json.len() + 8);
+    frame.push_str("data: ");
+    frame.push_str(&json);
+    frame.push_str("\n\n");
+    Bytes::from(frame)
+}
+
+/// The frame Python sends when a stream fails: `{"error", "error_type", "message"}`.
+pub(crate) fn sse_error_frame(error: &HandlerError) -> Bytes {
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "error".to_owned(),
+        Value::String(error.message().to_owned()),
+    );
+    body.insert(
+        "error_type".to_owned(),
+        Value::String(error.error_type().to_owned()),
+    );
+    body.insert(
+        "message".to_owned(),
+        Value::String("An error occurred during streaming".to_owned()),
+    );
+    sse_frame(&Value::Object(body))
+}
+
+/// Starlette's plain-text answers (`Not Found`, `Method Not Allowed`).
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, TEXT_PLAIN)], text).into_response()
+}
+
+/// Python's `UnicodeDecodeError` text for invalid UTF-8, e.g.
+/// `'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte`.
+pub(crate) fn utf8_error_details(bytes: &[u8], error: &std::str::Utf8Error) -> String {
+    let position = error.valid_up_to();
+    let byte = bytes.get(position).copied().unwrap_or(0);
+    let reason = match error.error_len() {
+        None => "unexpected end of data",
+        Some(_) if matches!(byte, 0x80..=0xBF | 0xC0 | 0xC1 | 0xF5..=0xFF) => "invalid start byte",
+        Some(_) => "invalid continuation byte",
+    };
+    format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {position}: {reason}")
+}
+
+/// A JSON syntax error worded like Python's `json.JSONDecodeError`:
+/// `<what>: line L column C (char N)`.
+pub(crate) fn json_error_details(text: &str, error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let what = if message.starts_with("EOF while parsing a string") {
+        "Unterminated string starting at"
+    } else if message.starts_with("key must be a string")
+        || message.starts_with("EOF while parsing an object")
+    {
+        "Expecting property name enclosed in double quotes"
+    } else if message.starts_with("expected `:`") {
+        "Expecting ':' delimiter"
+    } else if message.starts_with("expected `,` or `}`")
+        || message.starts_with("expected `,` or `]`")
+    {
+        "Expecting ',' delimiter"
+    } else if message.starts_with("trailing characters") {
+        "Extra data"
+    } else {
+        "Expecting value"
+    };
+    // Python reports where the offending token starts, and the end of input for truncated
+    // documents; serde_json reports (line, column) of the character where it stopped.
+    let total = text.chars().count();
+    let offset = if message.starts_with("EOF while parsing") {
+        total
+    } else {
+        let line_start = text
+            .chars()
+            .enumerate()
+            .filter(|(_, c)| *c == '\n')
+            .nth(error.line().saturating_sub(2))
+            .map_or(0, |(i, _)| i + 1);
+        let line_start = if error.line() <= 1 { 0 } else { line_start };
+        (line_start + error.column().saturating_sub(1)).min(total)
+    };
+    let (mut line, mut line_start) = (1, 0);
+    for (i, c) in text.chars().take(offset).enumerate() {
+        if c == '\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let column = offset - line_start + 1;
+    format!("{what}: line {line} column {column} (char {offset})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(text: &str) -> String {
+        let error = serde_json::from_str::<Value>(text).unwrap_err();
+        json_error_details(text, &error)
+    }
+
+    #[test]
+    fn json_errors_are_worded_like_python() {
+        assert_eq!(details(""), "Expecting value: line 1 column 1 (char 0)");
+        assert_eq!(
+            details("hello"),
+            "Expecting value: line 1 column 1 (char 0)"
+        );
+        assert_eq!(
+            details("{"),
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        );
+    }
+
+    #[test]
+    fn utf8_errors_are_worded_like_python() {
+        let bytes = std::hint::black_box(vec![0x80, 0x81]);
+        let error = std::str::from_utf8(&bytes).unwrap_err();
+        assert_eq!(
+            utf8_error_details(&bytes, &error),
+            "'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte"
+        );
+    }
+
+    #[test]
+    fn sse_frames_use_python_json() {
+        assert_eq!(
+            sse_frame(&serde_json::json!({"k": "ü"})),
+            Bytes::from("data: {\"k\": \"ü\"}\n\n")
+        );
+        assert_eq!(
+            sse_frame(&Value::String("a\nb".into())),
+            Bytes::from("data: \"a\\nb\"\n\n")
+        );
+        let frame =
+            sse_error_frame(&HandlerError::new("mid-stream fail").with_error_type("RuntimeError"));
+        assert_eq!(
+            frame,
+            Bytes::from(
+                "data: {\"error\": \"mid-stream fail\", \"error_type\": \"RuntimeError\", \"message\": \"An error occurred during streaming\"}\n\n"
+            )
+        );
+    }
+}

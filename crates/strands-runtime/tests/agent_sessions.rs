@@ -1,0 +1,163 @@
+//! The default entrypoint: one Strands agent per runtime session, JSON or streamed answers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Server, post, raw};
+use pretty_assertions::assert_eq;
+use strands_agent::Agent;
+use strands_runtime::{AgentCoreApp, AgentEntrypoint};
+use strands_testkit::ScriptedModel;
+use strands_testkit::canned::python_baseline;
+
+fn entrypoint(model: Arc<ScriptedModel>) -> AgentEntrypoint {
+    AgentEntrypoint::new(move || Agent::builder().shared_model(model.clone()).build())
+}
+
+const SESSION: &str =
+    "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: conversation-0000000000000000000001\r\n";
+
+#[tokio::test]
+async fn a_session_keeps_its_conversation_across_invocations() {
+    let model = Arc::new(
+        ScriptedModel::builder()
+            .text("Hello!")
+            .text("Again!")
+            .text("Fresh.")
+            .build(),
+    );
+    let server = Server::start(entrypoint(model.clone()).install(AgentCoreApp::new())).await;
+
+    let first = raw(
+        server.addr,
+        &post("/invocations", SESSION, br#"{"prompt": "hi"}"#),
+    )
+    .await;
+    assert_eq!(
+        (first.status, first.text()),
+        (200, r#"{"result": "Hello!\n"}"#.to_owned())
+    );
+    let second = raw(
+        server.addr,
+        &post("/invocations", SESSION, br#"{"prompt": "again"}"#),
+    )
+    .await;
+    assert_eq!(second.text(), r#"{"result": "Again!\n"}"#);
+    assert_eq!(
+        model.requests()[1].messages.len(),
+        3,
+        "the second call sees the first exchange"
+    );
+
+    let other = raw(
+        server.addr,
+        &post("/invocations", "", br#"{"prompt": "new"}"#),
+    )
+    .await;
+    assert_eq!(other.text(), r#"{"result": "Fresh.\n"}"#);
+    assert_eq!(
+        model.requests()[2].messages.len(),
+        1,
+        "no session id: a fresh agent"
+    );
+}
+
+#[tokio::test]
+async fn streaming_sends_each_text_delta_as_a_json_string() {
+    let model = Arc::new(ScriptedModel::python_baseline(python_baseline().unwrap()));
+    let server = Server::start(entrypoint(model).install(AgentCoreApp::new())).await;
+    let reply = raw(
+        server.addr,
+        &post(
+            "/invocations",
+            SESSION,
+            br#"{"prompt": "hi", "stream": true}"#,
+        ),
+    )
+    .await;
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/event-stream; charset=utf-8")
+    );
+    let text = reply.text();
+    assert!(
+        text.starts_with(
+            "data: \"Hello! I am a canned \"\n\ndata: \"response from the fake \"\n\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("data: ").count(), 10);
+}
+
+#[tokio::test]
+async fn a_payload_without_a_prompt_is_a_400_that_says_what_to_send() {
+    let model = Arc::new(ScriptedModel::new(Vec::<strands_testkit::Step>::new()));
+    let server = Server::start(entrypoint(model).install(AgentCoreApp::new())).await;
+    let reply = raw(server.addr, &post("/invocations", "", br#"{"text": "hi"}"#)).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.text(),
+        r#"{"error":"the payload needs a \"prompt\" string, e.g. {\"prompt\": \"Hello\"}"}"#
+    );
+}
+
+#[tokio::test]
+async fn model_failures_are_500s_naming_the_cause() {
+    let model = Arc::new(ScriptedModel::new([strands_testkit::Step::Fail(
+        "upstream exploded".to_owned(),
+    )]));
+    let server = Server::start(entrypoint(model).install(AgentCoreApp::new())).await;
+    let reply = raw(
+        server.addr,
+        &post("/invocations", "", br#"{"prompt": "hi"}"#),
+    )
+    .await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply.text().contains("upstream exploded"),
+        "{}",
+        reply.text()
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_bounded_and_idle_ones_are_evicted() {
+    let model = Arc::new(ScriptedModel::python_baseline(python_baseline().unwrap()));
+    let sessions = entrypoint(model).with_limits(2, Duration::from_secs(3600));
+    let server = Server::start(sessions.clone().install(AgentCoreApp::new())).await;
+    for i in 0..5 {
+        let header = format!("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: session-{i}\r\n");
+        let reply = raw(
+            server.addr,
+            &post("/invocations", &header, br#"{"prompt": "hi"}"#),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+    }
+    assert_eq!(sessions.session_count(), 2);
+
+    let model = Arc::new(ScriptedModel::python_baseline(python_baseline().unwrap()));
+    let idle = entrypoint(model).with_limits(10, Duration::ZERO);
+    let server = Server::start(idle.clone().install(AgentCoreApp::new())).await;
+    for i in 0..3 {
+        let header = format!("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: session-{i}\r\n");
+        raw(
+            server.addr,
+            &post("/invocations", &header, br#"{"prompt": "hi"}"#),
+        )
+        .await;
+    }
+    assert_eq!(
+        idle.session_count(),
+        1,
+        "with a zero idle timeout only the latest session is kept"
+    );
+}
