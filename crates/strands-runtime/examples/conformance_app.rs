@@ -2,7 +2,10 @@
 //! entrypoint and WebSocket handler as `tests/conformance/python_app.py`, served on `PORT`.
 //!
 //! Run: `PORT=9001 cargo run -p strands-runtime --example conformance_app`
-#![allow(clippy::print_stderr, reason = "an example binary reports start-up failures")]
+#![allow(
+    clippy::print_stderr,
+    reason = "an example binary reports start-up failures"
+)]
 
 use axum::response::IntoResponse;
 use http::StatusCode;
@@ -10,18 +13,34 @@ use serde_json::{Value, json};
 use strands_runtime::{AgentCoreApp, HandlerError, Reply, RequestContext, WsConnection};
 
 async fn entrypoint(payload: Value, context: RequestContext) -> Result<Reply, HandlerError> {
-    let mode = payload.get("mode").and_then(Value::as_str).unwrap_or("echo").to_owned();
+    let mode = payload
+        .get("mode")
+        .and_then(Value::as_str)
+        .unwrap_or("echo")
+        .to_owned();
     Ok(match mode.as_str() {
         "string" => Reply::from("hello world"),
         "null" => Reply::Json(Value::Null),
         "number" => Reply::Json(json!(42)),
         "bool" => Reply::Json(json!(true)),
-        "nested" => Reply::Json(json!({"a": [1, 2.5, {"b": null}], "c": "世界", "d": "line\nbreak \"q\""})),
+        "nested" => {
+            Reply::Json(json!({"a": [1, 2.5, {"b": null}], "c": "世界", "d": "line\nbreak \"q\""}))
+        }
         "raise" => return Err(HandlerError::new("boom ü").with_error_type("ValueError")),
         "teapot" => return Err(HandlerError::http(StatusCode::IM_A_TEAPOT, "teapot")),
-        "unprocessable" => return Err(HandlerError::http(StatusCode::UNPROCESSABLE_ENTITY, "bad input")),
+        "unprocessable" => {
+            return Err(HandlerError::http(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad input",
+            ));
+        }
         "response" => Reply::Response(
-            (StatusCode::ACCEPTED, [("x-a", "b"), ("content-type", "text/plain; charset=utf-8")], "plain").into_response(),
+            (
+                StatusCode::ACCEPTED,
+                [("x-a", "b"), ("content-type", "text/plain; charset=utf-8")],
+                "plain",
+            )
+                .into_response(),
         ),
         "stream" => Reply::stream(futures_util::stream::iter(vec![
             Ok(json!("tok1")),
@@ -32,7 +51,9 @@ async fn entrypoint(payload: Value, context: RequestContext) -> Result<Reply, Ha
             Ok(json!("")),
             Err(HandlerError::new("mid-stream fail").with_error_type("RuntimeError")),
         ])),
-        "stream_ok" => Reply::stream(futures_util::stream::iter((0..3).map(|i| Ok(json!({"i": i}))))),
+        "stream_ok" => Reply::stream(futures_util::stream::iter(
+            (0..3).map(|i| Ok(json!({"i": i}))),
+        )),
         "stream_fail_first" => Reply::stream(futures_util::stream::iter(vec![Err(
             HandlerError::new("early").with_error_type("RuntimeError"),
         )])),
@@ -60,8 +81,13 @@ async fn websocket(ws: WsConnection, context: RequestContext) -> Result<(), Hand
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8080);
-    let app = AgentCoreApp::new().entrypoint(entrypoint).websocket(websocket);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080);
+    let app = AgentCoreApp::new()
+        .entrypoint(entrypoint)
+        .websocket(websocket);
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => listener,
         Err(error) => {

@@ -523,3 +523,20 @@ async fn a_panicking_handler_is_a_500_and_the_server_keeps_serving() {
     .await;
     assert_eq!(ping.status, 200);
 }
+
+#[tokio::test]
+async fn a_huge_header_is_refused_without_reaching_the_handler() {
+    let server = Server::start(fixture_app()).await;
+    let huge = "a".repeat(1024 * 1024);
+    let request = format!(
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Huge: {huge}\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    let reply = raw(server.addr, request.as_bytes()).await;
+    assert_eq!(reply.status, 431, "request header fields too large");
+    let ping = raw(
+        server.addr,
+        b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(ping.status, 200);
+}
