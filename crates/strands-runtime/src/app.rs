@@ -268,7 +268,8 @@ async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> 
         };
         // The handler runs on its own task: a panic becomes a 500, and a handler that blocks
         // cannot stall `/ping`.
-        let call = tokio::spawn(entrypoint(payload, context).in_current_span());
+        let shared = Arc::new(context.clone());
+        let call = tokio::spawn(shared.clone().scope(entrypoint(payload, context)).in_current_span());
         let reply = match call.await {
             Ok(Ok(reply)) => reply,
             Ok(Err(error)) => {
@@ -294,7 +295,7 @@ async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> 
             }
             Reply::Stream(stream) => {
                 tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({:.3}s)", started.elapsed().as_secs_f64());
-                sse_response(stream, guard)
+                sse_response(stream, guard, shared)
             }
         }
     }
@@ -337,7 +338,12 @@ fn parse_payload(body: &Bytes) -> Result<Value, Response> {
 fn sse_response(
     stream: strands_core::BoxStream<'static, Result<Value, HandlerError>>,
     guard: crate::ping::BusyGuard,
+    context: Arc<RequestContext>,
 ) -> Response {
+    let stream = InContext {
+        inner: stream,
+        context,
+    };
     let frames = async_stream::stream! {
         let _guard = guard;
         let mut stream = AssertUnwindSafe(stream).catch_unwind();
@@ -364,6 +370,25 @@ fn sse_response(
         HeaderValue::from_static(wire::EVENT_STREAM),
     );
     response
+}
+
+/// A stream polled with its invocation's context as [`RequestContext::current`].
+struct InContext {
+    inner: strands_core::BoxStream<'static, Result<Value, HandlerError>>,
+    context: Arc<RequestContext>,
+}
+
+impl futures_core::Stream for InContext {
+    type Item = Result<Value, HandlerError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        this.context
+            .sync_scope(|| this.inner.as_mut().poll_next(cx))
+    }
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {
@@ -396,7 +421,8 @@ async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Re
             let _guard = health.start_invocation();
             let connection = WsConnection::new(socket);
             let handle = connection.clone();
-            let outcome = AssertUnwindSafe(handler(connection, context)).catch_unwind().await;
+            let shared = Arc::new(context.clone());
+            let outcome = shared.scope(AssertUnwindSafe(handler(connection, context)).catch_unwind()).await;
             let failure = match outcome {
                 Ok(Ok(())) => None,
                 Ok(Err(error)) => Some(error.message().to_owned()),

@@ -66,7 +66,37 @@ impl fmt::Debug for RequestContext {
     }
 }
 
+tokio::task_local! {
+    static CURRENT: std::sync::Arc<RequestContext>;
+}
+
 impl RequestContext {
+    /// The context of the invocation running on this task, if any: available to entrypoints and
+    /// to everything they call, such as an agent's tools (Python: `BedrockAgentCoreContext`).
+    ///
+    /// ```
+    /// use strands_runtime::RequestContext;
+    ///
+    /// // Outside an invocation there is none.
+    /// assert!(RequestContext::current().is_none());
+    /// ```
+    pub fn current() -> Option<std::sync::Arc<RequestContext>> {
+        CURRENT.try_with(std::sync::Arc::clone).ok()
+    }
+
+    /// Runs `future` with this context as [`RequestContext::current`].
+    pub(crate) fn scope<F: std::future::Future>(
+        self: std::sync::Arc<Self>,
+        future: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        CURRENT.scope(self, future)
+    }
+
+    /// Polls with this context as [`RequestContext::current`] (for streams polled by the server).
+    pub(crate) fn sync_scope<R>(self: &std::sync::Arc<Self>, f: impl FnOnce() -> R) -> R {
+        CURRENT.sync_scope(self.clone(), f)
+    }
+
     /// Builds the context from request headers, exactly as Python does.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let get = |name: &str| {

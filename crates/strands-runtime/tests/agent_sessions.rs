@@ -161,3 +161,99 @@ async fn sessions_are_bounded_and_idle_ones_are_evicted() {
         "with a zero idle timeout only the latest session is kept"
     );
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct NoArgs {}
+
+#[tokio::test]
+async fn tools_see_the_request_context_of_their_invocation() {
+    use strands_agent::tools::FunctionTool;
+    use strands_runtime::RequestContext;
+    for stream in [false, true] {
+        let model = Arc::new(
+            ScriptedModel::builder()
+                .tool_use("t1", "whoami", "{}")
+                .text("done")
+                .build(),
+        );
+        let m = model.clone();
+        let entry = AgentEntrypoint::new(move || {
+            let whoami = FunctionTool::new("whoami", "The caller's session.", |_: NoArgs| async {
+                let context = RequestContext::current().expect("inside an invocation");
+                format!(
+                    "{} {}",
+                    context.session_id.clone().unwrap_or_default(),
+                    context.workload_access_token.is_some()
+                )
+            });
+            Agent::builder()
+                .shared_model(m.clone())
+                .tool(whoami)
+                .build()
+        });
+        let server = Server::start(entry.install(AgentCoreApp::new())).await;
+        let headers = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: tool-session\r\nWorkloadAccessToken: wat\r\n";
+        let body = format!(r#"{{"prompt": "who am i", "stream": {stream}}}"#);
+        let reply = raw(server.addr, &post("/invocations", headers, body.as_bytes())).await;
+        assert_eq!(reply.status, 200);
+        let result = &model.requests()[1].messages[2].content[0];
+        assert_eq!(
+            result.as_tool_result().unwrap().content[0].as_text(),
+            Some("tool-session true"),
+            "stream: {stream}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_leaving_mid_stream_stops_the_agent_and_frees_the_session() {
+    use strands_core::StreamEvent;
+    use strands_testkit::Step;
+    let model = Arc::new(ScriptedModel::new([
+        Step::EventsThenHang(vec![
+            StreamEvent::message_start(),
+            StreamEvent::block_start(),
+            StreamEvent::text_delta("partial"),
+        ]),
+        Step::Events(strands_testkit::text_stream(
+            &["next turn"],
+            strands_core::StopReason::EndTurn,
+        )),
+    ]));
+    let server = Server::start(entrypoint(model.clone()).install(AgentCoreApp::new())).await;
+    let client = reqwest::Client::new();
+    let mut reply = client
+        .post(server.url("/invocations"))
+        .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", "leaving")
+        .body(r#"{"prompt": "long answer", "stream": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.chunk().await.unwrap().unwrap(),
+        "data: \"partial\"\n\n"
+    );
+    drop(reply);
+    // The same session answers again: the abandoned stream released the agent.
+    let next = tokio::time::timeout(
+        Duration::from_secs(30),
+        client
+            .post(server.url("/invocations"))
+            .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", "leaving")
+            .body(r#"{"prompt": "again"}"#)
+            .send(),
+    )
+    .await
+    .expect("the session was freed")
+    .unwrap();
+    assert_eq!(next.text().await.unwrap(), r#"{"result": "next turn\n"}"#);
+    let ping: serde_json::Value = client
+        .get(server.url("/ping"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ping["status"], "Healthy");
+}
