@@ -257,3 +257,35 @@ async fn a_client_leaving_mid_stream_stops_the_agent_and_frees_the_session() {
         .unwrap();
     assert_eq!(ping["status"], "Healthy");
 }
+
+#[tokio::test]
+async fn concurrent_invocations_of_one_session_run_one_after_the_other() {
+    let model = Arc::new(
+        ScriptedModel::builder()
+            .text("first")
+            .text("second")
+            .build(),
+    );
+    let server = Server::start(entrypoint(model.clone()).install(AgentCoreApp::new())).await;
+    let client = reqwest::Client::new();
+    let call = |prompt: &'static str| {
+        client
+            .post(server.url("/invocations"))
+            .header(
+                "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+                "shared-session",
+            )
+            .body(format!(r#"{{"prompt": "{prompt}"}}"#))
+            .send()
+    };
+    let (a, b) = tokio::join!(call("one"), call("two"));
+    assert_eq!(a.unwrap().status(), 200);
+    assert_eq!(b.unwrap().status(), 200);
+    let requests = model.requests();
+    assert_eq!(requests[0].messages.len(), 1);
+    assert_eq!(
+        requests[1].messages.len(),
+        3,
+        "the second saw the whole first exchange"
+    );
+}
