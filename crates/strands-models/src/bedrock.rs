@@ -29,6 +29,7 @@ mod request;
 mod response;
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -120,6 +121,7 @@ pub struct BedrockModel {
     client: Client,
     config: BedrockConfig,
     region: String,
+    on_credentials_rejected: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl fmt::Debug for BedrockModel {
@@ -183,6 +185,82 @@ impl BedrockModel {
         events
     }
 
+    /// Runs `call`; when Bedrock rejects the credentials and a refresh hook is set, refreshes
+    /// them and runs it once more (rotated keys are picked up without a restart).
+    async fn retry_on_rejected_credentials<T, F, Fut>(&self, call: F) -> Result<T, ModelError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ModelError>>,
+    {
+        match call().await {
+            Err(ModelError::Credentials { message }) if self.on_credentials_rejected.is_some() => {
+                tracing::warn!(
+                    model_id = %self.config.model_id,
+                    "Bedrock rejected the credentials; refreshing them and retrying once"
+                );
+                if let Some(refresh) = &self.on_credentials_rejected {
+                    refresh();
+                }
+                call().await.map_err(|error| match error {
+                    ModelError::Credentials { .. } => ModelError::credentials(format!(
+                        "{message} (still rejected after refreshing the credentials)"
+                    )),
+                    other => other,
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn send_stream(
+        &self,
+        parts: request::Parts,
+    ) -> Result<aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput, ModelError>
+    {
+        self.client
+            .converse_stream()
+            .model_id(&self.config.model_id)
+            .set_messages(Some(parts.messages))
+            .set_system(parts.system)
+            .set_tool_config(parts.tool_config)
+            .set_inference_config(parts.inference)
+            .set_additional_model_request_fields(parts.additional_fields)
+            .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
+                bedrock::GuardrailStreamConfiguration::builder()
+                    .guardrail_identifier(&g.id)
+                    .guardrail_version(&g.version)
+                    .trace(trace_setting(g.trace))
+                    .build()
+            }))
+            .send()
+            .await
+            .map_err(|e| errors::operation_error(e, self.site()))
+    }
+
+    async fn send_converse(
+        &self,
+        parts: request::Parts,
+    ) -> Result<aws_sdk_bedrockruntime::operation::converse::ConverseOutput, ModelError> {
+        self.client
+            .converse()
+            .model_id(&self.config.model_id)
+            .set_messages(Some(parts.messages))
+            .set_system(parts.system)
+            .set_tool_config(parts.tool_config)
+            .set_inference_config(parts.inference)
+            .set_additional_model_request_fields(parts.additional_fields)
+            .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
+                bedrock::GuardrailConfiguration::builder()
+                    .guardrail_identifier(&g.id)
+                    .guardrail_version(&g.version)
+                    .trace(trace_setting(g.trace))
+                    .build()
+            }))
+            .send()
+            .await
+            .map_err(|e| errors::operation_error(e, self.site()))
+    }
+
     fn stream_impl<'a>(
         &'a self,
         request: ModelRequest<'a>,
@@ -193,24 +271,8 @@ impl BedrockModel {
             tracing::debug!(model_id = %self.config.model_id, streaming = self.config.streaming, "calling Bedrock");
             if self.config.streaming {
                 let mut output = self
-                    .client
-                    .converse_stream()
-                    .model_id(&self.config.model_id)
-                    .set_messages(Some(parts.messages))
-                    .set_system(parts.system)
-                    .set_tool_config(parts.tool_config)
-                    .set_inference_config(parts.inference)
-                    .set_additional_model_request_fields(parts.additional_fields)
-                    .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
-                        bedrock::GuardrailStreamConfiguration::builder()
-                            .guardrail_identifier(&g.id)
-                            .guardrail_version(&g.version)
-                            .trace(trace_setting(g.trace))
-                            .build()
-                    }))
-                    .send()
-                    .await
-                    .map_err(|e| errors::operation_error(e, self.site()))?;
+                    .retry_on_rejected_credentials(|| self.send_stream(parts.clone()))
+                    .await?;
                 let mut stop_reason = None;
                 let mut blocked = None;
                 while let Some(event) = output
@@ -236,24 +298,8 @@ impl BedrockModel {
                 }
             } else {
                 let output = self
-                    .client
-                    .converse()
-                    .model_id(&self.config.model_id)
-                    .set_messages(Some(parts.messages))
-                    .set_system(parts.system)
-                    .set_tool_config(parts.tool_config)
-                    .set_inference_config(parts.inference)
-                    .set_additional_model_request_fields(parts.additional_fields)
-                    .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
-                        bedrock::GuardrailConfiguration::builder()
-                            .guardrail_identifier(&g.id)
-                            .guardrail_version(&g.version)
-                            .trace(trace_setting(g.trace))
-                            .build()
-                    }))
-                    .send()
-                    .await
-                    .map_err(|e| errors::operation_error(e, self.site()))?;
+                    .retry_on_rejected_credentials(|| self.send_converse(parts.clone()))
+                    .await?;
                 let blocked = output.trace.as_ref().and_then(|t| t.guardrail.as_ref()).map(response::trace_blocked);
                 let stop_reason = output.stop_reason.clone();
                 for event in response::converse_events(output) {
@@ -305,6 +351,7 @@ pub struct BedrockModelBuilder {
     endpoint_url: Option<String>,
     sdk_config: Option<SdkConfig>,
     credentials: Option<SharedCredentialsProvider>,
+    on_credentials_rejected: Option<Arc<dyn Fn() + Send + Sync>>,
     max_tokens: Option<i32>,
     temperature: Option<f32>,
     top_p: Option<f32>,
@@ -358,6 +405,14 @@ impl BedrockModelBuilder {
     /// Sign calls with these credentials instead of the configuration's.
     pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
         self.credentials = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// Called when Bedrock rejects the credentials (expired, rotated); the call is then retried
+    /// once. Use it to make a credentials source re-read its keys, e.g.
+    /// `SecretsManagerCredentials::invalidate` from `strands-aws`.
+    pub fn on_credentials_rejected(mut self, refresh: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_credentials_rejected = Some(Arc::new(refresh));
         self
     }
 
@@ -441,6 +496,12 @@ impl BedrockModelBuilder {
         if let Some(url) = self.endpoint_url {
             client_config = client_config.endpoint_url(url);
         }
+        if self.on_credentials_rejected.is_some() {
+            // The credentials source decides when to re-read keys; the SDK's cache would keep
+            // serving rejected ones.
+            client_config = client_config
+                .identity_cache(aws_sdk_bedrockruntime::config::IdentityCache::no_cache());
+        }
         BedrockModel {
             client: Client::from_conf(client_config.build()),
             config: BedrockConfig {
@@ -455,6 +516,7 @@ impl BedrockModelBuilder {
                 include_tool_result_status: self.include_tool_result_status,
             },
             region,
+            on_credentials_rejected: self.on_credentials_rejected,
         }
     }
 }

@@ -8,6 +8,7 @@
     reason = "test helpers fail loudly"
 )]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -662,4 +663,73 @@ async fn region_falls_back_to_us_west_2_like_python() {
             .region(),
         "eu-central-1"
     );
+}
+
+/// Serves the first keys until refreshed, then the second (a rotation).
+#[derive(Debug)]
+struct Rotating {
+    rotated: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Rotating {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let (akid, secret) = if self.rotated.load(std::sync::atomic::Ordering::SeqCst) {
+            (
+                "AKIAROTATEDKEY000002",
+                "rotated-secret-key-00000000000000000000",
+            )
+        } else {
+            (AKID, SECRET)
+        };
+        aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+            akid, secret, None, None, "test",
+        )))
+    }
+}
+
+#[tokio::test]
+async fn rejected_credentials_are_refreshed_and_the_call_retried_once() {
+    let fake = fake().await;
+    let rotated = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = rotated.clone();
+    let model = BedrockModel::builder()
+        .model_id(PROFILE)
+        .region("us-east-1")
+        .credentials_provider(Rotating {
+            rotated: rotated.clone(),
+        })
+        .on_credentials_rejected(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
+        .endpoint_url(fake.endpoint_url())
+        .build()
+        .await;
+    let mut agent = Agent::builder()
+        .model(model)
+        .retry_strategy(ModelRetryStrategy::none())
+        .build()
+        .unwrap();
+    fake.push(Reply::Stream(frames::text_turn(&["before"], "end_turn")));
+    assert_eq!(agent.invoke("one").await.unwrap().to_string(), "before\n");
+
+    // The keys rotate on the service side: the old ones are now refused.
+    fake.set_auth(FakeAuth::sigv4(
+        "AKIAROTATEDKEY000002",
+        "rotated-secret-key-00000000000000000000",
+    ));
+    fake.push(Reply::Stream(frames::text_turn(&["after"], "end_turn")));
+    assert_eq!(agent.invoke("two").await.unwrap().to_string(), "after\n");
+    let outcomes: Vec<AuthOutcome> = fake.requests().iter().map(|r| r.auth).collect();
+    assert_eq!(
+        outcomes,
+        [
+            AuthOutcome::Accepted,
+            AuthOutcome::UnrecognizedClient,
+            AuthOutcome::Accepted
+        ]
+    );
+    assert!(rotated.load(std::sync::atomic::Ordering::SeqCst));
 }

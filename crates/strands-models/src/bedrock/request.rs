@@ -449,7 +449,7 @@ fn noop_tool() -> ToolSpec {
 }
 
 /// Everything a Converse or ConverseStream call carries besides the model id and guardrail.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Parts {
     pub(crate) messages: Vec<bedrock::Message>,
     pub(crate) system: Option<Vec<bedrock::SystemContentBlock>>,
