@@ -6,6 +6,9 @@
 //! `bedrock::FakeBedrock` is a local Amazon Bedrock Runtime endpoint for the official AWS SDK
 //! client: it plays scripted Converse/ConverseStream replies as real event-stream frames and
 //! restJson1 errors, verifies SigV4 signatures and records every request.
+//! With the `imds` feature, `imds::FakeImds` is a local EC2/microVM metadata service serving an
+//! instance role's credentials over IMDSv2, or answering the token request with 405 as Amazon
+//! Bedrock AgentCore does.
 //!
 //! ```
 //! use strands_testkit::ScriptedModel;
@@ -23,6 +26,9 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
 pub mod canned;
+#[cfg(feature = "imds")]
+#[cfg_attr(docsrs, doc(cfg(feature = "imds")))]
+pub mod imds;
 mod scripted;
 
 #[doc(inline)]

@@ -1,0 +1,24 @@
+//! AWS credentials that work inside Amazon Bedrock AgentCore, for the (unofficial) Rust port of
+//! Strands Agents.
+//!
+//! AgentCore injects no credential environment variables, and its microVM metadata service
+//! answers the IMDSv2 token request with `405`, which the Rust SDK treats as a hard error.
+//! [`credentials_chain`] is the SDK's default chain followed by an IMDS provider that falls back
+//! to tokenless (IMDSv1) requests; [`SecretsManagerCredentials`] serves keys kept in a Secrets
+//! Manager secret, re-read on rotation.
+
+mod chain;
+mod env_report;
+mod imds;
+mod secrets;
+
+#[doc(inline)]
+pub use chain::{Logged, NotLoadedOnError, credentials_chain};
+#[doc(inline)]
+pub use env_report::{CREDENTIAL_ENV_VARS, log_credential_env, presence};
+#[doc(inline)]
+pub use imds::{ImdsCredentialsProvider, ImdsCredentialsProviderBuilder};
+#[doc(inline)]
+pub use secrets::{DEFAULT_REFRESH, SecretError};
+#[doc(inline)]
+pub use secrets::{SecretCredentials, SecretsManagerCredentials};

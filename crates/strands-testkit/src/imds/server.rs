@@ -1,0 +1,530 @@
+//! The accept loop, bounded HTTP/1.1 reading and the metadata routes.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::ImdsMode;
+use super::time::rfc3339_after;
+
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 64;
+/// The largest header section accepted; larger ones get 431.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most header lines accepted; more get 431.
+const MAX_HEADERS: usize = 64;
+/// The largest request body accepted (IMDS requests have none); larger ones get 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const TOKEN_PATH: &str = "/latest/api/token";
+const ROLE_LIST_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+const ROLE: &str = "agent-role";
+const TOKEN_TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+/// The session token handed out in the modes that support IMDSv2.
+const SESSION_TOKEN: &str = "fake-imds-v2-session-token";
+/// How long the served credentials are valid.
+const CREDENTIALS_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The fixed test credentials served until they are replaced.
+const DEFAULT_ACCESS_KEY_ID: &str = "ASIAIMDSFAKE0000001";
+const DEFAULT_SECRET_ACCESS_KEY: &str = "imds-secret-access-key/fake/0000000000001";
+const DEFAULT_TOKEN: &str = "imds-session-token-fake-0000000001";
+
+/// The role credentials served: `(AccessKeyId, SecretAccessKey, Token)`.
+type Keys = (String, String, String);
+
+/// State shared between the handle and the server tasks. No lock is held across an `.await`.
+#[derive(Debug)]
+pub(super) struct Shared {
+    mode: ImdsMode,
+    credentials: Mutex<Keys>,
+    requests: Mutex<Vec<(String, String, bool)>>,
+}
+
+impl Shared {
+    pub(super) fn new(mode: ImdsMode) -> Self {
+        Self {
+            mode,
+            credentials: Mutex::new((
+                DEFAULT_ACCESS_KEY_ID.to_owned(),
+                DEFAULT_SECRET_ACCESS_KEY.to_owned(),
+                DEFAULT_TOKEN.to_owned(),
+            )),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(super) fn mode(&self) -> ImdsMode {
+        self.mode
+    }
+
+    pub(super) fn credentials(&self) -> Keys {
+        self.credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn set_credentials(&self, access_key_id: &str, secret: &str, token: &str) {
+        *self
+            .credentials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = (
+            access_key_id.to_owned(),
+            secret.to_owned(),
+            token.to_owned(),
+        );
+    }
+
+    pub(super) fn requests(&self) -> Vec<(String, String, bool)> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn request_count(&self) -> usize {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    fn record(&self, request: &Request) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((
+                request.method.clone(),
+                request.path.clone(),
+                request.header(TOKEN_HEADER).is_some(),
+            ));
+    }
+}
+
+/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
+/// connection task with it.
+pub(super) async fn accept_loop(listener: TcpListener, shared: std::sync::Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        while connections.len() >= MAX_CONNECTIONS {
+            let _ = connections.join_next().await;
+        }
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                connections.spawn(serve_connection(stream, std::sync::Arc::clone(&shared)));
+            }
+            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any,
+            // instead of spinning.
+            Err(_) => {
+                if connections.join_next().await.is_none() {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+/// One parsed request (IMDS requests carry no body worth keeping).
+#[derive(Debug)]
+struct Request {
+    method: String,
+    path: String,
+    /// Names lower-cased, in the order received.
+    headers: Vec<(String, String)>,
+    keep_alive: bool,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What reading the next request produced.
+#[derive(Debug)]
+enum Incoming {
+    Request(Request),
+    /// The peer closed the connection (between requests or part-way through one).
+    Closed,
+    /// The request was refused before it was fully read; answer and close.
+    Refused {
+        status: u16,
+        message: String,
+    },
+}
+
+/// A response to write.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+impl Response {
+    fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+}
+
+async fn serve_connection(mut stream: TcpStream, shared: std::sync::Arc<Shared>) {
+    let mut buf = Vec::with_capacity(4 * 1024);
+    loop {
+        let request = match read_request(&mut stream, &mut buf).await {
+            Ok(Incoming::Request(request)) => request,
+            Ok(Incoming::Refused { status, message }) => {
+                let _ = write_response(&mut stream, &Response::new(status, message), true).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            Ok(Incoming::Closed) | Err(_) => return,
+        };
+        shared.record(&request);
+        if shared.mode == ImdsMode::Hang {
+            // Never answer; keep the connection open until the client gives up (or the fake is
+            // dropped), discarding whatever else it sends.
+            let mut scratch = [0_u8; 1024];
+            while let Ok(n) = stream.read(&mut scratch).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            return;
+        }
+        let response = route(&shared, &request);
+        let close = !request.keep_alive;
+        if write_response(&mut stream, &response, close).await.is_err() || close {
+            break;
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// The answer to `request` in the fake's mode.
+fn route(shared: &Shared, request: &Request) -> Response {
+    let credentials_path = format!("{ROLE_LIST_PATH}{ROLE}");
+    let supports_tokens = matches!(shared.mode, ImdsMode::V2 | ImdsMode::NoRole);
+    match (request.method.as_str(), request.path.as_str()) {
+        ("PUT", TOKEN_PATH) => match shared.mode {
+            ImdsMode::TokenMethodNotAllowed => Response::new(405, "Method Not Allowed"),
+            ImdsMode::TokenNotFound => Response::new(404, "Not Found"),
+            _ => token_response(request),
+        },
+        ("GET", path) if path == ROLE_LIST_PATH || path == credentials_path => {
+            if supports_tokens && request.header(TOKEN_HEADER) != Some(SESSION_TOKEN) {
+                return Response::new(
+                    401,
+                    "fake imds: IMDSv2 is required; send the token from PUT /latest/api/token in x-aws-ec2-metadata-token",
+                );
+            }
+            if shared.mode == ImdsMode::NoRole {
+                return Response::new(404, "Not Found");
+            }
+            if path == ROLE_LIST_PATH {
+                Response::new(200, ROLE)
+            } else {
+                credentials_response(shared)
+            }
+        }
+        (method, path) => Response::new(
+            404,
+            format!(
+                "fake imds: nothing at {method} {path}; it serves PUT {TOKEN_PATH}, GET {ROLE_LIST_PATH} and GET {credentials_path}"
+            ),
+        ),
+    }
+}
+
+/// `PUT /latest/api/token` in IMDSv2 modes: the TTL header is required, as on EC2.
+fn token_response(request: &Request) -> Response {
+    let ttl = request
+        .header(TOKEN_TTL_HEADER)
+        .and_then(|value| value.trim().parse::<u32>().ok())
+        .filter(|ttl| (1..=21_600).contains(ttl));
+    match ttl {
+        Some(ttl) => {
+            let mut response = Response::new(200, SESSION_TOKEN);
+            response.headers.push((TOKEN_TTL_HEADER, ttl.to_string()));
+            response
+        }
+        None => Response::new(
+            400,
+            format!(
+                "fake imds: send {TOKEN_TTL_HEADER} with a whole number of seconds from 1 to 21600"
+            ),
+        ),
+    }
+}
+
+/// The role's credentials document.
+fn credentials_response(shared: &Shared) -> Response {
+    let (access_key_id, secret_access_key, token) = shared.credentials();
+    let now = SystemTime::now();
+    let body = json!({
+        "Code": "Success",
+        "LastUpdated": rfc3339_after(now, Duration::ZERO),
+        "Type": "AWS-HMAC",
+        "AccessKeyId": access_key_id,
+        "SecretAccessKey": secret_access_key,
+        "Token": token,
+        "Expiration": rfc3339_after(now, CREDENTIALS_LIFETIME),
+    });
+    let mut response = Response::new(200, body.to_string());
+    response
+        .headers
+        .push(("content-type", "application/json".to_owned()));
+    response
+}
+
+/// Reads the next request from `stream`; bytes past its end stay in `buf` for the next one.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Incoming> {
+    let mut chunk = [0_u8; 4 * 1024];
+    let Parsed {
+        request,
+        head_len,
+        body_len,
+    } = loop {
+        if !buf.is_empty() {
+            match parse_head(buf) {
+                Ok(Some(parsed)) => break parsed,
+                Ok(None) => {}
+                Err((status, message)) => return Ok(Incoming::Refused { status, message }),
+            }
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Incoming::Closed);
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    };
+    while buf.len() < head_len + body_len {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Incoming::Closed);
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    buf.drain(..head_len + body_len);
+    Ok(Incoming::Request(request))
+}
+
+/// A parsed header section: the request, the header length and the announced body length.
+#[derive(Debug)]
+struct Parsed {
+    request: Request,
+    head_len: usize,
+    body_len: usize,
+}
+
+/// A refusal before the request was read: `(status, message)`.
+type Refusal = (u16, String);
+
+/// Parses a complete header section at the start of `buf`: `Ok(None)` when more bytes are
+/// needed; otherwise the request, the header length and the body length.
+fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, Refusal> {
+    let too_large = || {
+        (
+            431,
+            format!(
+                "fake imds: the header section exceeds {MAX_HEADER_BYTES} bytes or {MAX_HEADERS} lines"
+            ),
+        )
+    };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let head_len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) if len <= MAX_HEADER_BYTES => len,
+        Ok(httparse::Status::Partial) if buf.len() <= MAX_HEADER_BYTES => return Ok(None),
+        Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(too_large()),
+        Err(error) => {
+            return Err((
+                400,
+                format!("fake imds: malformed HTTP/1.1 request ({error})"),
+            ));
+        }
+    };
+    let headers: Vec<(String, String)> = parsed
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    let request = Request {
+        method: parsed.method.unwrap_or_default().to_owned(),
+        path: parsed.path.unwrap_or_default().to_owned(),
+        keep_alive: keep_alive(parsed.version.unwrap_or(1), &headers),
+        headers,
+    };
+    if request.header("transfer-encoding").is_some() {
+        return Err((
+            411,
+            "fake imds: chunked request bodies are not supported".to_owned(),
+        ));
+    }
+    let body_len = match request.header("content-length").map(str::trim) {
+        None => 0,
+        Some(value) => match value.parse::<usize>() {
+            Ok(len) if len <= MAX_BODY_BYTES => len,
+            Ok(len) => {
+                return Err((
+                    413,
+                    format!("fake imds: a {len}-byte body exceeds the {MAX_BODY_BYTES}-byte limit"),
+                ));
+            }
+            Err(_) => {
+                return Err((400, format!("fake imds: invalid content-length `{value}`")));
+            }
+        },
+    };
+    Ok(Some(Parsed {
+        request,
+        head_len,
+        body_len,
+    }))
+}
+
+fn keep_alive(minor_version: u8, headers: &[(String, String)]) -> bool {
+    let connection = headers
+        .iter()
+        .find(|(name, _)| name == "connection")
+        .map(|(_, value)| value.to_ascii_lowercase());
+    match minor_version {
+        0 => connection.as_deref() == Some("keep-alive"),
+        _ => connection.as_deref() != Some("close"),
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        _ => "Status",
+    }
+}
+
+async fn write_response(
+    stream: &mut TcpStream,
+    response: &Response,
+    close: bool,
+) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
+    if !response
+        .headers
+        .iter()
+        .any(|(name, _)| *name == "content-type")
+    {
+        out.push_str("content-type: text/plain\r\n");
+    }
+    for (name, value) in &response.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\n", response.body.len()));
+    if close {
+        out.push_str("connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&response.body);
+    stream.write_all(out.as_bytes()).await?;
+    stream.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            keep_alive: true,
+        }
+    }
+
+    #[test]
+    fn v2_token_request_without_ttl_is_rejected_with_400() {
+        let shared = Shared::new(ImdsMode::V2);
+        let response = route(&shared, &request("PUT", TOKEN_PATH, &[]));
+        assert_eq!(response.status, 400);
+    }
+
+    #[test]
+    fn v2_get_with_a_wrong_token_gets_401() {
+        let shared = Shared::new(ImdsMode::V2);
+        let response = route(
+            &shared,
+            &request("GET", ROLE_LIST_PATH, &[(TOKEN_HEADER, "forged")]),
+        );
+        assert_eq!(response.status, 401);
+    }
+
+    #[test]
+    fn unknown_paths_get_404_naming_what_is_served() {
+        let shared = Shared::new(ImdsMode::TokenMethodNotAllowed);
+        let response = route(&shared, &request("GET", "/latest/meta-data/ami-id", &[]));
+        assert_eq!(response.status, 404);
+        assert!(response.body.contains(ROLE_LIST_PATH));
+    }
+
+    #[test]
+    fn credentials_document_has_the_imds_shape() {
+        let shared = Shared::new(ImdsMode::TokenNotFound);
+        let response = route(
+            &shared,
+            &request("GET", &format!("{ROLE_LIST_PATH}{ROLE}"), &[]),
+        );
+        assert_eq!(response.status, 200);
+        let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(body["Code"], "Success");
+        assert_eq!(body["AccessKeyId"], DEFAULT_ACCESS_KEY_ID);
+        assert_eq!(body["Token"], DEFAULT_TOKEN);
+        assert!(body["Expiration"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn oversized_and_malformed_heads_are_refused() {
+        let mut big = b"GET / HTTP/1.1\r\nx-big: ".to_vec();
+        big.extend(std::iter::repeat_n(b'a', MAX_HEADER_BYTES + 1));
+        assert!(matches!(parse_head(&big), Err((431, _))));
+        assert!(matches!(
+            parse_head(b"\x01\x02 nonsense\r\n\r\n"),
+            Err((400, _))
+        ));
+        assert!(matches!(
+            parse_head(b"PUT / HTTP/1.1\r\ncontent-length: 999999999\r\n\r\n"),
+            Err((413, _))
+        ));
+        assert!(matches!(parse_head(b"GET / HTTP/1.1\r\nhost"), Ok(None)));
+    }
+}

@@ -1,0 +1,34 @@
+"""Prepares a running MiniStack (AUTH=true) for the Secrets Manager credential tests and prints
+shell `export` lines for them.
+
+Creates two IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue)
+and `no-access` (may not). Secrets themselves are created by each test with the root key.
+Usage: python bootstrap.py ENDPOINT
+"""
+
+import json
+import sys
+
+import boto3
+
+endpoint = sys.argv[1]
+root = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+iam = boto3.client("iam", **root)
+
+exports = {"MINISTACK_ENDPOINT": endpoint}
+for user, actions, prefix in [
+    ("secret-reader", ["secretsmanager:GetSecretValue"], "MINISTACK_READER"),
+    ("no-access", ["sts:GetCallerIdentity"], "MINISTACK_NO_ACCESS"),
+]:
+    iam.create_user(UserName=user)
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="test-policy",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}),
+    )
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    exports[f"{prefix}_KEY_ID"] = key["AccessKeyId"]
+    exports[f"{prefix}_SECRET"] = key["SecretAccessKey"]
+
+for name, value in exports.items():
+    print(f"export {name}={value}")
