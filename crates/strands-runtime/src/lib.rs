@@ -23,6 +23,7 @@
 mod agent_entrypoint;
 mod app;
 pub mod context;
+pub mod doctor;
 pub mod logging;
 mod ping;
 mod reply;

@@ -3,7 +3,11 @@
 //!
 //! Configuration (environment): `MODEL_ID` (Bedrock model or inference profile), `AWS_REGION`,
 //! `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0), `LOG_LEVEL` (default INFO),
-//! `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS` (default 25).
+//! `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS` (default 25),
+//! `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default 300).
+//!
+//! `strands-runtime doctor [--call-model]` checks the region, credential sources, the credentials
+//! secret and the model id, and prints what to fix.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -35,6 +39,22 @@ async fn main() -> ExitCode {
         }
         return ExitCode::FAILURE;
     }
+    if std::env::args().nth(1).as_deref() == Some("doctor") {
+        let call = std::env::args().any(|a| a == "--call-model");
+        let report = strands_runtime::doctor::run(call).await;
+        #[allow(
+            clippy::print_stdout,
+            reason = "the doctor's report is the command's output"
+        )]
+        {
+            print!("{}", report.render());
+        }
+        return if report.has_failures() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
     let host: String = env_or("HOST", "0.0.0.0".to_owned());
     let port: u16 = env_or("PORT", 8080);
     let address: SocketAddr = match format!("{host}:{port}").parse() {
@@ -57,7 +77,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    let model: Arc<dyn Model> = Arc::new(BedrockModel::from_env().build().await);
+    let model: Arc<dyn Model> = Arc::new(bedrock_model().await);
     let system_prompt = std::env::var("SYSTEM_PROMPT")
         .ok()
         .filter(|p| !p.trim().is_empty());
@@ -115,6 +135,46 @@ async fn main() -> ExitCode {
         () = deadline => tracing::warn!("in-flight requests did not finish within {}s; exiting", grace.as_secs()),
     }
     ExitCode::SUCCESS
+}
+
+/// Bedrock with the project's credentials chain (SDK default chain, then the metadata service
+/// with the IMDSv1 fallback AgentCore needs), or with keys from the Secrets Manager secret named by
+/// `BEDROCK_CREDENTIALS_SECRET` (read with the chain's credentials, re-read on rotation).
+/// Nothing here waits on the network: credentials resolve at the first call, so `/ping` answers
+/// whatever their state.
+async fn bedrock_model() -> BedrockModel {
+    strands_aws::log_credential_env();
+    let chain = strands_aws::credentials_chain().await;
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(chain)
+        .load()
+        .await;
+    let mut builder = BedrockModel::from_env().sdk_config(base.clone());
+    match std::env::var("BEDROCK_CREDENTIALS_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(secret_id) => {
+            let refresh = Duration::from_secs(env_or("BEDROCK_CREDENTIALS_REFRESH_SECONDS", 300));
+            let reader = aws_sdk_secretsmanager::Client::new(&base);
+            let credentials = strands_aws::SecretsManagerCredentials::with_refresh_interval(
+                reader,
+                secret_id.trim(),
+                refresh,
+            );
+            tracing::info!(
+                secret_id = secret_id.trim(),
+                refresh_seconds = refresh.as_secs(),
+                "Bedrock credentials come from a Secrets Manager secret, read with the credentials chain"
+            );
+            let refresher = credentials.clone();
+            builder = builder
+                .credentials_provider(credentials)
+                .on_credentials_rejected(move || refresher.invalidate());
+        }
+        None => tracing::info!("Bedrock credentials come from the credentials chain"),
+    }
+    builder.build().await
 }
 
 async fn shutdown_signal() {

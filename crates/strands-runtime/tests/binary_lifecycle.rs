@@ -145,3 +145,94 @@ async fn sigterm_stops_within_the_grace_period_even_with_a_hung_stream() {
         "the grace period was honoured"
     );
 }
+
+#[tokio::test]
+async fn an_unreadable_credentials_secret_keeps_ping_up_and_names_the_secret_in_errors() {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    // Nothing listens here: the secret cannot be read.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    let runtime = start(
+        &fake,
+        &[
+            ("BEDROCK_CREDENTIALS_SECRET", "bedrock/prod-creds"),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint),
+        ],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .body(r#"{"prompt": "hi"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("bedrock/prod-creds"), "{error}");
+    assert!(!error.contains(SECRET), "{error}");
+    assert!(
+        fake.requests().is_empty(),
+        "no unsigned call reached Bedrock"
+    );
+    let ping = reqwest::get(format!("http://127.0.0.1:{}/ping", runtime.port))
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), 200);
+}
+
+#[tokio::test]
+async fn doctor_finds_agentcore_role_credentials_behind_a_405_metadata_service() {
+    use strands_testkit::imds::{FakeImds, ImdsMode};
+    let imds = FakeImds::start(ImdsMode::TokenMethodNotAllowed)
+        .await
+        .unwrap();
+    let (_, secret, token) = imds.credentials();
+    let endpoint = imds.endpoint();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_strands-runtime"))
+            .arg("doctor")
+            .env_clear()
+            .env("HOME", std::env::temp_dir().join("strands-doctor-test"))
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+            .env("MODEL_ID", "anthropic.claude-sonnet-4-20250514-v1:0")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{report}");
+    assert!(
+        report.contains("[ ok ] region: us-east-1 (from AWS_REGION)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("[ ok ] credentials: resolved (expires in"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "use an inference profile such as us.anthropic.claude-sonnet-4-20250514-v1:0"
+        ),
+        "{report}"
+    );
+    assert!(
+        !report.contains(&secret) && !report.contains(&token),
+        "no credential value is printed"
+    );
+    let requests = imds.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|(method, path, _)| method == "GET" && path.ends_with("/agent-role")),
+        "{requests:?}"
+    );
+}

@@ -1,0 +1,319 @@
+//! `strands-runtime doctor`: checks what the runtime needs from its environment and explains the
+//! traps the first AgentCore deployment hit.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::ProvideCredentials;
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// What was found.
+    pub detail: String,
+    /// What to do, when something is wrong.
+    pub fix: Option<String>,
+}
+
+/// How a check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckStatus {
+    /// Fine.
+    Ok,
+    /// Works, but likely not as intended.
+    Warn,
+    /// Will fail.
+    Fail,
+}
+
+/// Everything the doctor found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The findings, in order.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn push(
+        &mut self,
+        name: &'static str,
+        status: CheckStatus,
+        detail: impl Into<String>,
+        fix: Option<&str>,
+    ) {
+        self.checks.push(Check {
+            name,
+            status,
+            detail: detail.into(),
+            fix: fix.map(str::to_owned),
+        });
+    }
+
+    /// Whether any check failed.
+    pub fn has_failures(&self) -> bool {
+        self.checks.iter().any(|c| c.status == CheckStatus::Fail)
+    }
+
+    /// The report as text, one check per line with its fix below.
+    pub fn render(&self) -> String {
+        let mut out = String::from("strands-runtime doctor\n");
+        for check in &self.checks {
+            let mark = match check.status {
+                CheckStatus::Ok => "[ ok ]",
+                CheckStatus::Warn => "[warn]",
+                CheckStatus::Fail => "[FAIL]",
+            };
+            let _ = writeln!(out, "{mark} {}: {}", check.name, check.detail);
+            if let Some(fix) = &check.fix {
+                let _ = writeln!(out, "       fix: {fix}");
+            }
+        }
+        out
+    }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether `model_id` is a raw foundation-model id that on-demand Bedrock refuses for models
+/// served through inference profiles (Claude and most newer models).
+pub fn is_raw_model_id(model_id: &str) -> bool {
+    const GEO: [&str; 6] = ["us.", "eu.", "apac.", "us-gov.", "global.", "jp."];
+    !model_id.starts_with("arn:")
+        && !GEO.iter().any(|g| model_id.starts_with(g))
+        && model_id.contains('.')
+}
+
+/// Runs every check. With `call_model`, also makes one small Bedrock call.
+pub async fn run(call_model: bool) -> Report {
+    let mut report = Report::default();
+
+    // Region.
+    let region_var = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|v| {
+            std::env::var(v)
+                .ok()
+                .filter(|r| !r.is_empty())
+                .map(|r| (v, r))
+        });
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(strands_aws::credentials_chain().await)
+        .load()
+        .await;
+    match (region_var, config.region()) {
+        (Some((var, region)), _) => report.push(
+            "region",
+            CheckStatus::Ok,
+            format!("{region} (from {var})"),
+            None,
+        ),
+        (None, Some(region)) => report.push(
+            "region",
+            CheckStatus::Ok,
+            format!("{region} (from the AWS profile)"),
+            None,
+        ),
+        (None, None) => report.push(
+            "region",
+            CheckStatus::Warn,
+            "not set; Bedrock calls go to us-west-2 (Python's fallback)",
+            Some("set AWS_REGION to the region where the model is enabled"),
+        ),
+    }
+
+    // Credential variables, never values.
+    let set: Vec<&str> = strands_aws::CREDENTIAL_ENV_VARS
+        .into_iter()
+        .filter(|v| strands_aws::presence(v) == "(set, hidden)")
+        .collect();
+    report.push(
+        "credential variables",
+        CheckStatus::Ok,
+        if set.is_empty() {
+            "none set (normal inside AgentCore, which injects none)".to_owned()
+        } else {
+            format!("set (values hidden): {}", set.join(", "))
+        },
+        None,
+    );
+
+    // Which source resolves.
+    let provider = config.credentials_provider();
+    let resolved = match provider {
+        Some(provider) => {
+            tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials()).await
+        }
+        None => Ok(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded("no provider"),
+        )),
+    };
+    match resolved {
+        Ok(Ok(credentials)) => {
+            let expiry = credentials.expiry().map_or_else(
+                || "no expiry (long-term keys)".to_owned(),
+                |e| {
+                    let left = e.duration_since(SystemTime::now()).unwrap_or_default();
+                    format!("expires in {} min", left.as_secs() / 60)
+                },
+            );
+            report.push("credentials", CheckStatus::Ok, format!("resolved ({expiry}); see the log line \"AWS credentials resolved\" for the source"), None);
+        }
+        Ok(Err(error)) => report.push(
+            "credentials",
+            CheckStatus::Fail,
+            format!("no source produced credentials: {}", error_chain(&error)),
+            Some("inside AgentCore the execution role comes from the microVM metadata service (supported, with the IMDSv1 fallback its 405 answer needs); elsewhere set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or BEDROCK_CREDENTIALS_SECRET"),
+        ),
+        Err(_) => report.push(
+            "credentials",
+            CheckStatus::Fail,
+            "resolving credentials took more than 10 s",
+            Some("a metadata endpoint is not answering; set AWS_EC2_METADATA_DISABLED=true outside AWS, or fix AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+        ),
+    }
+
+    // The Bedrock credentials secret.
+    if let Some(secret_id) = std::env::var("BEDROCK_CREDENTIALS_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    {
+        let reader = aws_sdk_secretsmanager::Client::new(&config);
+        let secret = strands_aws::SecretsManagerCredentials::new(reader, secret_id.trim());
+        match tokio::time::timeout(Duration::from_secs(10), secret.current()).await {
+            Ok(Ok(keys)) => report.push(
+                "credentials secret",
+                CheckStatus::Ok,
+                format!(
+                    "`{}` readable; holds keys{}",
+                    secret_id.trim(),
+                    if keys.session_token.is_some() {
+                        " and a session token"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
+            Ok(Err(error)) => report.push(
+                "credentials secret",
+                CheckStatus::Fail,
+                error.to_string(),
+                Some("fix the secret or its permissions; invocations fail until it is readable"),
+            ),
+            Err(_) => report.push(
+                "credentials secret",
+                CheckStatus::Fail,
+                format!("reading `{}` took more than 10 s", secret_id.trim()),
+                Some("check network access to Secrets Manager"),
+            ),
+        }
+    }
+
+    // The model id.
+    let model_id = std::env::var("MODEL_ID")
+        .ok()
+        .filter(|m| !m.trim().is_empty());
+    match model_id.as_deref() {
+        None => report.push(
+            "model id",
+            CheckStatus::Warn,
+            format!("MODEL_ID not set; using {}", strands_models::bedrock::DEFAULT_MODEL_ID),
+            Some("set MODEL_ID to an inference profile such as us.anthropic.claude-sonnet-4-20250514-v1:0"),
+        ),
+        Some(id) if is_raw_model_id(id) => report.push(
+            "model id",
+            CheckStatus::Warn,
+            format!("`{id}` is a raw model id; Bedrock refuses on-demand calls for models served through inference profiles"),
+            Some(&format!("use an inference profile such as us.{id} (or eu., apac., global. for your region)")),
+        ),
+        Some(id) => report.push("model id", CheckStatus::Ok, format!("`{id}`"), None),
+    }
+
+    if call_model {
+        let model = strands_models::bedrock::BedrockModel::from_env()
+            .sdk_config(config.clone())
+            .max_tokens(16)
+            .build()
+            .await;
+        let mut agent = match strands_agent::Agent::builder()
+            .model(model)
+            .retry_strategy(strands_agent::ModelRetryStrategy::none())
+            .build()
+        {
+            Ok(agent) => agent,
+            Err(error) => {
+                report.push("model call", CheckStatus::Fail, error.to_string(), None);
+                return report;
+            }
+        };
+        match tokio::time::timeout(
+            Duration::from_secs(60),
+            agent.invoke("Reply with the word ok."),
+        )
+        .await
+        {
+            Ok(Ok(result)) => report.push(
+                "model call",
+                CheckStatus::Ok,
+                format!("answered ({} output tokens)", result.usage.output_tokens),
+                None,
+            ),
+            Ok(Err(error)) => {
+                let detail = error
+                    .model_error()
+                    .map_or_else(|| error.to_string(), ToString::to_string);
+                report.push("model call", CheckStatus::Fail, detail, None);
+            }
+            Err(_) => report.push(
+                "model call",
+                CheckStatus::Fail,
+                "no answer within 60 s",
+                Some("check network access to Bedrock"),
+            ),
+        }
+    }
+
+    report.push(
+        "note",
+        CheckStatus::Ok,
+        "if AgentCore answers 400 and nothing reaches this container: session ids must be 33-256 characters, and the caller's auth (SigV4 or OAuth) must match the runtime's configuration",
+        None,
+    );
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_model_ids_are_told_apart_from_inference_profiles() {
+        assert!(is_raw_model_id("anthropic.claude-sonnet-4-20250514-v1:0"));
+        assert!(!is_raw_model_id(
+            "us.anthropic.claude-sonnet-4-20250514-v1:0"
+        ));
+        assert!(!is_raw_model_id("global.anthropic.claude-sonnet-4-6"));
+        assert!(!is_raw_model_id(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/x"
+        ));
+    }
+}
