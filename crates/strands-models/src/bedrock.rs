@@ -383,6 +383,11 @@ impl BedrockModelBuilder {
         self
     }
 
+    /// The model id this builder will use (Python's default unless set).
+    pub fn configured_model_id(&self) -> &str {
+        self.model_id.as_deref().unwrap_or(DEFAULT_MODEL_ID)
+    }
+
     /// The region (else the SDK config's, else `AWS_REGION`/`AWS_DEFAULT_REGION`/profile, else
     /// `us-west-2` as in Python).
     pub fn region(mut self, region: impl Into<String>) -> Self {

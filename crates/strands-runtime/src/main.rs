@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strands_agent::Agent;
-use strands_core::Model;
+use strands_core::{Model, ModelError};
 use strands_models::bedrock::BedrockModel;
 use strands_runtime::{
-    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, logging,
+    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, LazyModel, logging,
 };
 use tokio::net::TcpListener;
 
@@ -77,7 +77,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    let model: Arc<dyn Model> = Arc::new(bedrock_model().await);
+    let model: Arc<dyn Model> = bedrock_model().await;
     let system_prompt = std::env::var("SYSTEM_PROMPT")
         .ok()
         .filter(|p| !p.trim().is_empty());
@@ -139,42 +139,76 @@ async fn main() -> ExitCode {
 
 /// Bedrock with the project's credentials chain (SDK default chain, then the metadata service
 /// with the IMDSv1 fallback AgentCore needs), or with keys from the Secrets Manager secret named by
-/// `BEDROCK_CREDENTIALS_SECRET` (read with the chain's credentials, re-read on rotation).
-/// Nothing here waits on the network: credentials resolve at the first call, so `/ping` answers
-/// whatever their state.
-async fn bedrock_model() -> BedrockModel {
+/// `BEDROCK_CREDENTIALS_SECRET` (read with the chain's credentials, re-read on rotation; a region
+/// in the secret is used for Bedrock). Nothing here waits on the network: credentials resolve at
+/// the first call, so `/ping` answers whatever their state.
+async fn bedrock_model() -> Arc<dyn Model> {
     strands_aws::log_credential_env();
     let chain = strands_aws::credentials_chain().await;
     let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .credentials_provider(chain)
         .load()
         .await;
-    let mut builder = BedrockModel::from_env().sdk_config(base.clone());
-    match std::env::var("BEDROCK_CREDENTIALS_SECRET")
+    let Some(secret_id) = std::env::var("BEDROCK_CREDENTIALS_SECRET")
         .ok()
-        .filter(|s| !s.trim().is_empty())
-    {
-        Some(secret_id) => {
-            let refresh = Duration::from_secs(env_or("BEDROCK_CREDENTIALS_REFRESH_SECONDS", 300));
-            let reader = aws_sdk_secretsmanager::Client::new(&base);
-            let credentials = strands_aws::SecretsManagerCredentials::with_refresh_interval(
-                reader,
-                secret_id.trim(),
-                refresh,
-            );
-            tracing::info!(
-                secret_id = secret_id.trim(),
-                refresh_seconds = refresh.as_secs(),
-                "Bedrock credentials come from a Secrets Manager secret, read with the credentials chain"
-            );
-            let refresher = credentials.clone();
-            builder = builder
-                .credentials_provider(credentials)
-                .on_credentials_rejected(move || refresher.invalidate());
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+    else {
+        tracing::info!("Bedrock credentials come from the credentials chain");
+        if let Some(provider) = base.credentials_provider() {
+            // Resolve once in the background so the log names the source (or the problem).
+            tokio::spawn(async move {
+                use aws_credential_types::provider::ProvideCredentials as _;
+                if let Err(error) = provider.provide_credentials().await {
+                    tracing::error!(
+                        "no AWS credentials found ({error}); inside AgentCore the execution role comes from the metadata service, elsewhere set AWS credentials, AWS_PROFILE or BEDROCK_CREDENTIALS_SECRET (run `strands-runtime doctor`)"
+                    );
+                }
+            });
         }
-        None => tracing::info!("Bedrock credentials come from the credentials chain"),
-    }
-    builder.build().await
+        return Arc::new(BedrockModel::from_env().sdk_config(base).build().await);
+    };
+
+    let refresh = Duration::from_secs(env_or("BEDROCK_CREDENTIALS_REFRESH_SECONDS", 300));
+    let reader = aws_sdk_secretsmanager::Client::new(&base);
+    let credentials =
+        strands_aws::SecretsManagerCredentials::with_refresh_interval(reader, &secret_id, refresh);
+    tracing::info!(
+        secret_id = %secret_id,
+        refresh_seconds = refresh.as_secs(),
+        "Bedrock credentials come from a Secrets Manager secret, read with the credentials chain"
+    );
+    // Read the secret once in the background: problems show up in the log at start-up with
+    // their fix, without delaying /ping.
+    let check = credentials.clone();
+    tokio::spawn(async move {
+        if let Err(error) = check.current().await {
+            tracing::error!("Bedrock credentials are unavailable: {error}");
+        }
+    });
+    let model_id = BedrockModel::from_env().configured_model_id().to_owned();
+    Arc::new(LazyModel::new(model_id, move || {
+        let (base, credentials) = (base.clone(), credentials.clone());
+        Box::pin(async move {
+            // The secret may name the region its keys are for; it wins over AWS_REGION.
+            let keys = credentials
+                .current()
+                .await
+                .map_err(|e| ModelError::credentials(e.to_string()))?;
+            let mut builder = BedrockModel::from_env().sdk_config(base);
+            if let Some(region) = &keys.region {
+                tracing::info!(region = %region, "using the region named by the credentials secret");
+                builder = builder.region(region.clone());
+            }
+            let refresher = credentials.clone();
+            let model = builder
+                .credentials_provider(credentials)
+                .on_credentials_rejected(move || refresher.invalidate())
+                .build()
+                .await;
+            Ok(Arc::new(model) as Arc<dyn Model>)
+        })
+    }))
 }
 
 async fn shutdown_signal() {
