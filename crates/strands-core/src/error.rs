@@ -169,3 +169,24 @@ impl ModelError {
         }
     }
 }
+
+/// An error and its causes as one line, `: `-separated, skipping causes whose text the line
+/// already holds. This is how errors are printed at the edges (logs, HTTP bodies, CLI).
+///
+/// ```
+/// let error = std::io::Error::other("disk full");
+/// assert_eq!(strands_core::error_chain(&error), "disk full");
+/// ```
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

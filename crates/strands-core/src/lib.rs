@@ -41,7 +41,7 @@ pub use blob::Blob;
 #[doc(inline)]
 pub use content::{ContentBlock, Message, MessageMetadata, Role, SystemContentBlock};
 #[doc(inline)]
-pub use error::{BoxError, ModelError};
+pub use error::{BoxError, ModelError, error_chain};
 #[doc(inline)]
 pub use model::{Model, ModelRequest, ModelStream};
 #[doc(inline)]

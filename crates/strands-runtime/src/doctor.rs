@@ -79,20 +79,6 @@ impl Report {
     }
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// Whether `model_id` is a raw foundation-model id that on-demand Bedrock refuses for models
 /// served through inference profiles (Claude and most newer models).
 pub fn is_raw_model_id(model_id: &str) -> bool {
@@ -180,7 +166,7 @@ pub async fn run(call_model: bool) -> Report {
         Ok(Err(error)) => report.push(
             "credentials",
             CheckStatus::Fail,
-            format!("no source produced credentials: {}", error_chain(&error)),
+            format!("no source produced credentials: {}", strands_core::error_chain(&error)),
             Some("inside AgentCore the execution role comes from the microVM metadata service (supported, with the IMDSv1 fallback its 405 answer needs); elsewhere set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or BEDROCK_CREDENTIALS_SECRET"),
         ),
         Err(_) => report.push(

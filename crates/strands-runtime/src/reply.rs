@@ -142,16 +142,9 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
     fn from(error: E) -> Self {
         let full = std::any::type_name::<E>();
         let name = full.rsplit("::").next().unwrap_or(full);
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            message,
+            message: strands_core::error_chain(&error),
             error_type: name.to_owned(),
         }
     }

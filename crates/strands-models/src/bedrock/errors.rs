@@ -144,7 +144,7 @@ where
     if let Some(credentials) = find_in_chain::<CredentialsError>(&error) {
         return ModelError::credentials(format!(
             "no usable AWS credentials for Bedrock: {}",
-            display_chain(credentials)
+            strands_core::error_chain(credentials)
         ));
     }
     let detail = DisplayErrorContext(&error).to_string();
@@ -172,21 +172,6 @@ fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static))
         current = e.source();
     }
     None
-}
-
-/// An error and its causes, `: `-separated, without the `Debug` noise.
-fn display_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The inference profile for a raw model id: the geography prefix of the region (`us.`, `eu.`,
