@@ -26,6 +26,8 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
 pub mod canned;
+#[cfg(any(feature = "bedrock", feature = "imds"))]
+mod http;
 #[cfg(feature = "imds")]
 #[cfg_attr(docsrs, doc(cfg(feature = "imds")))]
 pub mod imds;

@@ -1,176 +1,31 @@
-//! Just enough HTTP/1.1 for the SDK: bounded request reading, fixed-length and chunked responses.
+//! Just enough HTTP/1.1 for the SDK: bounded request reading (shared with the other fakes) and
+//! fixed-length and chunked responses.
 
 use std::io;
 use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-/// The largest header section accepted; larger ones get 431.
-pub(super) const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// The largest body accepted; larger ones get 413.
-pub(super) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// The most header lines accepted; more get 431.
-const MAX_HEADERS: usize = 128;
-/// How much is read from the socket at a time.
-const READ_CHUNK: usize = 16 * 1024;
+#[cfg(test)]
+use crate::http::Refusal;
+pub(super) use crate::http::{Incoming, RawRequest};
 
-/// A request read off the connection, body included.
-#[derive(Debug)]
-pub(super) struct RawRequest {
-    pub(super) method: String,
-    /// The request target as sent (path and query, still percent-encoded).
-    pub(super) target: String,
-    /// Names lower-cased, in the order received.
-    pub(super) headers: Vec<(String, String)>,
-    pub(super) body: Bytes,
-    /// Whether the connection may carry another request after this one.
-    pub(super) keep_alive: bool,
-}
+/// Bedrock's limits: 64 KiB of headers in at most 128 lines, 32 MiB bodies.
+const LIMITS: crate::http::Limits = crate::http::Limits {
+    server: "fake bedrock",
+    max_header_bytes: 64 * 1024,
+    max_headers: 128,
+    max_body_bytes: 32 * 1024 * 1024,
+};
+#[cfg(test)]
+const MAX_HEADER_BYTES: usize = LIMITS.max_header_bytes;
+#[cfg(test)]
+const MAX_BODY_BYTES: usize = LIMITS.max_body_bytes;
 
-/// A request refused before it was fully read; the connection is closed after the answer.
-#[derive(Debug, PartialEq)]
-pub(super) struct Refusal {
-    pub(super) status: u16,
-    pub(super) error_type: &'static str,
-    pub(super) message: String,
-}
-
-/// What reading the next request produced.
-#[derive(Debug)]
-pub(super) enum Incoming {
-    Request(RawRequest),
-    /// The peer closed the connection (between requests or part-way through one).
-    Closed,
-    Refused(Refusal),
-}
-
-/// The parsed request line and headers.
-#[derive(Debug)]
-struct Head {
-    method: String,
-    target: String,
-    minor_version: u8,
-    headers: Vec<(String, String)>,
-}
-
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-fn refusal(status: u16, error_type: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        error_type,
-        message: message.into(),
-    }
-}
-
-fn headers_too_large() -> Refusal {
-    refusal(
-        431,
-        "RequestHeaderFieldsTooLargeException",
-        format!(
-            "fake bedrock: the request header section exceeds {MAX_HEADER_BYTES} bytes or {MAX_HEADERS} lines; send fewer or smaller headers"
-        ),
-    )
-}
-
-/// Parses a complete header section at the start of `buf`: `Ok(None)` when more bytes are needed.
-fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, Refusal> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
-    match request.parse(buf) {
-        Ok(httparse::Status::Complete(len)) if len > MAX_HEADER_BYTES => Err(headers_too_large()),
-        Ok(httparse::Status::Complete(len)) => {
-            let head = Head {
-                method: request.method.unwrap_or_default().to_owned(),
-                target: request.path.unwrap_or_default().to_owned(),
-                minor_version: request.version.unwrap_or(1),
-                headers: request
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.name.to_ascii_lowercase(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
-                    })
-                    .collect(),
-            };
-            Ok(Some((head, len)))
-        }
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEADER_BYTES => Err(headers_too_large()),
-        Ok(httparse::Status::Partial) => Ok(None),
-        Err(httparse::Error::TooManyHeaders) => Err(headers_too_large()),
-        Err(error) => Err(refusal(
-            400,
-            "BadRequestException",
-            format!("fake bedrock: malformed HTTP/1.1 request ({error}); send a valid request"),
-        )),
-    }
-}
-
-/// The body length announced by `head`.
-fn content_length(head: &Head) -> Result<usize, Refusal> {
-    if head.header("transfer-encoding").is_some() {
-        return Err(refusal(
-            411,
-            "LengthRequiredException",
-            "fake bedrock: chunked request bodies are not supported; send a content-length header",
-        ));
-    }
-    let mut length = None;
-    for (_, value) in head.headers.iter().filter(|(k, _)| k == "content-length") {
-        let parsed = value.trim().parse::<u64>().map_err(|_| {
-            refusal(
-                400,
-                "BadRequestException",
-                format!(
-                    "fake bedrock: invalid content-length `{value}`; send a decimal byte count"
-                ),
-            )
-        })?;
-        if length.is_some_and(|previous| previous != parsed) {
-            return Err(refusal(
-                400,
-                "BadRequestException",
-                "fake bedrock: conflicting content-length headers; send exactly one",
-            ));
-        }
-        length = Some(parsed);
-    }
-    let length = length.unwrap_or(0);
-    match usize::try_from(length) {
-        Ok(length) if length <= MAX_BODY_BYTES => Ok(length),
-        _ => Err(refusal(
-            413,
-            "RequestEntityTooLargeException",
-            format!(
-                "fake bedrock: the request body of {length} bytes exceeds the {MAX_BODY_BYTES}-byte limit; send a smaller request"
-            ),
-        )),
-    }
-}
-
-/// Reads more bytes into `buf`; `Ok(0)` means the peer closed the connection.
-async fn fill<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    buf: &mut BytesMut,
-    want: usize,
-) -> io::Result<usize> {
-    buf.reserve(want.clamp(1, READ_CHUNK));
-    stream.read_buf(buf).await
-}
-
-/// Reads the next request from `stream`; bytes past its end stay in `buf` for the next one.
+/// Reads the next request from `stream` within Bedrock's limits; bytes past its end stay in `buf`.
 ///
 /// # Errors
 ///
@@ -179,47 +34,7 @@ pub(super) async fn read_request<S>(stream: &mut S, buf: &mut BytesMut) -> io::R
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (head, head_len) = loop {
-        if !buf.is_empty() {
-            match parse_head(buf) {
-                Ok(Some(parsed)) => break parsed,
-                Ok(None) => {}
-                Err(refusal) => return Ok(Incoming::Refused(refusal)),
-            }
-        }
-        if fill(stream, buf, READ_CHUNK).await? == 0 {
-            return Ok(Incoming::Closed);
-        }
-    };
-    let _ = buf.split_to(head_len);
-    let body_len = match content_length(&head) {
-        Ok(len) => len,
-        Err(refusal) => return Ok(Incoming::Refused(refusal)),
-    };
-    let expects_continue = head
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if expects_continue && buf.len() < body_len {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
-    }
-    while buf.len() < body_len {
-        if fill(stream, buf, body_len - buf.len()).await? == 0 {
-            return Ok(Incoming::Closed);
-        }
-    }
-    let body = buf.split_to(body_len).freeze();
-    let connection = head.header("connection").map(str::to_ascii_lowercase);
-    let keep_alive = match head.minor_version {
-        0 => connection.as_deref() == Some("keep-alive"),
-        _ => connection.as_deref() != Some("close"),
-    };
-    Ok(Incoming::Request(RawRequest {
-        method: head.method,
-        target: head.target,
-        headers: head.headers,
-        body,
-        keep_alive,
-    }))
+    crate::http::read_request(stream, buf, &LIMITS).await
 }
 
 fn reason(status: u16) -> &'static str {

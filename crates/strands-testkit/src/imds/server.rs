@@ -3,6 +3,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use bytes::BytesMut;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -10,15 +11,17 @@ use tokio::task::JoinSet;
 
 use super::ImdsMode;
 use super::time::rfc3339_after;
+use crate::http::{Incoming, Limits, RawRequest, read_request};
 
 /// Connections served at once; further ones wait in the listener's backlog.
 const MAX_CONNECTIONS: usize = 64;
-/// The largest header section accepted; larger ones get 431.
-const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// The most header lines accepted; more get 431.
-const MAX_HEADERS: usize = 64;
-/// The largest request body accepted (IMDS requests have none); larger ones get 413.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// 16 KiB of headers in at most 64 lines; IMDS requests have no body worth more than 64 KiB.
+const LIMITS: Limits = Limits {
+    server: "fake imds",
+    max_header_bytes: 16 * 1024,
+    max_headers: 64,
+    max_body_bytes: 64 * 1024,
+};
 
 const TOKEN_PATH: &str = "/latest/api/token";
 const ROLE_LIST_PATH: &str = "/latest/meta-data/iam/security-credentials/";
@@ -131,7 +134,7 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: std::sync::Arc<Sh
     }
 }
 
-/// One parsed request (IMDS requests carry no body worth keeping).
+/// One request, as the routes see it.
 #[derive(Debug)]
 struct Request {
     method: String,
@@ -150,17 +153,15 @@ impl Request {
     }
 }
 
-/// What reading the next request produced.
-#[derive(Debug)]
-enum Incoming {
-    Request(Request),
-    /// The peer closed the connection (between requests or part-way through one).
-    Closed,
-    /// The request was refused before it was fully read; answer and close.
-    Refused {
-        status: u16,
-        message: String,
-    },
+impl From<RawRequest> for Request {
+    fn from(raw: RawRequest) -> Self {
+        Self {
+            method: raw.method,
+            path: raw.target,
+            headers: raw.headers,
+            keep_alive: raw.keep_alive,
+        }
+    }
 }
 
 /// A response to write.
@@ -182,12 +183,13 @@ impl Response {
 }
 
 async fn serve_connection(mut stream: TcpStream, shared: std::sync::Arc<Shared>) {
-    let mut buf = Vec::with_capacity(4 * 1024);
+    let mut buf = BytesMut::with_capacity(4 * 1024);
     loop {
-        let request = match read_request(&mut stream, &mut buf).await {
-            Ok(Incoming::Request(request)) => request,
-            Ok(Incoming::Refused { status, message }) => {
-                let _ = write_response(&mut stream, &Response::new(status, message), true).await;
+        let request = match read_request(&mut stream, &mut buf, &LIMITS).await {
+            Ok(Incoming::Request(raw)) => Request::from(raw),
+            Ok(Incoming::Refused(refusal)) => {
+                let response = Response::new(refusal.status, refusal.message);
+                let _ = write_response(&mut stream, &response, true).await;
                 let _ = stream.shutdown().await;
                 return;
             }
@@ -290,128 +292,6 @@ fn credentials_response(shared: &Shared) -> Response {
     response
 }
 
-/// Reads the next request from `stream`; bytes past its end stay in `buf` for the next one.
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Incoming> {
-    let mut chunk = [0_u8; 4 * 1024];
-    let Parsed {
-        request,
-        head_len,
-        body_len,
-    } = loop {
-        if !buf.is_empty() {
-            match parse_head(buf) {
-                Ok(Some(parsed)) => break parsed,
-                Ok(None) => {}
-                Err((status, message)) => return Ok(Incoming::Refused { status, message }),
-            }
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Incoming::Closed);
-        }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    };
-    while buf.len() < head_len + body_len {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Incoming::Closed);
-        }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    }
-    buf.drain(..head_len + body_len);
-    Ok(Incoming::Request(request))
-}
-
-/// A parsed header section: the request, the header length and the announced body length.
-#[derive(Debug)]
-struct Parsed {
-    request: Request,
-    head_len: usize,
-    body_len: usize,
-}
-
-/// A refusal before the request was read: `(status, message)`.
-type Refusal = (u16, String);
-
-/// Parses a complete header section at the start of `buf`: `Ok(None)` when more bytes are
-/// needed; otherwise the request, the header length and the body length.
-fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, Refusal> {
-    let too_large = || {
-        (
-            431,
-            format!(
-                "fake imds: the header section exceeds {MAX_HEADER_BYTES} bytes or {MAX_HEADERS} lines"
-            ),
-        )
-    };
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
-    let head_len = match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(len)) if len <= MAX_HEADER_BYTES => len,
-        Ok(httparse::Status::Partial) if buf.len() <= MAX_HEADER_BYTES => return Ok(None),
-        Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(too_large()),
-        Err(error) => {
-            return Err((
-                400,
-                format!("fake imds: malformed HTTP/1.1 request ({error})"),
-            ));
-        }
-    };
-    let headers: Vec<(String, String)> = parsed
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
-    let request = Request {
-        method: parsed.method.unwrap_or_default().to_owned(),
-        path: parsed.path.unwrap_or_default().to_owned(),
-        keep_alive: keep_alive(parsed.version.unwrap_or(1), &headers),
-        headers,
-    };
-    if request.header("transfer-encoding").is_some() {
-        return Err((
-            411,
-            "fake imds: chunked request bodies are not supported".to_owned(),
-        ));
-    }
-    let body_len = match request.header("content-length").map(str::trim) {
-        None => 0,
-        Some(value) => match value.parse::<usize>() {
-            Ok(len) if len <= MAX_BODY_BYTES => len,
-            Ok(len) => {
-                return Err((
-                    413,
-                    format!("fake imds: a {len}-byte body exceeds the {MAX_BODY_BYTES}-byte limit"),
-                ));
-            }
-            Err(_) => {
-                return Err((400, format!("fake imds: invalid content-length `{value}`")));
-            }
-        },
-    };
-    Ok(Some(Parsed {
-        request,
-        head_len,
-        body_len,
-    }))
-}
-
-fn keep_alive(minor_version: u8, headers: &[(String, String)]) -> bool {
-    let connection = headers
-        .iter()
-        .find(|(name, _)| name == "connection")
-        .map(|(_, value)| value.to_ascii_lowercase());
-    match minor_version {
-        0 => connection.as_deref() == Some("keep-alive"),
-        _ => connection.as_deref() != Some("close"),
-    }
-}
-
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -512,19 +392,36 @@ mod tests {
         assert!(body["Expiration"].as_str().unwrap().ends_with('Z'));
     }
 
-    #[test]
-    fn oversized_and_malformed_heads_are_refused() {
+    async fn read_one(input: &[u8]) -> Incoming {
+        use tokio::io::AsyncWriteExt as _;
+        let (mut client, mut server) = tokio::io::duplex(1 << 20);
+        client.write_all(input).await.unwrap();
+        drop(client);
+        read_request(&mut server, &mut BytesMut::new(), &LIMITS)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn oversized_and_malformed_heads_are_refused() {
+        let status = |incoming: Incoming| match incoming {
+            Incoming::Refused(refusal) => Some(refusal.status),
+            _ => None,
+        };
         let mut big = b"GET / HTTP/1.1\r\nx-big: ".to_vec();
-        big.extend(std::iter::repeat_n(b'a', MAX_HEADER_BYTES + 1));
-        assert!(matches!(parse_head(&big), Err((431, _))));
+        big.extend(std::iter::repeat_n(b'a', LIMITS.max_header_bytes + 1));
+        assert_eq!(status(read_one(&big).await), Some(431));
+        assert_eq!(
+            status(read_one(b"\x01\x02 nonsense\r\n\r\n").await),
+            Some(400)
+        );
+        assert_eq!(
+            status(read_one(b"PUT / HTTP/1.1\r\ncontent-length: 999999999\r\n\r\n").await),
+            Some(413)
+        );
         assert!(matches!(
-            parse_head(b"\x01\x02 nonsense\r\n\r\n"),
-            Err((400, _))
+            read_one(b"GET / HTTP/1.1\r\nhost").await,
+            Incoming::Closed
         ));
-        assert!(matches!(
-            parse_head(b"PUT / HTTP/1.1\r\ncontent-length: 999999999\r\n\r\n"),
-            Err((413, _))
-        ));
-        assert!(matches!(parse_head(b"GET / HTTP/1.1\r\nhost"), Ok(None)));
     }
 }
