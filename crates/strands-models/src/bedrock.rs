@@ -43,6 +43,27 @@ use strands_core::{Model, ModelError, ModelRequest, ModelStream, StreamEvent};
 use errors::CallSite;
 use request::Formatting;
 
+/// The request members Converse and ConverseStream share; their builders (and guardrail
+/// configuration types) are distinct types with the same setters.
+macro_rules! with_request {
+    ($builder:expr, $model:expr, $parts:expr, $guardrail:ty) => {
+        $builder
+            .model_id(&$model.config.model_id)
+            .set_messages(Some($parts.messages))
+            .set_system($parts.system)
+            .set_tool_config($parts.tool_config)
+            .set_inference_config($parts.inference)
+            .set_additional_model_request_fields($parts.additional_fields)
+            .set_guardrail_config($model.config.guardrail.as_ref().map(|g| {
+                <$guardrail>::builder()
+                    .guardrail_identifier(&g.id)
+                    .guardrail_version(&g.version)
+                    .trace(trace_setting(g.trace))
+                    .build()
+            }))
+    };
+}
+
 /// Python's default model id.
 pub const DEFAULT_MODEL_ID: &str = "global.anthropic.claude-sonnet-4-6";
 /// Python's fallback region when none is configured.
@@ -217,48 +238,30 @@ impl BedrockModel {
         parts: request::Parts,
     ) -> Result<aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput, ModelError>
     {
-        self.client
-            .converse_stream()
-            .model_id(&self.config.model_id)
-            .set_messages(Some(parts.messages))
-            .set_system(parts.system)
-            .set_tool_config(parts.tool_config)
-            .set_inference_config(parts.inference)
-            .set_additional_model_request_fields(parts.additional_fields)
-            .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
-                bedrock::GuardrailStreamConfiguration::builder()
-                    .guardrail_identifier(&g.id)
-                    .guardrail_version(&g.version)
-                    .trace(trace_setting(g.trace))
-                    .build()
-            }))
-            .send()
-            .await
-            .map_err(|e| errors::operation_error(e, self.site()))
+        with_request!(
+            self.client.converse_stream(),
+            self,
+            parts,
+            bedrock::GuardrailStreamConfiguration
+        )
+        .send()
+        .await
+        .map_err(|e| errors::operation_error(e, self.site()))
     }
 
     async fn send_converse(
         &self,
         parts: request::Parts,
     ) -> Result<aws_sdk_bedrockruntime::operation::converse::ConverseOutput, ModelError> {
-        self.client
-            .converse()
-            .model_id(&self.config.model_id)
-            .set_messages(Some(parts.messages))
-            .set_system(parts.system)
-            .set_tool_config(parts.tool_config)
-            .set_inference_config(parts.inference)
-            .set_additional_model_request_fields(parts.additional_fields)
-            .set_guardrail_config(self.config.guardrail.as_ref().map(|g| {
-                bedrock::GuardrailConfiguration::builder()
-                    .guardrail_identifier(&g.id)
-                    .guardrail_version(&g.version)
-                    .trace(trace_setting(g.trace))
-                    .build()
-            }))
-            .send()
-            .await
-            .map_err(|e| errors::operation_error(e, self.site()))
+        with_request!(
+            self.client.converse(),
+            self,
+            parts,
+            bedrock::GuardrailConfiguration
+        )
+        .send()
+        .await
+        .map_err(|e| errors::operation_error(e, self.site()))
     }
 
     fn stream_impl<'a>(
