@@ -61,6 +61,16 @@ pub async fn credentials_chain() -> CredentialsProviderChain {
     )
 }
 
+/// The default AWS configuration (region, endpoints, retries from the environment and profile)
+/// with [`credentials_chain`] as its credentials provider: the configuration every AWS client of
+/// the runtime is built from.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(credentials_chain().await)
+        .load()
+        .await
+}
+
 /// Logs which source produced credentials the first time it does (and whenever it fails after
 /// having worked), never the values.
 #[derive(Debug)]

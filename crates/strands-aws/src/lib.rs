@@ -13,7 +13,7 @@ mod imds;
 mod secrets;
 
 #[doc(inline)]
-pub use chain::{Logged, NotLoadedOnError, credentials_chain};
+pub use chain::{Logged, NotLoadedOnError, credentials_chain, sdk_config};
 #[doc(inline)]
 pub use env_report::{CREDENTIAL_ENV_VARS, log_credential_env, presence};
 #[doc(inline)]

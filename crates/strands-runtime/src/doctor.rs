@@ -101,10 +101,7 @@ pub async fn run(call_model: bool) -> Report {
                 .filter(|r| !r.is_empty())
                 .map(|r| (v, r))
         });
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .credentials_provider(strands_aws::credentials_chain().await)
-        .load()
-        .await;
+    let config = strands_aws::sdk_config().await;
     match (region_var, config.region()) {
         (Some((var, region)), _) => report.push(
             "region",

@@ -144,11 +144,7 @@ async fn main() -> ExitCode {
 /// the first call, so `/ping` answers whatever their state.
 async fn bedrock_model() -> Arc<dyn Model> {
     strands_aws::log_credential_env();
-    let chain = strands_aws::credentials_chain().await;
-    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .credentials_provider(chain)
-        .load()
-        .await;
+    let base = strands_aws::sdk_config().await;
     let Some(secret_id) = std::env::var("BEDROCK_CREDENTIALS_SECRET")
         .ok()
         .map(|s| s.trim().to_owned())
