@@ -108,13 +108,20 @@ impl AgentEntrypoint {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         let idle = sessions.idle;
-        sessions
-            .agents
-            .retain(|_, (_, used)| now.duration_since(*used) < idle);
-        if let Some((agent, used)) = sessions.agents.get_mut(session_id) {
+        // A running agent is never idle: its invocation holds a second reference.
+        let live = |agent: &Arc<AsyncMutex<Agent>>, used: Instant| {
+            Arc::strong_count(agent) > 1 || now.duration_since(used) < idle
+        };
+        if let Some((agent, used)) = sessions.agents.get_mut(session_id)
+            && live(agent, *used)
+        {
             *used = now;
             return Ok(agent.clone());
         }
+        // A new (or expired) session: drop the idle ones first. Hits above stay O(1).
+        sessions
+            .agents
+            .retain(|_, (agent, used)| live(agent, *used));
         if sessions.agents.len() >= sessions.max {
             // Drop the least recently used session that is not running.
             let victim = sessions

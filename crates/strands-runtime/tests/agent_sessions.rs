@@ -289,3 +289,52 @@ async fn concurrent_invocations_of_one_session_run_one_after_the_other() {
         "the second saw the whole first exchange"
     );
 }
+
+#[tokio::test]
+async fn a_running_session_is_never_evicted_as_idle() {
+    use strands_core::StreamEvent;
+    use strands_testkit::Step;
+    let model = Arc::new(ScriptedModel::new([
+        Step::EventsThenHang(vec![
+            StreamEvent::message_start(),
+            StreamEvent::block_start(),
+            StreamEvent::text_delta("working"),
+        ]),
+        Step::Events(strands_testkit::text_stream(
+            &["other"],
+            strands_core::StopReason::EndTurn,
+        )),
+    ]));
+    let sessions = entrypoint(model).with_limits(10, Duration::ZERO);
+    let server = Server::start(sessions.clone().install(AgentCoreApp::new())).await;
+    let client = reqwest::Client::new();
+    let mut long = client
+        .post(server.url("/invocations"))
+        .header(
+            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+            "long-running",
+        )
+        .body(r#"{"prompt": "work", "stream": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        long.chunk().await.unwrap().unwrap(),
+        "data: \"working\"\n\n"
+    );
+    let other = raw(
+        server.addr,
+        &post(
+            "/invocations",
+            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: other\r\n",
+            br#"{"prompt": "hi"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(other.status, 200);
+    assert_eq!(
+        sessions.session_count(),
+        2,
+        "the running session survived the idle sweep"
+    );
+}
