@@ -63,7 +63,7 @@ impl SecretCredentials {
         let map: Map<String, Value> =
             serde_json::from_str(text).map_err(|e| SecretError::Malformed {
                 secret_id: secret_id.to_owned(),
-                reason: format!("not a JSON object ({})", e.classify_name()),
+                reason: format!("not a JSON object ({})", json_problem(&e)),
             })?;
         let find = |names: &[&str]| {
             map.iter()
@@ -99,18 +99,13 @@ impl SecretCredentials {
     }
 }
 
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "JSON that is not an object",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
+/// What kind of JSON problem `error` is, without quoting the input.
+fn json_problem(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "JSON that is not an object",
+        serde_json::error::Category::Eof => "truncated JSON",
     }
 }
 
