@@ -29,9 +29,11 @@ mod blob;
 pub mod citations;
 pub mod content;
 mod error;
+pub mod interrupt;
 pub mod json;
 pub mod media;
 mod model;
+mod state;
 pub mod streaming;
 mod tool;
 pub mod tools;
@@ -43,7 +45,11 @@ pub use content::{ContentBlock, Message, MessageMetadata, Role, SystemContentBlo
 #[doc(inline)]
 pub use error::{BoxError, ModelError, error_chain};
 #[doc(inline)]
+pub use interrupt::{Interrupt, InterruptRaised};
+#[doc(inline)]
 pub use model::{Model, ModelRequest, ModelStream};
+#[doc(inline)]
+pub use state::AgentState;
 #[doc(inline)]
 pub use streaming::{Metrics, StopReason, StreamEvent, Usage};
 #[doc(inline)]

@@ -4,12 +4,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::interrupt::{Interrupt, InterruptRaised, InterruptScope};
+use crate::state::AgentState;
 use crate::tools::{ToolResult, ToolSpec, ToolUse};
 use crate::{BoxFuture, BoxStream};
 
@@ -80,12 +83,31 @@ pub enum ToolEvent {
 #[non_exhaustive]
 pub struct ToolContext {
     cancellation: CancellationToken,
+    state: AgentState,
+    interrupts: Option<Arc<InterruptScope>>,
 }
 
 impl ToolContext {
     /// A context observing `cancellation`.
     pub fn new(cancellation: CancellationToken) -> Self {
-        Self { cancellation }
+        Self {
+            cancellation,
+            ..Self::default()
+        }
+    }
+
+    /// The same context with the agent's state attached.
+    #[must_use]
+    pub fn with_agent_state(mut self, state: AgentState) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// The same context able to raise interrupts in `scope`.
+    #[must_use]
+    pub fn with_interrupts(mut self, scope: Arc<InterruptScope>) -> Self {
+        self.interrupts = Some(scope);
+        self
     }
 
     /// Cancelled when the agent is cancelled; long-running tools can watch it to stop early.
@@ -96,6 +118,50 @@ impl ToolContext {
     /// Whether the agent has been cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.cancellation.is_cancelled()
+    }
+
+    /// The state of the agent running the tool (shared: writes are seen by the agent).
+    pub fn agent_state(&self) -> &AgentState {
+        &self.state
+    }
+
+    /// Asks a human for input: returns the response when the agent was resumed with one for this
+    /// interrupt, otherwise [`InterruptRaised`], which the tool returns with `?`. The agent then
+    /// stops with stop reason `interrupt`; resuming it runs the tool again, and this time the call
+    /// returns the response.
+    ///
+    /// ```
+    /// use serde_json::{json, Value};
+    /// use strands_core::{InterruptRaised, ToolContext};
+    ///
+    /// fn delete_files(ctx: &ToolContext) -> Result<String, InterruptRaised> {
+    ///     let answer: Value = ctx.interrupt("approve", json!("delete 3 files?"))?;
+    ///     Ok(if answer == json!("yes") { "deleted".into() } else { "kept".into() })
+    /// }
+    ///
+    /// // Outside an agent nothing can answer, so the interrupt is raised.
+    /// let raised = delete_files(&ToolContext::default()).unwrap_err();
+    /// assert_eq!(raised.interrupt().name, "approve");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InterruptRaised`] until a response arrives (also when the context was not created by an
+    /// agent, which cannot be resumed).
+    pub fn interrupt(
+        &self,
+        name: &str,
+        reason: impl Into<Value>,
+    ) -> Result<Value, InterruptRaised> {
+        let reason = reason.into();
+        match &self.interrupts {
+            Some(scope) => scope.interrupt(name, reason),
+            None => Err(InterruptRaised::new(Interrupt::new(
+                Interrupt::id_for("tool_call", "", name),
+                name,
+                reason,
+            ))),
+        }
     }
 }
 
