@@ -5,14 +5,24 @@ use std::sync::Arc;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
-use strands_core::{ContentBlock, Message, Model, SystemContentBlock, Tool};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use strands_core::{AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool};
 
 use crate::cancel::CancelHandle;
+use crate::conversation::{ConversationManager, SlidingWindowConversationManager};
 use crate::error::{AgentError, BuildError};
+use crate::event_loop::RunOptions;
 use crate::events::AgentEvent;
+use crate::hooks::{HookAgent, HookEvent, HookProvider, HookRegistry};
+use crate::interrupts::{InterruptResponse, InterruptState};
 use crate::metrics::EventLoopMetrics;
 use crate::result::AgentResult;
 use crate::retry::ModelRetryStrategy;
+use crate::session::SessionManager;
+use crate::session::manager::AgentParts;
+use crate::structured_output::StructuredOutput;
 use crate::tools::registry::ToolRegistry;
 
 /// An agent: a model, a system prompt, tools and the conversation so far.
@@ -59,8 +69,15 @@ pub struct Agent {
     pub(crate) retry: ModelRetryStrategy,
     pub(crate) cancel: CancelHandle,
     pub(crate) metrics: EventLoopMetrics,
+    pub(crate) hooks: Arc<HookRegistry>,
+    pub(crate) conversation: Box<dyn ConversationManager>,
+    pub(crate) state: AgentState,
+    pub(crate) session: Option<SessionManager>,
+    pub(crate) interrupts: InterruptState,
+    pub(crate) hook_agent: HookAgent,
+    pub(crate) agent_id: String,
     name: String,
-    agent_id: String,
+    description: Option<String>,
 }
 
 impl fmt::Debug for Agent {
@@ -71,6 +88,8 @@ impl fmt::Debug for Agent {
             .field("model", &self.model.model_id())
             .field("tools", &self.tools)
             .field("messages", &self.messages.len())
+            .field("conversation_manager", &self.conversation)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -137,7 +156,146 @@ impl Agent {
             gen_ai.agent.name = %self.name,
             gen_ai.request.model = %self.model.model_id(),
         );
-        crate::instrument::InSpan::new(crate::event_loop::run(self, input.into()), span)
+        crate::instrument::InSpan::new(
+            crate::event_loop::run(self, input.into(), RunOptions::default()),
+            span,
+        )
+    }
+
+    /// Runs the agent on `input` and returns its answer as a `T`.
+    ///
+    /// The model is given a tool whose input schema is `T`'s; when it calls the tool with a valid
+    /// `T`, the loop stops. If the model answers in text instead, the agent asks it once more,
+    /// forcing that tool; invalid outputs are sent back to the model as error results, up to
+    /// three times. As in Python, the exchange stays in the history.
+    ///
+    /// ```
+    /// use schemars::JsonSchema;
+    /// use serde::Deserialize;
+    /// use strands_agent::Agent;
+    /// use strands_testkit::ScriptedModel;
+    ///
+    /// /// A person.
+    /// #[derive(Debug, Deserialize, JsonSchema, PartialEq)]
+    /// struct Person {
+    ///     name: String,
+    ///     age: u32,
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let model = ScriptedModel::builder()
+    ///     .tool_use("t1", "Person", r#"{"name": "Ana", "age": 31}"#)
+    ///     .build();
+    /// let mut agent = Agent::builder().model(model).build()?;
+    /// let person: Person = agent.structured_output("Ana is 31.").await?;
+    /// assert_eq!(person, Person { name: "Ana".into(), age: 31 });
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`AgentError::StructuredOutput`] when the model does not comply, and every error of
+    /// [`Agent::invoke`].
+    ///
+    /// Python: `agent(prompt, structured_output_model=T)`.
+    pub async fn structured_output<T: JsonSchema + DeserializeOwned + 'static>(
+        &mut self,
+        input: impl Into<AgentInput>,
+    ) -> Result<T, AgentError> {
+        let options = RunOptions {
+            structured_output: Some(StructuredOutput::for_type::<T>()),
+        };
+        let mut stream = std::pin::pin!(crate::event_loop::run(self, input.into(), options));
+        let mut output = None;
+        while let Some(event) = stream.next().await {
+            if let AgentEvent::Result(r) = event? {
+                output = r.structured_output;
+            }
+        }
+        let value = output.ok_or_else(|| AgentError::StructuredOutput {
+            tool_name: T::schema_name().into_owned(),
+            reason: "the invocation ended without it".to_owned(),
+        })?;
+        serde_json::from_value(value).map_err(AgentError::StructuredOutputType)
+    }
+
+    /// Loads the session now (restoring history, state and interrupts from it, or creating it),
+    /// instead of at the first invocation. Does nothing without a session manager or when done.
+    ///
+    /// # Errors
+    ///
+    /// [`AgentError::Session`] when the repository cannot be read or written.
+    pub async fn load_session(&mut self) -> Result<(), AgentError> {
+        self.ensure_session_loaded().await
+    }
+
+    pub(crate) async fn ensure_session_loaded(&mut self) -> Result<(), AgentError> {
+        let Some(session) = self.session.as_mut().filter(|s| !s.is_loaded()) else {
+            return Ok(());
+        };
+        session
+            .load(AgentParts {
+                agent_id: &self.agent_id,
+                messages: &mut self.messages,
+                state: &self.state,
+                conversation: self.conversation.as_mut(),
+                interrupts: &mut self.interrupts,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Writes the agent record if anything in it changed.
+    pub(crate) async fn sync_session(&mut self) -> Result<(), AgentError> {
+        let Some(session) = self.session.as_mut().filter(|s| s.is_loaded()) else {
+            return Ok(());
+        };
+        session
+            .sync_agent(AgentParts {
+                agent_id: &self.agent_id,
+                messages: &mut self.messages,
+                state: &self.state,
+                conversation: self.conversation.as_mut(),
+                interrupts: &mut self.interrupts,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The agent's key-value state (persisted with the session, never sent to the model).
+    pub fn state(&self) -> &AgentState {
+        &self.state
+    }
+
+    /// The conversation manager.
+    pub fn conversation_manager(&self) -> &dyn ConversationManager {
+        self.conversation.as_ref()
+    }
+
+    /// The session manager, if any.
+    pub fn session_manager(&self) -> Option<&SessionManager> {
+        self.session.as_ref()
+    }
+
+    /// The interrupts the agent is paused on (empty unless the last result's stop reason was
+    /// `interrupt`).
+    pub fn pending_interrupts(&self) -> Vec<Interrupt> {
+        if !self.interrupts.activated {
+            return Vec::new();
+        }
+        self.interrupts
+            .interrupts
+            .values()
+            .filter(|i| i.response.is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// The agent's description (used when it becomes a tool).
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
     }
 
     /// The conversation history.
@@ -202,6 +360,14 @@ pub enum AgentInput {
     Messages(Vec<Message>),
     /// No new input.
     Continue,
+    /// Answers to the interrupts an agent paused on; resumes the paused tool batch.
+    InterruptResponses(Vec<InterruptResponse>),
+}
+
+impl From<Vec<InterruptResponse>> for AgentInput {
+    fn from(responses: Vec<InterruptResponse>) -> Self {
+        Self::InterruptResponses(responses)
+    }
 }
 
 impl From<&str> for AgentInput {
@@ -258,7 +424,12 @@ pub struct AgentBuilder {
     messages: Vec<Message>,
     retry: Option<ModelRetryStrategy>,
     name: Option<String>,
+    description: Option<String>,
     agent_id: Option<String>,
+    hooks: HookRegistry,
+    conversation: Option<Box<dyn ConversationManager>>,
+    state: Map<String, Value>,
+    session: Option<SessionManager>,
 }
 
 impl fmt::Debug for AgentBuilder {
@@ -335,6 +506,46 @@ impl AgentBuilder {
         self
     }
 
+    /// What the agent does; used as the tool description when the agent becomes a tool.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Registers a [`HookProvider`]'s callbacks.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "providers are usually built inline; taking them by value keeps call sites clean"
+    )]
+    pub fn hooks(mut self, provider: impl HookProvider) -> Self {
+        self.hooks.add_provider(&provider);
+        self
+    }
+
+    /// Registers one hook callback; the event type is that of its argument.
+    pub fn hook<E: HookEvent>(mut self, callback: impl Fn(&mut E) + Send + Sync + 'static) -> Self {
+        self.hooks.add_callback(callback);
+        self
+    }
+
+    /// How the history is kept within bounds (default: a 40-message sliding window).
+    pub fn conversation_manager(mut self, manager: impl ConversationManager + 'static) -> Self {
+        self.conversation = Some(Box::new(manager));
+        self
+    }
+
+    /// Initial state values.
+    pub fn state(mut self, state: Map<String, Value>) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// Persists the agent in a session (restored before the first invocation).
+    pub fn session_manager(mut self, session: SessionManager) -> Self {
+        self.session = Some(session);
+        self
+    }
+
     /// Builds the agent.
     ///
     /// # Errors
@@ -343,6 +554,14 @@ impl AgentBuilder {
     /// [`BuildError::DuplicateToolName`] for bad tool registrations.
     pub fn build(self) -> Result<Agent, BuildError> {
         let model = self.model.ok_or(BuildError::MissingModel)?;
+        let agent_id = self.agent_id.unwrap_or_else(|| "default".to_owned());
+        crate::session::validate_id("agent", &agent_id).map_err(|_| {
+            BuildError::InvalidAgentId {
+                agent_id: agent_id.clone(),
+            }
+        })?;
+        let name = self.name.unwrap_or_else(|| "Strands Agents".to_owned());
+        let state = AgentState::from_map(self.state);
         let mut tools = ToolRegistry::default();
         for tool in self.tools {
             tools.register(tool)?;
@@ -361,8 +580,21 @@ impl AgentBuilder {
             retry: self.retry.unwrap_or_default(),
             cancel: CancelHandle::default(),
             metrics: EventLoopMetrics::default(),
-            name: self.name.unwrap_or_else(|| "Strands Agents".to_owned()),
-            agent_id: self.agent_id.unwrap_or_else(|| "default".to_owned()),
+            hooks: Arc::new(self.hooks),
+            conversation: self
+                .conversation
+                .unwrap_or_else(|| Box::new(SlidingWindowConversationManager::default())),
+            hook_agent: HookAgent {
+                name: Arc::from(name.as_str()),
+                agent_id: Arc::from(agent_id.as_str()),
+                state: state.clone(),
+            },
+            state,
+            session: self.session,
+            interrupts: InterruptState::default(),
+            agent_id,
+            name,
+            description: self.description,
         })
     }
 }

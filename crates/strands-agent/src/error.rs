@@ -2,6 +2,10 @@
 
 use strands_core::{Message, ModelError};
 
+use crate::conversation::ReduceError;
+use crate::interrupts::ResumeError;
+use crate::session::SessionError;
+
 /// Why an invocation ended without a result.
 ///
 /// Tool failures are never errors: they become error tool results the model reads. Cancellation
@@ -34,6 +38,30 @@ pub enum AgentError {
         #[source]
         source: ModelError,
     },
+    /// The conversation manager failed while reducing an overflowing context (e.g. the
+    /// summarization call failed).
+    #[error("reducing the conversation after a context-window overflow failed")]
+    ContextReduction(#[source] ReduceError),
+    /// Reading or writing the session failed. The conversation in memory is intact; fix the
+    /// storage and call again.
+    #[error("session persistence failed")]
+    Session(#[from] SessionError),
+    /// The input cannot resume (or must resume) an interrupted agent.
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+    /// The model did not produce valid structured output.
+    ///
+    /// Python: `StructuredOutputException`.
+    #[error("structured output `{tool_name}` was not produced: {reason}")]
+    StructuredOutput {
+        /// The output tool's name (the type's name).
+        tool_name: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The structured output was captured but does not deserialize into the requested type.
+    #[error("the structured output does not match the requested type: {0}")]
+    StructuredOutputType(#[source] serde_json::Error),
     /// The agent was invoked with no prompt and no history to continue from.
     #[error("no prompt was given and the conversation is empty; pass a prompt")]
     EmptyConversation,
@@ -56,6 +84,14 @@ pub enum BuildError {
     /// No model was configured.
     #[error("no model was configured; call `.model(...)` on the builder")]
     MissingModel,
+    /// The agent id could escape a session directory.
+    #[error(
+        "agent id {agent_id:?} is invalid: use a non-empty id without path separators or control characters"
+    )]
+    InvalidAgentId {
+        /// The rejected id.
+        agent_id: String,
+    },
     /// A tool name does not match `^[a-zA-Z0-9_\-]{1,64}$`.
     #[error("tool name `{name}` is invalid; use 1-64 characters from [a-zA-Z0-9_-]")]
     InvalidToolName {

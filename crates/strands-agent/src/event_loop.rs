@@ -4,23 +4,34 @@
 //! per cycle) and emits no deprecated `start` event; everything that reaches history or the model
 //! matches Python.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 use strands_core::{
-    ContentBlock, Message, MessageMetadata, ModelError, ModelRequest, Role, StopReason, ToolResult,
-    ToolUse, Usage,
+    ContentBlock, Message, MessageMetadata, ModelError, ModelRequest, Role, StopReason, ToolChoice,
+    ToolResult, ToolSpec, ToolUse, Usage,
 };
+
+use strands_core::Tool as _;
 
 use crate::accumulate::{MessageAccumulator, ModelOutput};
 use crate::agent::{Agent, AgentInput};
+use crate::conversation::{ReduceContext, ReduceError};
 use crate::error::AgentError;
 use crate::events::AgentEvent;
+use crate::hooks::{
+    AfterInvocationEvent, AfterModelCallEvent, BeforeInvocationEvent, BeforeModelCallEvent,
+    MessageAddedEvent,
+};
 use crate::instrument::InSpan;
+use crate::interrupts::ResumeError;
 use crate::normalize;
 use crate::result::AgentResult;
-use crate::tools::executor::{self, ExecItem};
+use crate::structured_output::{MAX_INVALID_OUTPUTS, STRUCTURED_OUTPUT_PROMPT, StructuredOutput};
+use crate::tools::executor::{self, BatchContext, BatchOutcome, ExecItem};
 
 /// Text of the assistant message recorded when cancellation interrupts a model call.
 const CANCELLED_BY_USER: &str = "Cancelled by user";
@@ -39,16 +50,99 @@ enum ModelCall {
     Failed { error: ModelError, attempts: u32 },
 }
 
+/// Options of one invocation.
+#[derive(Debug, Default)]
+pub(crate) struct RunOptions {
+    pub(crate) structured_output: Option<StructuredOutput>,
+}
+
+/// One invocation: the cycles, then (also after a failure) conversation management, the
+/// session sync and the `AfterInvocationEvent` hooks; the result event comes last.
 pub(crate) fn run(
     agent: &mut Agent,
     input: AgentInput,
+    options: RunOptions,
 ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
+    async_stream::stream! {
+        let mut options = options;
+        let mut result = None;
+        let mut error = None;
+        {
+            let mut cycles = std::pin::pin!(cycles(&mut *agent, input, &mut options));
+            while let Some(item) = cycles.next().await {
+                match item {
+                    Ok(AgentEvent::Result(r)) => result = Some(r),
+                    Ok(event) => yield Ok(event),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if !matches!(error, Some(AgentError::Session(_))) {
+            agent.conversation.apply_management(&mut agent.messages);
+            if let Err(e) = agent.sync_session().await {
+                error.get_or_insert(e);
+            }
+        }
+        if agent.hooks.has::<AfterInvocationEvent>() {
+            let mut event = AfterInvocationEvent {
+                agent: agent.hook_agent.clone(),
+                result: if error.is_none() { result.as_deref().cloned() } else { None },
+            };
+            agent.hooks.invoke(&mut event).await;
+        }
+        match (error, result) {
+            (Some(e), _) => yield Err(e),
+            (None, Some(r)) => yield Ok(AgentEvent::Result(r)),
+            (None, None) => {}
+        }
+    }
+}
+
+fn cycles<'a>(
+    agent: &'a mut Agent,
+    input: AgentInput,
+    options: &'a mut RunOptions,
+) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + 'a {
     async_stream::try_stream! {
         let cancel = agent.cancel.begin();
         let mut invocation = Invocation::default();
 
+        agent.ensure_session_loaded().await?;
         agent.ensure_tracking_ids();
-        agent.append_input(input)?;
+        let resuming = match input {
+            AgentInput::InterruptResponses(responses) => {
+                agent.interrupts.resume(&responses)?;
+                true
+            }
+            _ if agent.interrupts.activated => {
+                Err(AgentError::Resume(ResumeError::ResponsesRequired(agent.interrupts.open_ids())))?;
+                false
+            }
+            input => {
+                let mut new_messages = input_messages(input);
+                if agent.hooks.has::<BeforeInvocationEvent>() {
+                    let mut event = BeforeInvocationEvent {
+                        agent: agent.hook_agent.clone(),
+                        messages: new_messages,
+                        cancel: None,
+                    };
+                    agent.hooks.invoke(&mut event).await;
+                    if let Some(text) = event.cancel {
+                        let text = if text.is_empty() { "invocation denied by hook".to_owned() } else { text };
+                        let message = agent.push_message(Message::assistant(text)).await?;
+                        yield AgentEvent::Message(message.clone());
+                        yield finish(StopReason::EndTurn, message, &invocation);
+                        return;
+                    }
+                    new_messages = event.messages;
+                }
+                agent.append_input(new_messages).await?;
+                false
+            }
+        };
         yield AgentEvent::InitEventLoop;
 
         loop {
@@ -56,8 +150,8 @@ pub(crate) fn run(
             invocation.cycles += 1;
             yield AgentEvent::StartEventLoop;
 
-            // A tool use left at the end of history (continuing without a prompt) runs without a
-            // model call, as in Python.
+            // A tool use left at the end of history (continuing without a prompt, or resuming
+            // from an interrupt) runs without a model call, as in Python.
             let pending = agent
                 .messages
                 .last()
@@ -72,10 +166,44 @@ pub(crate) fn run(
                         let mut accumulator = MessageAccumulator::new(started);
                         let mut failure = None;
                         let mut cancelled = false;
+                        let mut denied = None;
+                        if agent.hooks.has::<BeforeModelCallEvent>() {
+                            let mut event = BeforeModelCallEvent {
+                                agent: agent.hook_agent.clone(),
+                                message_count: agent.messages.len(),
+                                cancel: None,
+                            };
+                            agent.hooks.invoke(&mut event).await;
+                            denied = event.cancel;
+                        }
+                        if let Some(text) = denied {
+                            let text = if text.is_empty() { "model call denied by hook".to_owned() } else { text };
+                            break ModelCall::Done(Box::new(ModelOutput {
+                                stop_reason: StopReason::EndTurn,
+                                message: Message::assistant(text),
+                                ..MessageAccumulator::new(started).finish()
+                            }));
+                        }
                         {
                             let normalized = normalize::for_model(&agent.messages);
-                            let mut request = ModelRequest::new(normalized.as_deref().unwrap_or(&agent.messages))
-                                .with_tool_specs(agent.tools.specs());
+                            let structured = options.structured_output.as_ref();
+                            let forced = structured.filter(|s| s.forced).map(|s| {
+                                (std::slice::from_ref(s.tool.spec()), ToolChoice::Tool { name: s.tool.spec().name.clone() })
+                            });
+                            let extended: Option<Vec<ToolSpec>> = match structured {
+                                Some(s) if !s.forced => {
+                                    let mut specs = agent.tools.specs().to_vec();
+                                    specs.push(s.tool.spec().clone());
+                                    Some(specs)
+                                }
+                                _ => None,
+                            };
+                            let mut request = ModelRequest::new(normalized.as_deref().unwrap_or(&agent.messages));
+                            request = match (&forced, &extended) {
+                                (Some((specs, choice)), _) => request.with_tool_specs(specs).with_tool_choice(choice),
+                                (None, Some(specs)) => request.with_tool_specs(specs),
+                                (None, None) => request.with_tool_specs(agent.tools.specs()),
+                            };
                             if let Some(prompt) = agent.system_prompt.as_deref() {
                                 request = request.with_system_prompt(prompt, &agent.system_prompt_content);
                             }
@@ -107,8 +235,31 @@ pub(crate) fn run(
                         if cancelled {
                             break ModelCall::Done(Box::new(cancelled_output(accumulator.finish())));
                         }
+                        let mut failure = failure;
+                        let output = if failure.is_none() { Some(accumulator.finish()) } else { None };
+                        if agent.hooks.has::<AfterModelCallEvent>() {
+                            let error = failure.take().map(Arc::new);
+                            let mut event = AfterModelCallEvent {
+                                agent: agent.hook_agent.clone(),
+                                stop_response: output.as_ref().map(|o| (o.stop_reason, o.message.clone())),
+                                error,
+                                retry: false,
+                            };
+                            agent.hooks.invoke(&mut event).await;
+                            let AfterModelCallEvent { error, retry, .. } = event;
+                            if retry {
+                                tracing::debug!("a hook asked to call the model again");
+                                continue;
+                            }
+                            failure = error.map(|e| Arc::try_unwrap(e).unwrap_or_else(|shared| {
+                                ModelError::Provider { message: shared.to_string(), source: None }
+                            }));
+                        }
                         let Some(error) = failure else {
-                            break ModelCall::Done(Box::new(accumulator.finish()));
+                            if let Some(output) = output {
+                                break ModelCall::Done(Box::new(output));
+                            }
+                            continue;
                         };
                         attempt += 1;
                         if !agent.retry.is_retryable(&error) || attempt >= agent.retry.max_attempts() {
@@ -131,14 +282,31 @@ pub(crate) fn run(
 
                     let output = match call {
                         ModelCall::Done(output) => *output,
+                        ModelCall::Failed { error, .. } if error.is_context_window_overflow() => {
+                            // Python: reduce the context, sync the session, run the cycle again.
+                            tracing::warn!(%error, "context window overflow, reducing the conversation");
+                            let reduced = agent
+                                .conversation
+                                .reduce_context(ReduceContext::new(&mut agent.messages, &agent.model, Some(&error)))
+                                .await;
+                            match reduced {
+                                Ok(()) => {
+                                    agent.sync_session().await?;
+                                    continue;
+                                }
+                                Err(ReduceError::CannotReduce) => {
+                                    yield AgentEvent::ForceStop { reason: error.to_string() };
+                                    Err::<ModelOutput, _>(AgentError::ContextWindowOverflow(error))?
+                                }
+                                Err(other) => {
+                                    yield AgentEvent::ForceStop { reason: other.to_string() };
+                                    Err::<ModelOutput, _>(AgentError::ContextReduction(other))?
+                                }
+                            }
+                        }
                         ModelCall::Failed { error, attempts } => {
                             yield AgentEvent::ForceStop { reason: error.to_string() };
-                            let error = if error.is_context_window_overflow() {
-                                AgentError::ContextWindowOverflow(error)
-                            } else {
-                                AgentError::Model { attempts, source: error }
-                            };
-                            Err::<ModelOutput, _>(error)?
+                            Err::<ModelOutput, _>(AgentError::Model { attempts, source: error })?
                         }
                     };
 
@@ -148,16 +316,16 @@ pub(crate) fn run(
                     agent.metrics.accumulated_latency_ms += metrics.latency_ms;
                     invocation.usage.accumulate(&usage);
                     if let Some(text) = redact_user {
-                        agent.redact_latest_user_message(&text);
+                        agent.redact_latest_user_message(&text).await?;
                     }
 
                     let message = if stop_reason == StopReason::MaxTokens {
                         // History keeps the recovered message; the event shows what the model sent.
-                        let stored = agent.append(recover_on_max_tokens(&message));
+                        let stored = agent.push_message(recover_on_max_tokens(&message)).await?;
                         yield AgentEvent::Message(message);
                         Err::<Message, _>(AgentError::MaxTokensReached { message: Box::new(stored) })?
                     } else {
-                        let message = agent.append(message);
+                        let message = agent.push_message(message).await?;
                         yield AgentEvent::Message(message.clone());
                         message
                     };
@@ -166,31 +334,112 @@ pub(crate) fn run(
             };
 
             if stop_reason != StopReason::ToolUse {
+                if let Some(structured) = options.structured_output.as_mut().filter(|_| stop_reason == StopReason::EndTurn) {
+                    if structured.forced {
+                        // Python's `result_from_text`: the forced retry answered in text.
+                        let Some(value) = structured.parse_text(&message) else {
+                            Err::<(), _>(AgentError::StructuredOutput {
+                                tool_name: structured.tool.spec().name.clone(),
+                                reason: "the model answered in text instead of calling the output tool, even when forced to".to_owned(),
+                            })?;
+                            break;
+                        };
+                        yield AgentEvent::StructuredOutput { value: value.clone() };
+                        let mut result = finish(stop_reason, message, &invocation);
+                        if let AgentEvent::Result(r) = &mut result {
+                            r.structured_output = Some(value);
+                        }
+                        yield result;
+                        break;
+                    }
+                    structured.forced = true;
+                    let prompt = agent.push_message(Message::user(STRUCTURED_OUTPUT_PROMPT)).await?;
+                    yield AgentEvent::Message(prompt);
+                    continue;
+                }
                 yield finish(stop_reason, message, &invocation);
                 break;
             }
 
             let tool_uses: Vec<ToolUse> = message.tool_uses().cloned().collect();
-            let mut results: Vec<ToolResult> = Vec::new();
+            let context = BatchContext {
+                cancel: cancel.clone(),
+                hooks: agent.hooks.clone(),
+                agent: agent.hook_agent.clone(),
+                extra_tool: options
+                    .structured_output
+                    .as_ref()
+                    .map(|s| s.tool.clone() as Arc<dyn strands_core::Tool>),
+                responses: if resuming { agent.interrupts.responses() } else { HashMap::new() },
+                completed: agent
+                    .interrupts
+                    .pending_tool_execution
+                    .as_ref()
+                    .filter(|_| agent.interrupts.activated)
+                    .map(|p| p.completed_tool_results.clone())
+                    .unwrap_or_default(),
+            };
+            let mut outcome = BatchOutcome::default();
             {
-                let mut batch = std::pin::pin!(executor::execute(&agent.tools, tool_uses, cancel.clone()));
+                let mut batch = std::pin::pin!(executor::execute(&agent.tools, tool_uses, context));
                 while let Some(item) = batch.next().await {
                     match item {
                         ExecItem::Event(event) => yield event,
-                        ExecItem::Finished(outcome) => {
-                            for (name, success, elapsed) in &outcome.records {
+                        ExecItem::Finished(finished) => {
+                            for (name, success, elapsed) in &finished.records {
                                 agent.metrics.record_tool(name, *success, *elapsed);
                             }
-                            results = outcome.results;
+                            outcome = finished;
                         }
                     }
                 }
             }
+            if !outcome.interrupts.is_empty() {
+                // Pause: history ends with the tool-use message; the completed results wait in
+                // the interrupt state until the caller resumes.
+                agent.interrupts.activate(&outcome.interrupts, message.clone(), outcome.results);
+                agent.sync_session().await?;
+                let mut result = finish(StopReason::Interrupt, message, &invocation);
+                if let AgentEvent::Result(r) = &mut result {
+                    r.interrupts = outcome.interrupts;
+                }
+                yield result;
+                break;
+            }
+            agent.interrupts.end_tool_cycle();
+
+            if let Some(structured) = options.structured_output.as_mut() {
+                let name = structured.tool.spec().name.as_str();
+                let failed = message
+                    .tool_uses()
+                    .filter(|t| t.name == name)
+                    .filter(|t| outcome.results.iter().any(|r| r.tool_use_id == t.tool_use_id && r.is_error()))
+                    .count();
+                structured.invalid_outputs += u32::try_from(failed).unwrap_or(u32::MAX);
+            }
             let results_message = Message::new(
                 Role::User,
-                results.into_iter().map(ContentBlock::ToolResult).collect(),
+                outcome.results.into_iter().map(ContentBlock::ToolResult).collect(),
             );
-            yield AgentEvent::Message(agent.append(results_message));
+            yield AgentEvent::Message(agent.push_message(results_message).await?);
+
+            if let Some(structured) = options.structured_output.as_ref() {
+                if let Some(value) = structured.tool.take_captured() {
+                    yield AgentEvent::StructuredOutput { value: value.clone() };
+                    let mut result = finish(StopReason::ToolUse, message, &invocation);
+                    if let AgentEvent::Result(r) = &mut result {
+                        r.structured_output = Some(value);
+                    }
+                    yield result;
+                    break;
+                }
+                if structured.invalid_outputs >= MAX_INVALID_OUTPUTS {
+                    Err::<(), _>(AgentError::StructuredOutput {
+                        tool_name: structured.tool.spec().name.clone(),
+                        reason: format!("the model produced {} invalid outputs", structured.invalid_outputs),
+                    })?;
+                }
+            }
 
             if cancel.is_cancelled() {
                 yield finish(StopReason::Cancelled, message, &invocation);
@@ -200,12 +449,23 @@ pub(crate) fn run(
     }
 }
 
+fn input_messages(input: AgentInput) -> Vec<Message> {
+    match input {
+        AgentInput::Text(text) => vec![Message::user(text)],
+        AgentInput::Content(content) => vec![Message::new(Role::User, content)],
+        AgentInput::Messages(messages) => messages,
+        AgentInput::Continue | AgentInput::InterruptResponses(_) => Vec::new(),
+    }
+}
+
 fn finish(stop_reason: StopReason, message: Message, invocation: &Invocation) -> AgentEvent {
     AgentEvent::Result(Box::new(AgentResult {
         stop_reason,
         message,
         usage: invocation.usage,
         cycle_count: invocation.cycles,
+        interrupts: Vec::new(),
+        structured_output: None,
     }))
 }
 
@@ -251,15 +511,9 @@ impl Agent {
         }
     }
 
-    /// Appends the invocation's input. With a prompt, tool uses left pending at the end of
+    /// Appends the invocation's input. With new messages, tool uses left pending at the end of
     /// history are first answered with `"Tool was interrupted."`.
-    fn append_input(&mut self, input: AgentInput) -> Result<(), AgentError> {
-        let new_messages = match input {
-            AgentInput::Text(text) => vec![Message::user(text)],
-            AgentInput::Content(content) => vec![Message::new(Role::User, content)],
-            AgentInput::Messages(messages) => messages,
-            AgentInput::Continue => Vec::new(),
-        };
+    async fn append_input(&mut self, new_messages: Vec<Message>) -> Result<(), AgentError> {
         if new_messages.is_empty() {
             return if self.messages.is_empty() {
                 Err(AgentError::EmptyConversation)
@@ -278,32 +532,47 @@ impl Agent {
                 })
                 .collect();
             if !interrupted.is_empty() {
-                self.append(Message::new(Role::User, interrupted));
+                self.push_message(Message::new(Role::User, interrupted))
+                    .await?;
             }
         }
         for message in new_messages {
-            self.append(message);
+            self.push_message(message).await?;
         }
         Ok(())
     }
 
-    /// Appends a message with a fresh tracking id and returns a copy for the event stream.
-    fn append(&mut self, mut message: Message) -> Message {
+    /// Appends a message with a fresh tracking id, persists it, runs the `MessageAddedEvent`
+    /// hooks, and returns a copy for the event stream.
+    pub(crate) async fn push_message(
+        &mut self,
+        mut message: Message,
+    ) -> Result<Message, AgentError> {
         message.tracking_id = Some(new_tracking_id());
         self.messages.push(message.clone());
-        message
+        if let Some(session) = self.session.as_mut() {
+            session.append_message(&self.agent_id, &message).await?;
+        }
+        if self.hooks.has::<MessageAddedEvent>() {
+            let mut event = MessageAddedEvent {
+                agent: self.hook_agent.clone(),
+                message: message.clone(),
+            };
+            self.hooks.invoke(&mut event).await;
+        }
+        Ok(message)
     }
 
     /// A guardrail redacted the user's input: the latest user message's text is replaced; tool
     /// results keep their ids with their content replaced.
-    fn redact_latest_user_message(&mut self, text: &str) {
+    async fn redact_latest_user_message(&mut self, text: &str) -> Result<(), AgentError> {
         let Some(message) = self
             .messages
             .iter_mut()
             .rev()
             .find(|m| m.role == Role::User)
         else {
-            return;
+            return Ok(());
         };
         let mut has_results = false;
         for block in &mut message.content {
@@ -315,6 +584,13 @@ impl Agent {
         if !has_results {
             message.content = vec![ContentBlock::Text(text.to_owned())];
         }
+        let redacted = message.clone();
+        if let Some(session) = self.session.as_mut() {
+            session
+                .redact_latest_message(&self.agent_id, redacted)
+                .await?;
+        }
+        Ok(())
     }
 }
 

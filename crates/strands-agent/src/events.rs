@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 use strands_core::citations::Citation;
-use strands_core::{Blob, Message, StreamEvent, ToolResult, ToolUse};
+use strands_core::{Blob, Interrupt, Message, StreamEvent, ToolResult, ToolUse};
 
 use crate::AgentResult;
 
@@ -95,6 +95,19 @@ pub enum AgentEvent {
     ForceStop {
         /// The error's message.
         reason: String,
+    },
+    /// A tool or hook paused the agent for human input:
+    /// `{"tool_interrupt_event": {"tool_use", "interrupts": [...]}}`.
+    ToolInterrupt {
+        /// The tool use that was paused.
+        tool_use: ToolUse,
+        /// What was asked.
+        interrupts: Vec<Interrupt>,
+    },
+    /// The structured output was captured: `{"structured_output": {...}}`.
+    StructuredOutput {
+        /// The validated value.
+        value: Value,
     },
     /// The invocation's result, always last: `{"result": {...}}`.
     Result(Box<AgentResult>),
@@ -199,6 +212,19 @@ impl Serialize for AgentEvent {
                 map.serialize_entry("force_stop", &true)?;
                 map.serialize_entry("force_stop_reason", reason)?;
             }
+            Self::ToolInterrupt {
+                tool_use,
+                interrupts,
+            } => {
+                map.serialize_entry(
+                    "tool_interrupt_event",
+                    &ToolInterruptPayload {
+                        tool_use,
+                        interrupts,
+                    },
+                )?;
+            }
+            Self::StructuredOutput { value } => map.serialize_entry("structured_output", value)?,
             Self::Result(result) => map.serialize_entry("result", result)?,
         }
         map.end()
@@ -209,4 +235,10 @@ impl Serialize for AgentEvent {
 struct ToolStreamPayload<'a> {
     tool_use: &'a ToolUse,
     data: &'a Value,
+}
+
+#[derive(Serialize)]
+struct ToolInterruptPayload<'a> {
+    tool_use: &'a ToolUse,
+    interrupts: &'a [Interrupt],
 }

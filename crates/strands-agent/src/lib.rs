@@ -45,15 +45,21 @@ extern crate self as strands_agent;
 
 mod accumulate;
 mod agent;
+mod agent_tool;
 mod cancel;
+pub mod conversation;
 mod error;
 mod event_loop;
 mod events;
+pub mod hooks;
 mod instrument;
+mod interrupts;
 mod metrics;
 mod normalize;
 mod result;
 mod retry;
+pub mod session;
+mod structured_output;
 pub mod tools;
 
 #[doc(hidden)]
@@ -62,16 +68,22 @@ pub mod __private;
 #[doc(inline)]
 pub use agent::{Agent, AgentBuilder, AgentInput};
 #[doc(inline)]
+pub use agent_tool::AgentTool;
+#[doc(inline)]
 pub use cancel::CancelHandle;
 #[doc(inline)]
 pub use error::{AgentError, BuildError};
 #[doc(inline)]
 pub use events::{AgentEvent, CurrentToolUse};
 #[doc(inline)]
+pub use interrupts::{InterruptResponse, ResumeError};
+#[doc(inline)]
 pub use metrics::{EventLoopMetrics, ToolMetrics};
 #[doc(inline)]
 pub use result::AgentResult;
 #[doc(inline)]
 pub use retry::ModelRetryStrategy;
+#[doc(inline)]
+pub use strands_core::{AgentState, Interrupt, InterruptRaised};
 /// Turns a function into a [`Tool`](strands_core::Tool); see the `strands-macros` docs.
 pub use strands_macros::tool;

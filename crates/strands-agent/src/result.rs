@@ -3,7 +3,8 @@
 use std::fmt;
 
 use serde::Serialize;
-use strands_core::{Message, StopReason, Usage};
+use serde_json::Value;
+use strands_core::{Interrupt, Message, StopReason, Usage};
 
 /// What [`Agent::invoke`](crate::Agent::invoke) returns: the last message, why the loop stopped,
 /// and what this invocation cost.
@@ -24,6 +25,13 @@ pub struct AgentResult {
     pub usage: Usage,
     /// Event-loop cycles this invocation ran.
     pub cycle_count: u64,
+    /// With stop reason `interrupt`: what the agent waits for. Resume with
+    /// [`AgentInput::InterruptResponses`](crate::AgentInput::InterruptResponses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interrupts: Vec<Interrupt>,
+    /// The validated structured output, when one was requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_output: Option<Value>,
 }
 
 impl AgentResult {
@@ -33,8 +41,17 @@ impl AgentResult {
     }
 }
 
+/// Python's `str(AgentResult)`: the interrupts if any, else the structured output as JSON,
+/// else the text.
 impl fmt::Display for AgentResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.interrupts.is_empty() {
+            let json = serde_json::to_string(&self.interrupts).map_err(|_| fmt::Error)?;
+            return f.write_str(&json);
+        }
+        if let Some(value) = &self.structured_output {
+            return write!(f, "{value}");
+        }
         f.write_str(&self.message.text())
     }
 }

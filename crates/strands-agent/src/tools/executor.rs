@@ -5,15 +5,43 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use futures_core::Stream;
 use futures_util::stream::{self, StreamExt};
+use serde_json::Value;
+use strands_core::interrupt::InterruptScope;
 use strands_core::tools::is_valid_tool_name;
-use strands_core::{Tool, ToolContext, ToolEvent, ToolResult, ToolUse};
+use strands_core::{Interrupt, Tool, ToolContext, ToolEvent, ToolResult, ToolUse};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::AgentEvent;
+use crate::hooks::{AfterToolCallEvent, BeforeToolCallEvent, HookAgent, HookRegistry};
 use crate::instrument::InSpan;
 use crate::tools::registry::ToolRegistry;
+
+/// Text of the result of a tool call a hook cancelled without a message (Python's default).
+const HOOK_CANCELLED_TEXT: &str = "tool cancelled by user";
+
+/// What a batch runs with besides the tool uses.
+pub(crate) struct BatchContext {
+    pub(crate) cancel: CancellationToken,
+    pub(crate) hooks: Arc<HookRegistry>,
+    pub(crate) agent: HookAgent,
+    /// A tool added for this invocation only (structured output), looked up after the registry.
+    pub(crate) extra_tool: Option<Arc<dyn Tool>>,
+    /// Interrupt id → response, when resuming.
+    pub(crate) responses: HashMap<String, Value>,
+    /// Results already produced before an interrupt paused the batch; those tool uses are not
+    /// run again and their results come first.
+    pub(crate) completed: Vec<ToolResult>,
+}
+
+/// What one tool run reports to the batch.
+enum ToolItem {
+    Event(ToolEvent),
+    Interrupted(Interrupt),
+}
 
 /// Text of the result given to tools stopped (or never started) by cancellation.
 pub(crate) const CANCELLED_TEXT: &str = "Tool execution cancelled";
@@ -32,6 +60,9 @@ pub(crate) enum ExecItem {
 #[derive(Debug, Default)]
 pub(crate) struct BatchOutcome {
     pub(crate) results: Vec<ToolResult>,
+    /// Interrupts raised by tools or hooks; when non-empty the batch is paused and `results`
+    /// holds only the completed results.
+    pub(crate) interrupts: Vec<Interrupt>,
     /// `(tool name, succeeded, time taken)` per executed tool, in completion order.
     pub(crate) records: Vec<(String, bool, Duration)>,
 }
@@ -41,13 +72,30 @@ pub(crate) struct BatchOutcome {
 pub(crate) fn execute(
     registry: &ToolRegistry,
     tool_uses: Vec<ToolUse>,
-    cancel: CancellationToken,
+    context: BatchContext,
 ) -> impl Stream<Item = ExecItem> + Send + 'static {
+    let BatchContext {
+        cancel,
+        hooks,
+        agent,
+        extra_tool,
+        responses,
+        completed,
+    } = context;
     let mut rejected = Vec::new();
     let mut runnable = Vec::with_capacity(tool_uses.len());
     for tool_use in tool_uses {
+        if completed
+            .iter()
+            .any(|r| r.tool_use_id == tool_use.tool_use_id)
+        {
+            continue;
+        }
         if is_valid_tool_name(&tool_use.name) {
-            let tool = registry.get(&tool_use.name).cloned();
+            let tool = registry
+                .get(&tool_use.name)
+                .cloned()
+                .or_else(|| extra_tool.clone().filter(|t| t.name() == tool_use.name));
             runnable.push((tool_use, tool));
         } else {
             let text = format!(
@@ -57,12 +105,14 @@ pub(crate) fn execute(
             rejected.push(ToolResult::error(tool_use.tool_use_id, text));
         }
     }
+    let responses = Arc::new(responses);
 
     async_stream::stream! {
-        let mut outcome = BatchOutcome { results: rejected, records: Vec::new() };
-        for result in &outcome.results {
+        let mut outcome = BatchOutcome { results: completed, ..BatchOutcome::default() };
+        for result in &rejected {
             yield ExecItem::Event(AgentEvent::ToolResult { tool_result: result.clone() });
         }
+        outcome.results.extend(rejected);
 
         if cancel.is_cancelled() {
             for (tool_use, _) in runnable {
@@ -78,7 +128,14 @@ pub(crate) fn execute(
         let mut streams = Vec::with_capacity(runnable.len());
         for (index, (tool_use, tool)) in runnable.iter().enumerate() {
             yield ExecItem::Event(AgentEvent::ToolStart { tool_use: tool_use.clone() });
-            let context = ToolContext::new(cancel.clone());
+            let run = ToolRun {
+                tool: tool.clone(),
+                tool_use: tool_use.clone(),
+                cancel: cancel.clone(),
+                hooks: hooks.clone(),
+                agent: agent.clone(),
+                responses: responses.clone(),
+            };
             let started = Instant::now();
             let span = tracing::info_span!(
                 "execute_tool",
@@ -88,7 +145,7 @@ pub(crate) fn execute(
                 gen_ai.tool.call.id = %tool_use.tool_use_id,
             );
             streams.push(
-                InSpan::new(run_tool(tool.clone(), tool_use.clone(), context), span)
+                InSpan::new(run_tool(run), span)
                     .map(move |event| (index, started, event))
                     .boxed(),
             );
@@ -103,12 +160,11 @@ pub(crate) fn execute(
             };
             match next {
                 // Cancelled: unfinished tools are dropped with `merged` below.
-                None => break,
-                Some(None) => break,
-                Some(Some((index, started, event))) => {
+                None | Some(None) => break,
+                Some(Some((index, started, item))) => {
                     let Some((tool_use, _)) = runnable.get(index) else { continue };
-                    match event {
-                        ToolEvent::Result(result) => {
+                    match item {
+                        ToolItem::Event(ToolEvent::Result(result)) => {
                             outcome.records.push((
                                 tool_use.name.clone(),
                                 !result.is_error(),
@@ -119,38 +175,125 @@ pub(crate) fn execute(
                                 *slot = Some(result);
                             }
                         }
-                        ToolEvent::Stream(data) => {
+                        ToolItem::Event(ToolEvent::Stream(data)) => {
                             yield ExecItem::Event(AgentEvent::ToolStream {
                                 tool_use: tool_use.clone(),
                                 data,
                             });
                         }
-                        #[allow(unreachable_patterns, reason = "forward compatibility with new tool events")]
-                        _ => {}
+                        ToolItem::Interrupted(interrupt) => {
+                            yield ExecItem::Event(AgentEvent::ToolInterrupt {
+                                tool_use: tool_use.clone(),
+                                interrupts: vec![interrupt.clone()],
+                            });
+                            outcome.interrupts.push(interrupt);
+                        }
+                        ToolItem::Event(_) => {}
                     }
                 }
             }
         }
         drop(merged);
 
+        let paused = !outcome.interrupts.is_empty();
         for ((tool_use, _), slot) in runnable.into_iter().zip(slots) {
-            let result = match slot {
-                Some(result) => result,
+            match slot {
+                Some(result) => outcome.results.push(result),
+                // Interrupted tools run again on resume.
+                None if paused => {}
                 None => {
                     let result = ToolResult::error(tool_use.tool_use_id, CANCELLED_TEXT);
                     yield ExecItem::Event(AgentEvent::ToolResult { tool_result: result.clone() });
-                    result
+                    outcome.results.push(result);
                 }
-            };
-            outcome.results.push(result);
+            }
         }
         yield ExecItem::Finished(outcome);
     }
 }
 
-/// One tool's events, always ending with exactly one result: unknown tools, panics and streams
-/// that end without a result all become error results.
-fn run_tool(
+struct ToolRun {
+    tool: Option<Arc<dyn Tool>>,
+    tool_use: ToolUse,
+    cancel: CancellationToken,
+    hooks: Arc<HookRegistry>,
+    agent: HookAgent,
+    responses: Arc<HashMap<String, Value>>,
+}
+
+/// One tool call through its hooks: `BeforeToolCallEvent` (which may rewrite, swap, cancel or
+/// interrupt), the tool itself, then `AfterToolCallEvent` (which may replace the result or ask
+/// for another run). Always ends with exactly one result or one interrupt.
+fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
+    async_stream::stream! {
+        let ToolRun { mut tool, mut tool_use, cancel, hooks, agent, responses } = run;
+        let mut cancelled = None;
+        if hooks.has::<BeforeToolCallEvent>() {
+            let scope = InterruptScope::new("before_tool_call", tool_use.tool_use_id.clone(), (*responses).clone());
+            let mut event = BeforeToolCallEvent {
+                agent: agent.clone(),
+                tool_use,
+                selected_tool: tool,
+                cancel_tool: None,
+                interrupts: scope.clone(),
+            };
+            hooks.invoke(&mut event).await;
+            if let Some(interrupt) = scope.take_raised() {
+                yield ToolItem::Interrupted(interrupt);
+                return;
+            }
+            tool_use = event.tool_use;
+            tool = event.selected_tool;
+            cancelled = event.cancel_tool;
+        }
+        loop {
+            let mut result = None;
+            if let Some(message) = &cancelled {
+                let text = if message.is_empty() { HOOK_CANCELLED_TEXT } else { message };
+                result = Some(ToolResult::error(tool_use.tool_use_id.clone(), text));
+            } else {
+                let scope = InterruptScope::new("tool_call", tool_use.tool_use_id.clone(), (*responses).clone());
+                let context = ToolContext::new(cancel.clone())
+                    .with_agent_state(agent.state.clone())
+                    .with_interrupts(scope.clone());
+                let mut events = std::pin::pin!(call_tool(tool.clone(), tool_use.clone(), context));
+                while let Some(event) = events.next().await {
+                    match event {
+                        ToolEvent::Result(r) => result = Some(r),
+                        other => yield ToolItem::Event(other),
+                    }
+                }
+                if let Some(interrupt) = scope.take_raised() {
+                    yield ToolItem::Interrupted(interrupt);
+                    return;
+                }
+            }
+            let Some(mut result) = result else { return };
+            if hooks.has::<AfterToolCallEvent>() {
+                let mut event = AfterToolCallEvent {
+                    agent: agent.clone(),
+                    tool_use: tool_use.clone(),
+                    result,
+                    cancelled: cancelled.is_some(),
+                    retry: false,
+                };
+                hooks.invoke(&mut event).await;
+                result = event.result;
+                result.tool_use_id.clone_from(&tool_use.tool_use_id);
+                if event.retry && cancelled.is_none() {
+                    tracing::debug!(tool_name = %tool_use.name, "a hook asked to run the tool again");
+                    continue;
+                }
+            }
+            yield ToolItem::Event(ToolEvent::Result(result));
+            return;
+        }
+    }
+}
+
+/// The tool's own events, always ending with exactly one result: unknown tools, panics and
+/// streams that end without a result all become error results.
+fn call_tool(
     tool: Option<Arc<dyn Tool>>,
     tool_use: ToolUse,
     context: ToolContext,

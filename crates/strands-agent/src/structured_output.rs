@@ -1,0 +1,144 @@
+//! Structured output: the model returns a value of a Rust type by calling a tool whose input
+//! schema is that type's, as Python Strands does.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use strands_core::{Message, Tool, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse};
+
+/// The user message appended when the model answered in text instead of calling the output
+/// tool (Python's default `structured_output_prompt`).
+pub(crate) const STRUCTURED_OUTPUT_PROMPT: &str =
+    "You must format the previous response as structured output.";
+
+/// How many invalid outputs the model may produce before the agent gives up.
+pub(crate) const MAX_INVALID_OUTPUTS: u32 = 3;
+
+type Validator = dyn Fn(&Value) -> Result<(), String> + Send + Sync;
+
+/// Per-invocation structured-output state: the tool, and what it captured.
+pub(crate) struct StructuredOutput {
+    pub(crate) tool: Arc<StructuredOutputTool>,
+    /// Set once the model was forced to call the tool.
+    pub(crate) forced: bool,
+    pub(crate) invalid_outputs: u32,
+}
+
+impl fmt::Debug for StructuredOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StructuredOutput")
+            .field("tool", &self.tool.spec.name)
+            .field("forced", &self.forced)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StructuredOutput {
+    pub(crate) fn for_type<T: JsonSchema + DeserializeOwned + 'static>() -> Self {
+        Self {
+            tool: Arc::new(StructuredOutputTool::new::<T>()),
+            forced: false,
+            invalid_outputs: 0,
+        }
+    }
+
+    /// Python's `result_from_text`: after a forced retry the model may still answer in text;
+    /// that text must be exactly one valid JSON object.
+    pub(crate) fn parse_text(&self, message: &Message) -> Option<Value> {
+        let text = message.text();
+        let value: Value = serde_json::from_str(text.trim()).ok()?;
+        (self.tool.validator)(&value).ok().map(|()| value)
+    }
+}
+
+/// The tool the model calls to return structured output.
+pub(crate) struct StructuredOutputTool {
+    spec: ToolSpec,
+    validator: Arc<Validator>,
+    captured: Mutex<Option<Value>>,
+}
+
+impl StructuredOutputTool {
+    fn new<T: JsonSchema + DeserializeOwned + 'static>() -> Self {
+        let generator = schemars::generate::SchemaSettings::draft2020_12()
+            .with(|s| s.inline_subschemas = true)
+            .into_generator();
+        let mut schema = match generator.into_root_schema_for::<T>().to_value() {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        schema.shift_remove("$schema");
+        let name = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .map_or_else(|| T::schema_name().into_owned(), str::to_owned);
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        let description = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{name} structured output tool"), str::to_owned);
+        let description = format!(
+            "IMPORTANT: This StructuredOutputTool should only be invoked as the last and final tool before returning the completed result to the caller. <description>{description}</description>"
+        );
+        let validator: Arc<Validator> = Arc::new(|value: &Value| {
+            serde_json::from_value::<T>(value.clone())
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+        Self {
+            spec: ToolSpec::new(name, description, Value::Object(schema)),
+            validator,
+            captured: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn take_captured(&self) -> Option<Value> {
+        self.captured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl Tool for StructuredOutputTool {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    fn stream(&self, tool_use: ToolUse, _context: ToolContext) -> ToolStream<'_> {
+        let name = &self.spec.name;
+        let result = match (self.validator)(&tool_use.input) {
+            Ok(()) => {
+                *self.captured.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(tool_use.input);
+                ToolResult::success(
+                    tool_use.tool_use_id,
+                    format!("Successfully validated {name} structured output"),
+                )
+            }
+            Err(error) => {
+                tracing::warn!(tool_name = %name, %error, "structured output validation failed");
+                ToolResult::error(
+                    tool_use.tool_use_id,
+                    format!(
+                        "Validation failed for {name}. Please fix the following errors:\n- Field 'root': {error}"
+                    ),
+                )
+            }
+        };
+        strands_core::tool_result_stream(async move { result })
+    }
+}
