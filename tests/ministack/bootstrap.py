@@ -2,7 +2,8 @@
 shell `export` lines for them.
 
 Creates two IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue)
-and `no-access` (may not). Secrets themselves are created by each test with the root key.
+and `no-access` (may not; the S3 session tests also use it for S3 access-denied errors). Secrets
+and buckets are created by each test with the root key.
 Usage: python bootstrap.py ENDPOINT
 """
 

@@ -10,6 +10,8 @@
 mod chain;
 mod env_report;
 mod imds;
+#[cfg(feature = "s3-sessions")]
+pub mod s3_sessions;
 mod secrets;
 
 #[doc(inline)]
@@ -18,6 +20,9 @@ pub use chain::{Logged, NotLoadedOnError, credentials_chain, sdk_config};
 pub use env_report::{CREDENTIAL_ENV_VARS, log_credential_env, presence};
 #[doc(inline)]
 pub use imds::{ImdsCredentialsProvider, ImdsCredentialsProviderBuilder};
+#[cfg(feature = "s3-sessions")]
+#[doc(inline)]
+pub use s3_sessions::S3SessionRepository;
 #[doc(inline)]
 pub use secrets::{DEFAULT_REFRESH, SecretError};
 #[doc(inline)]
