@@ -65,7 +65,7 @@ pub struct Agent {
     pub(crate) messages: Vec<Message>,
     pub(crate) system_prompt: Option<String>,
     pub(crate) system_prompt_content: Vec<SystemContentBlock>,
-    pub(crate) tools: ToolRegistry,
+    pub(crate) tools: Arc<ToolRegistry>,
     pub(crate) retry: ModelRetryStrategy,
     pub(crate) cancel: CancelHandle,
     pub(crate) metrics: EventLoopMetrics,
@@ -204,9 +204,13 @@ impl Agent {
         &mut self,
         input: impl Into<AgentInput>,
     ) -> Result<T, AgentError> {
-        let options = RunOptions {
-            structured_output: Some(StructuredOutput::for_type::<T>()),
-        };
+        let output = StructuredOutput::for_type::<T>(self.tools.specs()).map_err(|reason| {
+            AgentError::StructuredOutput {
+                tool_name: T::schema_name().into_owned(),
+                reason,
+            }
+        })?;
+        let options = RunOptions::structured(output);
         let mut stream = std::pin::pin!(crate::event_loop::run(self, input.into(), options));
         let mut output = None;
         while let Some(event) = stream.next().await {
@@ -576,7 +580,7 @@ impl AgentBuilder {
             messages: self.messages,
             system_prompt: self.system_prompt,
             system_prompt_content,
-            tools,
+            tools: Arc::new(tools),
             retry: self.retry.unwrap_or_default(),
             cancel: CancelHandle::default(),
             metrics: EventLoopMetrics::default(),

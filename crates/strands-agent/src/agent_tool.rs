@@ -11,15 +11,17 @@ use strands_core::{
 };
 use tokio::sync::Mutex;
 
-use crate::{Agent, AgentEvent};
+use crate::interrupts::InterruptState;
+use crate::{Agent, AgentEvent, BuildError};
 
 /// An [`Agent`] exposed as a tool: the model passes an `input` string, the agent runs on it,
 /// and its answer is the tool result.
 ///
-/// By default each call starts from the agent's history and state as they were when the tool
-/// was made (`preserve_context(false)`, Python's default); with `preserve_context(true)` the
-/// conversation carries over between calls. Cancelling the calling agent cancels the wrapped
-/// one. A call made while the agent is still busy with another gets an error result.
+/// [`AgentTool::new`] starts each call from the agent's history and state as they were when the
+/// tool was made (Python's default, `preserve_context=False`);
+/// [`AgentTool::preserving_context`] lets the conversation carry over between calls. A call made
+/// while the agent is still busy with another gets an error result. When the calling agent is
+/// cancelled its running tools are dropped, and the wrapped agent's invocation with them.
 ///
 /// ```
 /// use strands_agent::{Agent, AgentTool};
@@ -38,7 +40,7 @@ use crate::{Agent, AgentEvent};
 ///     .build();
 /// let mut writer = Agent::builder()
 ///     .model(writer_model)
-///     .tool(AgentTool::new(researcher))
+///     .tool(AgentTool::new(researcher)?)
 ///     .build()?;
 /// writer.invoke("How far is the Moon?").await?;
 /// let result = writer.messages()[2].content[0].as_tool_result().unwrap();
@@ -67,8 +69,28 @@ impl fmt::Debug for AgentTool {
 }
 
 impl AgentTool {
-    /// Wraps `agent`; the tool is named after the agent and described by its description.
-    pub fn new(agent: Agent) -> Self {
+    /// Wraps `agent`, resetting it to its current history and state before every call. The tool
+    /// is named after the agent and described by its description.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::AgentToolWithSession`] when the agent persists a session: resetting it
+    /// would contradict what is stored. Use [`AgentTool::preserving_context`] for such agents.
+    pub fn new(agent: Agent) -> Result<Self, BuildError> {
+        if agent.session_manager().is_some() {
+            return Err(BuildError::AgentToolWithSession {
+                agent: agent.name().to_owned(),
+            });
+        }
+        Ok(Self::wrap(agent, false))
+    }
+
+    /// Wraps `agent`, keeping its conversation from one call to the next.
+    pub fn preserving_context(agent: Agent) -> Self {
+        Self::wrap(agent, true)
+    }
+
+    fn wrap(agent: Agent, preserve_context: bool) -> Self {
         let name = agent.name().to_owned();
         let description = agent.description().map_or_else(
             || format!("Use the {name} agent as a tool by providing a natural language input"),
@@ -79,7 +101,7 @@ impl AgentTool {
         Self {
             spec: spec(name, description),
             agent: Arc::new(Mutex::new(agent)),
-            preserve_context: false,
+            preserve_context,
             initial_messages,
             initial_state,
         }
@@ -96,13 +118,6 @@ impl AgentTool {
     #[must_use]
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.spec.description = description.into();
-        self
-    }
-
-    /// Keeps the wrapped agent's conversation between calls (default `false`).
-    #[must_use]
-    pub fn preserve_context(mut self, preserve: bool) -> Self {
-        self.preserve_context = preserve;
         self
     }
 
@@ -149,6 +164,8 @@ impl Tool for AgentTool {
                 agent.messages_mut().clone_from(&self.initial_messages);
                 agent.state().replace(self.initial_state.clone());
             }
+            // Interrupts inside the wrapped agent are not forwarded; never leave it paused.
+            agent.interrupts = InterruptState::default();
             let handle = agent.cancel_handle();
             let parent = context.cancellation_token().clone();
             let mut result = None;

@@ -92,6 +92,14 @@ pub enum BuildError {
         /// The rejected id.
         agent_id: String,
     },
+    /// An agent that persists a session cannot be reset before each tool call.
+    #[error(
+        "agent `{agent}` has a session manager, so it cannot be reset before each call; use AgentTool::preserving_context"
+    )]
+    AgentToolWithSession {
+        /// The agent's name.
+        agent: String,
+    },
     /// A tool name does not match `^[a-zA-Z0-9_\-]{1,64}$`.
     #[error("tool name `{name}` is invalid; use 1-64 characters from [a-zA-Z0-9_-]")]
     InvalidToolName {

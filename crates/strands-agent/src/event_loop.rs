@@ -4,18 +4,18 @@
 //! per cycle) and emits no deprecated `start` event; everything that reaches history or the model
 //! matches Python.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 use strands_core::{
-    ContentBlock, Message, MessageMetadata, ModelError, ModelRequest, Role, StopReason, ToolChoice,
-    ToolResult, ToolSpec, ToolUse, Usage,
+    ContentBlock, Message, MessageMetadata, ModelError, ModelRequest, Role, StopReason, ToolResult,
+    ToolUse, Usage,
 };
 
 use strands_core::Tool as _;
+use strands_core::interrupt::InterruptResponses;
 
 use crate::accumulate::{MessageAccumulator, ModelOutput};
 use crate::agent::{Agent, AgentInput};
@@ -47,13 +47,29 @@ struct Invocation {
 
 enum ModelCall {
     Done(Box<ModelOutput>),
-    Failed { error: ModelError, attempts: u32 },
+    /// A `BeforeModelCallEvent` hook answered instead of the model.
+    Denied(Message),
+    Failed {
+        error: ModelError,
+        attempts: u32,
+    },
 }
 
 /// Options of one invocation.
 #[derive(Debug, Default)]
 pub(crate) struct RunOptions {
     pub(crate) structured_output: Option<StructuredOutput>,
+    /// A `BeforeInvocationEvent` hook denied the invocation (its after-hook sees no result).
+    denied: bool,
+}
+
+impl RunOptions {
+    pub(crate) fn structured(output: StructuredOutput) -> Self {
+        Self {
+            structured_output: Some(output),
+            denied: false,
+        }
+    }
 }
 
 /// One invocation: the cycles, then (also after a failure) conversation management, the
@@ -80,18 +96,17 @@ pub(crate) fn run(
                 }
             }
         }
-        if !matches!(error, Some(AgentError::Session(_))) {
-            agent.conversation.apply_management(&mut agent.messages);
-            if let Err(e) = agent.sync_session().await {
-                error.get_or_insert(e);
-            }
-        }
+        agent.conversation.apply_management(&mut agent.messages);
         if agent.hooks.has::<AfterInvocationEvent>() {
             let mut event = AfterInvocationEvent {
                 agent: agent.hook_agent.clone(),
-                result: if error.is_none() { result.as_deref().cloned() } else { None },
+                result: if error.is_none() && !options.denied { result.as_deref().cloned() } else { None },
             };
             agent.hooks.invoke(&mut event).await;
+        }
+        // After the hooks, so state they set is saved (Python's session manager runs last).
+        if let Err(e) = agent.sync_session().await {
+            error.get_or_insert(e);
         }
         match (error, result) {
             (Some(e), _) => yield Err(e),
@@ -122,7 +137,13 @@ fn cycles<'a>(
                 false
             }
             input => {
+                let continuing = matches!(input, AgentInput::Continue);
                 let mut new_messages = input_messages(input);
+                // Python answers tool uses left pending by a previous invocation before any
+                // hook sees the new input, so history stays valid whatever the hooks do.
+                if !continuing {
+                    agent.answer_pending_tool_uses().await?;
+                }
                 if agent.hooks.has::<BeforeInvocationEvent>() {
                     let mut event = BeforeInvocationEvent {
                         agent: agent.hook_agent.clone(),
@@ -132,6 +153,7 @@ fn cycles<'a>(
                     agent.hooks.invoke(&mut event).await;
                     if let Some(text) = event.cancel {
                         let text = if text.is_empty() { "invocation denied by hook".to_owned() } else { text };
+                        options.denied = true;
                         let message = agent.push_message(Message::assistant(text)).await?;
                         yield AgentEvent::Message(message.clone());
                         yield finish(StopReason::EndTurn, message, &invocation);
@@ -152,11 +174,15 @@ fn cycles<'a>(
 
             // A tool use left at the end of history (continuing without a prompt, or resuming
             // from an interrupt) runs without a model call, as in Python.
-            let pending = agent
-                .messages
-                .last()
-                .filter(|m| m.role == Role::Assistant && m.has_tool_use())
-                .cloned();
+            let pending = match agent.interrupts.pending_tool_execution.as_ref() {
+                // Resuming replays the stored batch, as Python does, whatever edits history saw.
+                Some(paused) if resuming && agent.interrupts.activated => Some(paused.assistant_message.clone()),
+                _ => agent
+                    .messages
+                    .last()
+                    .filter(|m| m.role == Role::Assistant && m.has_tool_use())
+                    .cloned(),
+            };
             let (stop_reason, message) = match pending {
                 Some(message) => (StopReason::ToolUse, message),
                 None => {
@@ -178,31 +204,17 @@ fn cycles<'a>(
                         }
                         if let Some(text) = denied {
                             let text = if text.is_empty() { "model call denied by hook".to_owned() } else { text };
-                            break ModelCall::Done(Box::new(ModelOutput {
-                                stop_reason: StopReason::EndTurn,
-                                message: Message::assistant(text),
-                                ..MessageAccumulator::new(started).finish()
-                            }));
+                            break ModelCall::Denied(Message::assistant(text));
                         }
                         {
                             let normalized = normalize::for_model(&agent.messages);
-                            let structured = options.structured_output.as_ref();
-                            let forced = structured.filter(|s| s.forced).map(|s| {
-                                (std::slice::from_ref(s.tool.spec()), ToolChoice::Tool { name: s.tool.spec().name.clone() })
-                            });
-                            let extended: Option<Vec<ToolSpec>> = match structured {
-                                Some(s) if !s.forced => {
-                                    let mut specs = agent.tools.specs().to_vec();
-                                    specs.push(s.tool.spec().clone());
-                                    Some(specs)
-                                }
-                                _ => None,
-                            };
                             let mut request = ModelRequest::new(normalized.as_deref().unwrap_or(&agent.messages));
-                            request = match (&forced, &extended) {
-                                (Some((specs, choice)), _) => request.with_tool_specs(specs).with_tool_choice(choice),
-                                (None, Some(specs)) => request.with_tool_specs(specs),
-                                (None, None) => request.with_tool_specs(agent.tools.specs()),
+                            request = match options.structured_output.as_ref() {
+                                Some(s) if s.forced => request
+                                    .with_tool_specs(std::slice::from_ref(s.tool.spec()))
+                                    .with_tool_choice(&s.choice),
+                                Some(s) => request.with_tool_specs(&s.specs),
+                                None => request.with_tool_specs(agent.tools.specs()),
                             };
                             if let Some(prompt) = agent.system_prompt.as_deref() {
                                 request = request.with_system_prompt(prompt, &agent.system_prompt_content);
@@ -238,22 +250,28 @@ fn cycles<'a>(
                         let mut failure = failure;
                         let output = if failure.is_none() { Some(accumulator.finish()) } else { None };
                         if agent.hooks.has::<AfterModelCallEvent>() {
-                            let error = failure.take().map(Arc::new);
+                            let shared = failure.take().map(Arc::new);
                             let mut event = AfterModelCallEvent {
                                 agent: agent.hook_agent.clone(),
                                 stop_response: output.as_ref().map(|o| (o.stop_reason, o.message.clone())),
-                                error,
+                                error: shared.clone(),
                                 retry: false,
                             };
                             agent.hooks.invoke(&mut event).await;
-                            let AfterModelCallEvent { error, retry, .. } = event;
+                            let retry = event.retry;
+                            drop(event);
+                            // The hook only reads the error; it comes back unchanged (same kind,
+                            // so retries and overflow handling still apply).
+                            failure = shared.map(|e| Arc::try_unwrap(e).unwrap_or_else(|kept| kept.duplicate()));
                             if retry {
                                 tracing::debug!("a hook asked to call the model again");
+                                if let Some(output) = &output {
+                                    // Python counts the usage of a call a hook rejected.
+                                    agent.metrics.accumulated_usage.accumulate(&output.usage);
+                                    invocation.usage.accumulate(&output.usage);
+                                }
                                 continue;
                             }
-                            failure = error.map(|e| Arc::try_unwrap(e).unwrap_or_else(|shared| {
-                                ModelError::Provider { message: shared.to_string(), source: None }
-                            }));
                         }
                         let Some(error) = failure else {
                             if let Some(output) = output {
@@ -282,6 +300,13 @@ fn cycles<'a>(
 
                     let output = match call {
                         ModelCall::Done(output) => *output,
+                        ModelCall::Denied(message) => {
+                            // As in Python: no usage or metrics on the hook's answer.
+                            let message = agent.push_message(message).await?;
+                            yield AgentEvent::Message(message.clone());
+                            yield finish(StopReason::EndTurn, message, &invocation);
+                            break;
+                        }
                         ModelCall::Failed { error, .. } if error.is_context_window_overflow() => {
                             // Python: reduce the context, sync the session, run the cycle again.
                             tracing::warn!(%error, "context window overflow, reducing the conversation");
@@ -362,6 +387,11 @@ fn cycles<'a>(
             }
 
             let tool_uses: Vec<ToolUse> = message.tool_uses().cloned().collect();
+            let responses: InterruptResponses = if resuming && agent.interrupts.activated {
+                Arc::new(agent.interrupts.responses())
+            } else {
+                InterruptResponses::default()
+            };
             let context = BatchContext {
                 cancel: cancel.clone(),
                 hooks: agent.hooks.clone(),
@@ -370,7 +400,7 @@ fn cycles<'a>(
                     .structured_output
                     .as_ref()
                     .map(|s| s.tool.clone() as Arc<dyn strands_core::Tool>),
-                responses: if resuming { agent.interrupts.responses() } else { HashMap::new() },
+                responses,
                 completed: agent
                     .interrupts
                     .pending_tool_execution
@@ -511,30 +541,30 @@ impl Agent {
         }
     }
 
-    /// Appends the invocation's input. With new messages, tool uses left pending at the end of
-    /// history are first answered with `"Tool was interrupted."`.
-    async fn append_input(&mut self, new_messages: Vec<Message>) -> Result<(), AgentError> {
-        if new_messages.is_empty() {
-            return if self.messages.is_empty() {
-                Err(AgentError::EmptyConversation)
-            } else {
-                Ok(())
-            };
+    /// Answers the tool uses of a trailing assistant message with `"Tool was interrupted."`
+    /// (Python's `_convert_prompt_to_messages`), so a new prompt never follows an unanswered
+    /// tool use.
+    async fn answer_pending_tool_uses(&mut self) -> Result<(), AgentError> {
+        let Some(last) = self.messages.last().filter(|m| m.role == Role::Assistant) else {
+            return Ok(());
+        };
+        let interrupted: Vec<ContentBlock> = last
+            .tool_uses()
+            .map(|t| {
+                ContentBlock::ToolResult(ToolResult::error(t.tool_use_id.clone(), TOOL_INTERRUPTED))
+            })
+            .collect();
+        if !interrupted.is_empty() {
+            self.push_message(Message::new(Role::User, interrupted))
+                .await?;
         }
-        if let Some(last) = self.messages.last().filter(|m| m.role == Role::Assistant) {
-            let interrupted: Vec<ContentBlock> = last
-                .tool_uses()
-                .map(|t| {
-                    ContentBlock::ToolResult(ToolResult::error(
-                        t.tool_use_id.clone(),
-                        TOOL_INTERRUPTED,
-                    ))
-                })
-                .collect();
-            if !interrupted.is_empty() {
-                self.push_message(Message::new(Role::User, interrupted))
-                    .await?;
-            }
+        Ok(())
+    }
+
+    /// Appends the invocation's input messages.
+    async fn append_input(&mut self, new_messages: Vec<Message>) -> Result<(), AgentError> {
+        if new_messages.is_empty() && self.messages.is_empty() {
+            return Err(AgentError::EmptyConversation);
         }
         for message in new_messages {
             self.push_message(message).await?;
@@ -542,16 +572,22 @@ impl Agent {
         Ok(())
     }
 
-    /// Appends a message with a fresh tracking id, persists it, runs the `MessageAddedEvent`
-    /// hooks, and returns a copy for the event stream.
+    /// Appends a message with a fresh tracking id and returns a copy for the event stream.
+    ///
+    /// With a session the message is written first and joins the history only once stored, so
+    /// memory and storage never disagree; then the agent record is synced (tools may have
+    /// changed the state) and the `MessageAddedEvent` hooks run.
     pub(crate) async fn push_message(
         &mut self,
         mut message: Message,
     ) -> Result<Message, AgentError> {
         message.tracking_id = Some(new_tracking_id());
-        self.messages.push(message.clone());
         if let Some(session) = self.session.as_mut() {
             session.append_message(&self.agent_id, &message).await?;
+            self.messages.push(message.clone());
+            self.sync_session().await?;
+        } else {
+            self.messages.push(message.clone());
         }
         if self.hooks.has::<MessageAddedEvent>() {
             let mut event = MessageAddedEvent {
@@ -563,8 +599,9 @@ impl Agent {
         Ok(message)
     }
 
-    /// A guardrail redacted the user's input: the latest user message's text is replaced; tool
-    /// results keep their ids with their content replaced.
+    /// A guardrail redacted the user's input (Python's `_redact_user_content`): a message with
+    /// tool results keeps only them, with their content replaced; otherwise the whole message
+    /// becomes the redaction text.
     async fn redact_latest_user_message(&mut self, text: &str) -> Result<(), AgentError> {
         let Some(message) = self
             .messages
@@ -574,16 +611,21 @@ impl Agent {
         else {
             return Ok(());
         };
-        let mut has_results = false;
-        for block in &mut message.content {
-            if let ContentBlock::ToolResult(result) = block {
-                has_results = true;
-                result.content = vec![strands_core::ToolResultContent::Text(text.to_owned())];
-            }
+        let mut redacted: Vec<ContentBlock> = message
+            .content
+            .drain(..)
+            .filter_map(|block| match block {
+                ContentBlock::ToolResult(mut result) => {
+                    result.content = vec![strands_core::ToolResultContent::Text(text.to_owned())];
+                    Some(ContentBlock::ToolResult(result))
+                }
+                _ => None,
+            })
+            .collect();
+        if redacted.is_empty() {
+            redacted.push(ContentBlock::Text(text.to_owned()));
         }
-        if !has_results {
-            message.content = vec![ContentBlock::Text(text.to_owned())];
-        }
+        message.content = redacted;
         let redacted = message.clone();
         if let Some(session) = self.session.as_mut() {
             session

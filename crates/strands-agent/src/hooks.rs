@@ -251,8 +251,9 @@ pub struct BeforeInvocationEvent {
     pub agent: HookAgent,
     /// The messages this invocation appends to history (writable).
     pub messages: Vec<Message>,
-    /// Set to stop before calling the model; the result's stop reason is `cancelled` and its
-    /// message this text.
+    /// Set to stop before calling the model: this text is appended as the assistant's answer
+    /// (empty: Python's `"invocation denied by hook"`), the stop reason is `end_turn`, and the
+    /// input is not recorded.
     pub cancel: Option<String>,
 }
 
@@ -307,10 +308,17 @@ pub struct AfterModelCallEvent {
     pub agent: HookAgent,
     /// On success, why the model stopped and its message.
     pub stop_response: Option<(StopReason, Message)>,
-    /// On failure, the error (after it the agent's own retry strategy still applies).
-    pub error: Option<Arc<ModelError>>,
+    pub(crate) error: Option<Arc<ModelError>>,
     /// Set to call the model again. After a success the streamed deltas are not retracted.
     pub retry: bool,
+}
+
+impl AfterModelCallEvent {
+    /// On failure, the error. Hooks read it; with `retry` unset the agent's own retry strategy
+    /// still applies to it.
+    pub fn error(&self) -> Option<&ModelError> {
+        self.error.as_deref()
+    }
 }
 
 impl HookEvent for AfterModelCallEvent {

@@ -141,6 +141,25 @@ impl InterruptState {
         };
     }
 
+    /// Reads a session's `interrupt_state`, migrating Python's legacy form (the paused batch in
+    /// `context.tool_use_message` / `context.tool_results`) as Python's `from_dict` does.
+    pub(crate) fn from_session(value: Value) -> Result<Self, serde_json::Error> {
+        let mut state: Self = serde_json::from_value(value)?;
+        if state.pending_tool_execution.is_none()
+            && let Some(message) = state.context.shift_remove("tool_use_message")
+        {
+            let results = state
+                .context
+                .shift_remove("tool_results")
+                .unwrap_or(Value::Array(Vec::new()));
+            state.pending_tool_execution = Some(PendingToolExecution {
+                assistant_message: serde_json::from_value(message)?,
+                completed_tool_results: serde_json::from_value(results)?,
+            });
+        }
+        Ok(state)
+    }
+
     pub(crate) fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
@@ -174,5 +193,24 @@ mod tests {
         );
         let back: InterruptState = serde_json::from_value(value).unwrap_or_default();
         assert!(back.activated);
+    }
+
+    #[test]
+    fn migrates_pythons_legacy_context() {
+        let legacy = json!({
+            "interrupts": {}, "activated": true,
+            "context": {
+                "tool_use_message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "a", "input": {}}}]},
+                "tool_results": [{"toolUseId": "t0", "status": "success", "content": [{"text": "ok"}]}],
+                "responses": []
+            }
+        });
+        let state = InterruptState::from_session(legacy).unwrap_or_default();
+        let Some(pending) = state.pending_tool_execution else {
+            unreachable!("the legacy batch was migrated")
+        };
+        assert_eq!(pending.completed_tool_results.len(), 1);
+        assert!(pending.assistant_message.has_tool_use());
+        assert_eq!(state.context.len(), 1);
     }
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use strands_core::{Message, Tool, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse};
+use strands_core::{
+    Message, Tool, ToolChoice, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse,
+};
 
 /// The user message appended when the model answered in text instead of calling the output
 /// tool (Python's default `structured_output_prompt`).
@@ -22,6 +24,10 @@ type Validator = dyn Fn(&Value) -> Result<(), String> + Send + Sync;
 /// Per-invocation structured-output state: the tool, and what it captured.
 pub(crate) struct StructuredOutput {
     pub(crate) tool: Arc<StructuredOutputTool>,
+    /// The agent's tool specs followed by the output tool's (built once per invocation).
+    pub(crate) specs: Vec<ToolSpec>,
+    /// `{"tool": {"name": <output tool>}}`, used once forced.
+    pub(crate) choice: ToolChoice,
     /// Set once the model was forced to call the tool.
     pub(crate) forced: bool,
     pub(crate) invalid_outputs: u32,
@@ -37,12 +43,30 @@ impl fmt::Debug for StructuredOutput {
 }
 
 impl StructuredOutput {
-    pub(crate) fn for_type<T: JsonSchema + DeserializeOwned + 'static>() -> Self {
-        Self {
-            tool: Arc::new(StructuredOutputTool::new::<T>()),
+    /// The output tool for `T`, offered after `agent_specs`.
+    ///
+    /// # Errors
+    ///
+    /// The agent already has a tool with the output tool's name (the type's name).
+    pub(crate) fn for_type<T: JsonSchema + DeserializeOwned + 'static>(
+        agent_specs: &[ToolSpec],
+    ) -> Result<Self, String> {
+        let tool = Arc::new(StructuredOutputTool::new::<T>());
+        let name = tool.spec.name.clone();
+        if agent_specs.iter().any(|s| s.name == name) {
+            return Err(format!(
+                "the agent already has a tool named `{name}`; rename the tool or the output type"
+            ));
+        }
+        let mut specs = agent_specs.to_vec();
+        specs.push(tool.spec.clone());
+        Ok(Self {
+            tool,
+            specs,
+            choice: ToolChoice::Tool { name },
             forced: false,
             invalid_outputs: 0,
-        }
+        })
     }
 
     /// Python's `result_from_text`: after a forced retry the model may still answer in text;

@@ -293,7 +293,7 @@ async fn a_hook_asks_for_the_model_call_to_be_retried() {
         .shared_model(model.clone())
         .hook(|e: &mut AfterModelCallEvent| {
             // Retry provider failures, and answers shorter than 10 characters.
-            e.retry = e.error.is_some()
+            e.retry = e.error().is_some()
                 || e.stop_response
                     .as_ref()
                     .is_some_and(|(_, m)| m.text().trim().len() < 10);
@@ -701,7 +701,7 @@ async fn an_agent_is_a_tool_of_another_agent() {
         .tool(add)
         .build()
         .unwrap();
-    let tool = AgentTool::new(researcher);
+    let tool = AgentTool::new(researcher).unwrap();
     let inner = tool.agent().clone();
     let outer_model = Arc::new(
         ScriptedModel::builder()
@@ -760,7 +760,7 @@ async fn an_agent_tool_reports_failures_and_busy_agents_as_error_results() {
                 .text("sorry")
                 .build(),
         )
-        .tool(AgentTool::new(inner).preserve_context(true))
+        .tool(AgentTool::preserving_context(inner))
         .build()
         .unwrap();
     outer.invoke("go").await.unwrap();
@@ -778,7 +778,8 @@ async fn an_agent_tool_reports_failures_and_busy_agents_as_error_results() {
             .model(ScriptedModel::builder().build())
             .build()
             .unwrap(),
-    );
+    )
+    .unwrap();
     let _guard = busy.agent().clone().try_lock_owned().unwrap();
     let mut outer = Agent::builder()
         .model(
@@ -849,4 +850,144 @@ async fn context_overflow_without_a_manager_is_an_error_that_keeps_the_prompt() 
     );
     assert_eq!(agent.messages().len(), 1);
     assert_eq!(agent.messages()[0].content, vec![ContentBlock::text("hi")]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edge cases found in review
+
+#[tokio::test]
+async fn a_denied_invocation_still_answers_a_pending_tool_use() {
+    let mut agent = Agent::builder()
+        .model(ScriptedModel::builder().build())
+        .hook(|e: &mut BeforeInvocationEvent| e.cancel = Some("no".into()))
+        .messages(vec![Message::new(
+            Role::Assistant,
+            vec![ContentBlock::ToolUse(strands_core::ToolUse::new(
+                "t9",
+                "add",
+                json!({}),
+            ))],
+        )])
+        .build()
+        .unwrap();
+    agent.invoke("hello").await.unwrap();
+    let roles: Vec<Role> = agent.messages().iter().map(|m| m.role).collect();
+    assert_eq!(roles, [Role::Assistant, Role::User, Role::Assistant]);
+    assert_eq!(
+        text_of(result_of(&agent.messages()[1], 0)),
+        "Tool was interrupted."
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_reads_model_errors_changes_nothing() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let model = ScriptedModel::builder()
+        .text("old answer")
+        .step(Step::ContextOverflow("prompt is too long".into()))
+        .text("after trimming")
+        .build();
+    let mut agent = Agent::builder()
+        .model(model)
+        .hook(move |e: &mut AfterModelCallEvent| {
+            if let Some(error) = e.error() {
+                log.lock().unwrap().push(error.is_context_window_overflow());
+            }
+        })
+        .build()
+        .unwrap();
+    agent.invoke("one").await.unwrap();
+    // The overflow is still recognised (and the history reduced) with a hook looking at it.
+    let result = agent.invoke("two").await.unwrap();
+    assert_eq!(result.to_string(), "after trimming\n");
+    assert_eq!(*seen.lock().unwrap(), [true]);
+}
+
+#[tokio::test]
+async fn structured_output_refuses_a_clashing_tool_name() {
+    /// Shadows the output type's name.
+    #[tool(name = "Person")]
+    fn person() -> String {
+        "not structured".into()
+    }
+    let mut agent = Agent::builder()
+        .model(ScriptedModel::builder().build())
+        .tool(person)
+        .build()
+        .unwrap();
+    let error = agent.structured_output::<Person>("who?").await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("already has a tool named `Person`"),
+        "{error}"
+    );
+}
+
+/// Always asks first.
+#[tool]
+fn ask(context: ToolContext) -> Result<String, InterruptRaised> {
+    context.interrupt("ok?", "please")?;
+    Ok("asked".into())
+}
+
+#[tokio::test]
+async fn an_agent_tool_recovers_after_its_agent_was_interrupted() {
+    let inner = Agent::builder()
+        .name("asker")
+        .model(
+            ScriptedModel::builder()
+                .tool_use("i1", "ask", "{}")
+                .text("second call works")
+                .build(),
+        )
+        .tool(ask)
+        .build()
+        .unwrap();
+    let mut outer = Agent::builder()
+        .model(
+            ScriptedModel::builder()
+                .tool_use("o1", "asker", r#"{"input": "a"}"#)
+                .text("hm")
+                .tool_use("o2", "asker", r#"{"input": "b"}"#)
+                .text("ok")
+                .build(),
+        )
+        .tool(AgentTool::new(inner).unwrap())
+        .build()
+        .unwrap();
+    outer.invoke("first").await.unwrap();
+    let first = result_of(&outer.messages()[2], 0);
+    assert!(
+        text_of(first).contains("paused for human input"),
+        "{}",
+        text_of(first)
+    );
+    outer.invoke("second").await.unwrap();
+    assert_eq!(
+        text_of(result_of(&outer.messages()[6], 0)),
+        "second call works\n"
+    );
+}
+
+#[tokio::test]
+async fn a_hook_renaming_a_tool_use_runs_the_renamed_tool() {
+    let mut agent = Agent::builder()
+        .model(
+            ScriptedModel::builder()
+                .tool_use("t1", "plus", r#"{"a": 1, "b": 1}"#)
+                .text("2")
+                .build(),
+        )
+        .tool(add)
+        .hook(|e: &mut BeforeToolCallEvent| {
+            if e.tool_use.name == "plus" {
+                e.tool_use.name = "add".into();
+            }
+        })
+        .build()
+        .unwrap();
+    agent.invoke("1+1").await.unwrap();
+    assert_eq!(text_of(result_of(&agent.messages()[2], 0)), "2");
 }

@@ -549,3 +549,157 @@ async fn rust_sessions_continue_in_python_and_back() {
     );
     let _: Vec<Message> = back.messages().to_vec();
 }
+
+#[tokio::test]
+async fn state_set_by_an_after_invocation_hook_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = Agent::builder()
+        .model(ScriptedModel::builder().text("hi").build())
+        .hook(|e: &mut strands_agent::hooks::AfterInvocationEvent| {
+            e.agent.state.set("turns", 1).unwrap();
+        })
+        .session_manager(SessionManager::new("s3", FileSessionRepository::new(dir.path())).unwrap())
+        .build()
+        .unwrap();
+    agent.invoke("hello").await.unwrap();
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.path()
+                .join("session_s3/agents/agent_default/agent.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["state"], json!({"turns": 1}));
+}
+
+/// A repository whose message writes fail while `fail` is set.
+struct Flaky {
+    inner: FileSessionRepository,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl strands_agent::session::SessionRepository for Flaky {
+    fn create_session<'a>(
+        &'a self,
+        s: &'a strands_agent::session::Session,
+    ) -> strands_core::BoxFuture<'a, strands_agent::session::SessionResult<()>> {
+        self.inner.create_session(s)
+    }
+    fn read_session<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> strands_core::BoxFuture<
+        'a,
+        strands_agent::session::SessionResult<Option<strands_agent::session::Session>>,
+    > {
+        self.inner.read_session(id)
+    }
+    fn create_agent<'a>(
+        &'a self,
+        id: &'a str,
+        a: &'a strands_agent::session::SessionAgent,
+    ) -> strands_core::BoxFuture<'a, strands_agent::session::SessionResult<()>> {
+        self.inner.create_agent(id, a)
+    }
+    fn read_agent<'a>(
+        &'a self,
+        s: &'a str,
+        a: &'a str,
+    ) -> strands_core::BoxFuture<
+        'a,
+        strands_agent::session::SessionResult<Option<strands_agent::session::SessionAgent>>,
+    > {
+        self.inner.read_agent(s, a)
+    }
+    fn update_agent<'a>(
+        &'a self,
+        id: &'a str,
+        a: &'a strands_agent::session::SessionAgent,
+    ) -> strands_core::BoxFuture<'a, strands_agent::session::SessionResult<()>> {
+        self.inner.update_agent(id, a)
+    }
+    fn create_message<'a>(
+        &'a self,
+        s: &'a str,
+        a: &'a str,
+        m: &'a strands_agent::session::SessionMessage,
+    ) -> strands_core::BoxFuture<'a, strands_agent::session::SessionResult<()>> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(SessionError::Backend {
+                    message: "disk full".into(),
+                    source: None,
+                })
+            });
+        }
+        self.inner.create_message(s, a, m)
+    }
+    fn read_message<'a>(
+        &'a self,
+        s: &'a str,
+        a: &'a str,
+        id: u64,
+    ) -> strands_core::BoxFuture<
+        'a,
+        strands_agent::session::SessionResult<Option<strands_agent::session::SessionMessage>>,
+    > {
+        self.inner.read_message(s, a, id)
+    }
+    fn update_message<'a>(
+        &'a self,
+        s: &'a str,
+        a: &'a str,
+        m: &'a strands_agent::session::SessionMessage,
+    ) -> strands_core::BoxFuture<'a, strands_agent::session::SessionResult<()>> {
+        self.inner.update_message(s, a, m)
+    }
+    fn list_messages<'a>(
+        &'a self,
+        s: &'a str,
+        a: &'a str,
+        limit: Option<usize>,
+        offset: usize,
+    ) -> strands_core::BoxFuture<
+        'a,
+        strands_agent::session::SessionResult<Vec<strands_agent::session::SessionMessage>>,
+    > {
+        self.inner.list_messages(s, a, limit, offset)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_message_write_keeps_memory_and_storage_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = std::sync::Arc::new(Flaky {
+        inner: FileSessionRepository::new(dir.path()),
+        fail: std::sync::atomic::AtomicBool::new(false),
+    });
+    let mut agent = Agent::builder()
+        .model(ScriptedModel::builder().text("one").text("two").build())
+        .session_manager(SessionManager::with_shared_repository("s4", repository.clone()).unwrap())
+        .build()
+        .unwrap();
+    agent.invoke("first").await.unwrap();
+    repository
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let error = agent.invoke("second").await.unwrap_err();
+    assert!(matches!(error, AgentError::Session(_)), "{error}");
+    assert_eq!(
+        agent.messages().len(),
+        2,
+        "the unsaved prompt is not in memory either"
+    );
+    repository
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    agent.invoke("second").await.unwrap();
+    let mut restored = Agent::builder()
+        .model(ScriptedModel::builder().build())
+        .session_manager(SessionManager::new("s4", FileSessionRepository::new(dir.path())).unwrap())
+        .build()
+        .unwrap();
+    restored.load_session().await.unwrap();
+    assert_eq!(restored.messages(), agent.messages());
+}

@@ -98,6 +98,48 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    /// The same kind of error with the same message, without its source (for code that had to
+    /// share an error and needs an owned one back).
+    #[must_use]
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::Throttled {
+                message,
+                retry_after,
+            } => Self::Throttled {
+                message: message.clone(),
+                retry_after: *retry_after,
+            },
+            Self::ContextWindowOverflow { message } => Self::ContextWindowOverflow {
+                message: message.clone(),
+            },
+            Self::InferenceProfileRequired {
+                model_id,
+                suggestion,
+            } => Self::InferenceProfileRequired {
+                model_id: model_id.clone(),
+                suggestion: suggestion.clone(),
+            },
+            Self::AccessDenied { message } => Self::AccessDenied {
+                message: message.clone(),
+            },
+            Self::Credentials { message } => Self::Credentials {
+                message: message.clone(),
+            },
+            Self::InvalidRequest { message } => Self::InvalidRequest {
+                message: message.clone(),
+            },
+            Self::Stream { message, .. } => Self::Stream {
+                message: message.clone(),
+                source: None,
+            },
+            Self::Provider { message, .. } => Self::Provider {
+                message: message.clone(),
+                source: None,
+            },
+        }
+    }
+
     /// A throttling error.
     pub fn throttled(message: impl Into<String>) -> Self {
         Self::Throttled {

@@ -6,6 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+/// Interrupt id → the human's response, shared by every scope of one resumed tool batch.
+pub type InterruptResponses = Arc<HashMap<String, Value>>;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -75,7 +78,7 @@ impl InterruptRaised {
 pub struct InterruptScope {
     scope: &'static str,
     tool_use_id: String,
-    responses: HashMap<String, Value>,
+    responses: InterruptResponses,
     raised: Mutex<Option<Interrupt>>,
 }
 
@@ -84,7 +87,7 @@ impl InterruptScope {
     pub fn new(
         scope: &'static str,
         tool_use_id: impl Into<String>,
-        responses: HashMap<String, Value>,
+        responses: InterruptResponses,
     ) -> Arc<Self> {
         Arc::new(Self {
             scope,

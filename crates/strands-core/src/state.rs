@@ -114,8 +114,11 @@ impl AgentState {
     }
 }
 
+/// Lists the keys only: values may hold anything users put there, tokens included.
 impl fmt::Debug for AgentState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.lock().values.iter()).finish()
+        f.debug_struct("AgentState")
+            .field("keys", &self.lock().values.keys().collect::<Vec<_>>())
+            .finish()
     }
 }

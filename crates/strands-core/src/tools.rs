@@ -74,7 +74,7 @@ impl JsonSchema {
 /// A model's request to run a tool: `{"toolUseId", "name", "input"}`.
 ///
 /// Python: `strands.types.tools.ToolUse`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ToolUse {

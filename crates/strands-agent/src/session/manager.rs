@@ -26,7 +26,14 @@ pub struct SessionManager {
     session_id: String,
     repository: Arc<dyn SessionRepository>,
     loaded: bool,
+    /// The last message record written or restored (redaction updates it).
     latest_message: Option<SessionMessage>,
+    /// The index the next message gets; taken before the write, so a write that fails or is
+    /// cancelled never has its index reused.
+    next_index: u64,
+    /// `_internal_state` keys this port does not manage (e.g. a Python provider's
+    /// `model_state`), written back unchanged.
+    internal_extra: Map<String, Value>,
     last_synced: Option<Synced>,
 }
 
@@ -84,6 +91,8 @@ impl SessionManager {
             repository,
             loaded: false,
             latest_message: None,
+            next_index: 0,
+            internal_extra: Map::new(),
             last_synced: None,
         })
     }
@@ -122,7 +131,7 @@ impl SessionManager {
                     agent_id = agent.agent_id,
                     "creating agent in session"
                 );
-                let record = agent_record(&agent);
+                let record = agent_record(&agent, &self.internal_extra);
                 repo.create_agent(session_id, &record).await?;
                 let mut latest = None;
                 for (index, message) in agent.messages.iter().enumerate() {
@@ -131,6 +140,7 @@ impl SessionManager {
                         .await?;
                     latest = Some(record);
                 }
+                self.next_index = agent.messages.len() as u64;
                 self.latest_message = latest;
             }
             Some(record) => {
@@ -140,9 +150,10 @@ impl SessionManager {
                     "restoring agent from session"
                 );
                 agent.state.replace(record.state.clone());
-                if let Some(interrupts) = record.internal_state.get("interrupt_state") {
+                let mut internal = record.internal_state.clone();
+                if let Some(interrupts) = internal.shift_remove("interrupt_state") {
                     *agent.interrupts =
-                        serde_json::from_value(interrupts.clone()).map_err(|source| {
+                        InterruptState::from_session(interrupts).map_err(|source| {
                             SessionError::Json {
                                 location: format!(
                                     "session {session_id} agent {} interrupt_state",
@@ -152,6 +163,7 @@ impl SessionManager {
                             }
                         })?;
                 }
+                self.internal_extra = internal;
                 let prepend = agent
                     .conversation
                     .restore(&record.conversation_manager_state)
@@ -164,6 +176,11 @@ impl SessionManager {
                 messages.extend(stored.iter().map(SessionMessage::to_message));
                 fix_broken_tool_use(&mut messages);
                 *agent.messages = messages;
+                // Messages before the offset are still stored; never reuse their indexes.
+                self.next_index = stored
+                    .last()
+                    .map_or(offset as u64, |m| m.message_id + 1)
+                    .max(offset as u64);
                 self.latest_message = stored.into_iter().next_back();
             }
         }
@@ -178,7 +195,8 @@ impl SessionManager {
         agent_id: &str,
         message: &Message,
     ) -> Result<(), SessionError> {
-        let index = self.latest_message.as_ref().map_or(0, |m| m.message_id + 1);
+        let index = self.next_index;
+        self.next_index += 1;
         let record = SessionMessage::new(message.clone(), index);
         self.repository
             .create_message(&self.session_id, agent_id, &record)
@@ -209,7 +227,7 @@ impl SessionManager {
         if self.last_synced.as_ref() == Some(&current) {
             return Ok(());
         }
-        let record = agent_record(&agent);
+        let record = agent_record(&agent, &self.internal_extra);
         self.repository
             .update_agent(&self.session_id, &record)
             .await?;
@@ -226,10 +244,13 @@ fn snapshot(agent: &AgentParts<'_>) -> Synced {
     }
 }
 
-fn agent_record(agent: &AgentParts<'_>) -> SessionAgent {
+fn agent_record(agent: &AgentParts<'_>, extra: &Map<String, Value>) -> SessionAgent {
     let mut internal = Map::new();
     internal.insert("interrupt_state".to_owned(), agent.interrupts.to_value());
     internal.insert("model_state".to_owned(), Value::Object(Map::new()));
+    for (key, value) in extra {
+        internal.insert(key.clone(), value.clone());
+    }
     SessionAgent::new(
         agent.agent_id,
         agent.state.to_map(),

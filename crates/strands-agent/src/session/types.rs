@@ -141,7 +141,6 @@ pub fn validate_id(kind: &'static str, id: &str) -> Result<(), SessionError> {
         || id.len() > 256
         || id == "."
         || id == ".."
-        || id.contains("..")
         || id.chars().any(|c| c == '/' || c == '\\' || c.is_control());
     if bad {
         return Err(SessionError::InvalidId {

@@ -5,12 +5,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::collections::HashMap;
-
 use futures_core::Stream;
 use futures_util::stream::{self, StreamExt};
-use serde_json::Value;
-use strands_core::interrupt::InterruptScope;
+use strands_core::interrupt::{InterruptResponses, InterruptScope};
 use strands_core::tools::is_valid_tool_name;
 use strands_core::{Interrupt, Tool, ToolContext, ToolEvent, ToolResult, ToolUse};
 use tokio_util::sync::CancellationToken;
@@ -31,7 +28,7 @@ pub(crate) struct BatchContext {
     /// A tool added for this invocation only (structured output), looked up after the registry.
     pub(crate) extra_tool: Option<Arc<dyn Tool>>,
     /// Interrupt id → response, when resuming.
-    pub(crate) responses: HashMap<String, Value>,
+    pub(crate) responses: InterruptResponses,
     /// Results already produced before an interrupt paused the batch; those tool uses are not
     /// run again and their results come first.
     pub(crate) completed: Vec<ToolResult>,
@@ -70,7 +67,7 @@ pub(crate) struct BatchOutcome {
 /// Runs `tool_uses` concurrently on the current task. Tools still running when `cancel` fires
 /// are dropped and answered with [`CANCELLED_TEXT`]; if it has fired already, none runs.
 pub(crate) fn execute(
-    registry: &ToolRegistry,
+    registry: &Arc<ToolRegistry>,
     tool_uses: Vec<ToolUse>,
     context: BatchContext,
 ) -> impl Stream<Item = ExecItem> + Send + 'static {
@@ -92,10 +89,7 @@ pub(crate) fn execute(
             continue;
         }
         if is_valid_tool_name(&tool_use.name) {
-            let tool = registry
-                .get(&tool_use.name)
-                .cloned()
-                .or_else(|| extra_tool.clone().filter(|t| t.name() == tool_use.name));
+            let tool = lookup(registry, extra_tool.as_ref(), &tool_use.name);
             runnable.push((tool_use, tool));
         } else {
             let text = format!(
@@ -105,7 +99,7 @@ pub(crate) fn execute(
             rejected.push(ToolResult::error(tool_use.tool_use_id, text));
         }
     }
-    let responses = Arc::new(responses);
+    let registry = registry.clone();
 
     async_stream::stream! {
         let mut outcome = BatchOutcome { results: completed, ..BatchOutcome::default() };
@@ -135,6 +129,8 @@ pub(crate) fn execute(
                 hooks: hooks.clone(),
                 agent: agent.clone(),
                 responses: responses.clone(),
+                registry: registry.clone(),
+                extra_tool: extra_tool.clone(),
             };
             let started = Instant::now();
             let span = tracing::info_span!(
@@ -212,13 +208,28 @@ pub(crate) fn execute(
     }
 }
 
+/// The tool for `name`: the invocation's own tool (structured output) first, as Python looks
+/// up dynamic tools before the registry.
+fn lookup(
+    registry: &ToolRegistry,
+    extra_tool: Option<&Arc<dyn Tool>>,
+    name: &str,
+) -> Option<Arc<dyn Tool>> {
+    extra_tool
+        .filter(|t| t.name() == name)
+        .cloned()
+        .or_else(|| registry.get(name).cloned())
+}
+
 struct ToolRun {
     tool: Option<Arc<dyn Tool>>,
     tool_use: ToolUse,
     cancel: CancellationToken,
     hooks: Arc<HookRegistry>,
     agent: HookAgent,
-    responses: Arc<HashMap<String, Value>>,
+    responses: InterruptResponses,
+    registry: Arc<ToolRegistry>,
+    extra_tool: Option<Arc<dyn Tool>>,
 }
 
 /// One tool call through its hooks: `BeforeToolCallEvent` (which may rewrite, swap, cancel or
@@ -226,10 +237,12 @@ struct ToolRun {
 /// for another run). Always ends with exactly one result or one interrupt.
 fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
     async_stream::stream! {
-        let ToolRun { mut tool, mut tool_use, cancel, hooks, agent, responses } = run;
+        let ToolRun { mut tool, mut tool_use, cancel, hooks, agent, responses, registry, extra_tool } = run;
         let mut cancelled = None;
         if hooks.has::<BeforeToolCallEvent>() {
-            let scope = InterruptScope::new("before_tool_call", tool_use.tool_use_id.clone(), (*responses).clone());
+            let scope = InterruptScope::new("before_tool_call", tool_use.tool_use_id.clone(), responses.clone());
+            let original_name = tool_use.name.clone();
+            let original_tool = tool.clone();
             let mut event = BeforeToolCallEvent {
                 agent: agent.clone(),
                 tool_use,
@@ -242,21 +255,33 @@ fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
                 yield ToolItem::Interrupted(interrupt);
                 return;
             }
+            let swapped = match (&event.selected_tool, &original_tool) {
+                (Some(now), Some(before)) => !Arc::ptr_eq(now, before),
+                (None, None) => false,
+                _ => true,
+            };
             tool_use = event.tool_use;
             tool = event.selected_tool;
+            // A hook that renamed the tool use without choosing a tool gets the renamed tool.
+            if !swapped && tool_use.name != original_name {
+                tool = lookup(&registry, extra_tool.as_ref(), &tool_use.name);
+            }
             cancelled = event.cancel_tool;
         }
+        let after_hooks = hooks.has::<AfterToolCallEvent>();
         loop {
             let mut result = None;
             if let Some(message) = &cancelled {
                 let text = if message.is_empty() { HOOK_CANCELLED_TEXT } else { message };
                 result = Some(ToolResult::error(tool_use.tool_use_id.clone(), text));
             } else {
-                let scope = InterruptScope::new("tool_call", tool_use.tool_use_id.clone(), (*responses).clone());
+                let scope = InterruptScope::new("tool_call", tool_use.tool_use_id.clone(), responses.clone());
                 let context = ToolContext::new(cancel.clone())
                     .with_agent_state(agent.state.clone())
                     .with_interrupts(scope.clone());
-                let mut events = std::pin::pin!(call_tool(tool.clone(), tool_use.clone(), context));
+                // Without after-hooks the tool use is needed only once: move it.
+                let call = if after_hooks { tool_use.clone() } else { std::mem::take(&mut tool_use) };
+                let mut events = std::pin::pin!(call_tool(tool.clone(), call, context));
                 while let Some(event) = events.next().await {
                     match event {
                         ToolEvent::Result(r) => result = Some(r),
@@ -269,7 +294,7 @@ fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
                 }
             }
             let Some(mut result) = result else { return };
-            if hooks.has::<AfterToolCallEvent>() {
+            if after_hooks {
                 let mut event = AfterToolCallEvent {
                     agent: agent.clone(),
                     tool_use: tool_use.clone(),
