@@ -1,0 +1,416 @@
+//! The accept loop, request checks and responses of the fake Anthropic API.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::BytesMut;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::events::Event;
+use super::reply::Reply;
+use super::{AnthropicRequest, AuthOutcome};
+use crate::http::{self, Incoming, Limits};
+
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Anthropic's documented limits are larger than any test needs: 64 KiB of headers in at most
+/// 128 lines, 32 MiB bodies (the API's request size limit).
+const LIMITS: Limits = Limits {
+    server: "fake anthropic",
+    max_header_bytes: 64 * 1024,
+    max_headers: 128,
+    max_body_bytes: 32 * 1024 * 1024,
+};
+
+/// The only `anthropic-version` the fake accepts.
+pub(super) const API_VERSION: &str = "2023-06-01";
+
+/// State shared between the handle and the server tasks. No lock is held across an `.await`.
+#[derive(Debug)]
+pub(super) struct Shared {
+    replies: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<AnthropicRequest>>,
+    api_key: Mutex<String>,
+    next_request_id: AtomicU64,
+}
+
+impl Shared {
+    pub(super) fn new(api_key: String, replies: Vec<Reply>) -> Self {
+        Self {
+            replies: Mutex::new(replies.into()),
+            requests: Mutex::new(Vec::new()),
+            api_key: Mutex::new(api_key),
+            next_request_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(super) fn push(&self, reply: Reply) {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(reply);
+    }
+
+    pub(super) fn pending_replies(&self) -> usize {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub(super) fn requests(&self) -> Vec<AnthropicRequest> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn request_count(&self) -> usize {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub(super) fn set_api_key(&self, api_key: String) {
+        *self.api_key.lock().unwrap_or_else(PoisonError::into_inner) = api_key;
+    }
+
+    fn api_key(&self) -> String {
+        self.api_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn record(&self, request: AnthropicRequest) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+    }
+
+    fn next_reply(&self) -> Option<Reply> {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
+    fn new_request_id(&self) -> String {
+        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
+        format!("req_fake{n:016}")
+    }
+}
+
+/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
+/// connection task with it.
+pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        while connections.len() >= MAX_CONNECTIONS {
+            let _ = connections.join_next().await;
+        }
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                let _ = stream.set_nodelay(true);
+                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+            }
+            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any.
+            Err(_) => {
+                if connections.join_next().await.is_none() {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+/// What the connection does after a response.
+#[derive(Debug, PartialEq)]
+enum After {
+    Continue,
+    Close,
+}
+
+async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    loop {
+        let request = match http::read_request(&mut stream, &mut buf, &LIMITS).await {
+            Ok(Incoming::Request(request)) => request,
+            Ok(Incoming::Refused(refusal)) => {
+                let error_type = match refusal.status {
+                    413 => "request_too_large",
+                    _ => "invalid_request_error",
+                };
+                let reply = Reply::error(refusal.status, error_type, &refusal.message);
+                let request_id = shared.new_request_id();
+                let _ = respond(&mut stream, &request_id, reply, "", true).await;
+                linger(&mut stream).await;
+                return;
+            }
+            Ok(Incoming::Closed) | Err(_) => break,
+        };
+        let keep_alive = request.keep_alive;
+        let (reply, model) = decide(&shared, request);
+        let request_id = shared.new_request_id();
+        match respond(&mut stream, &request_id, reply, &model, !keep_alive).await {
+            Ok(After::Continue) if keep_alive => {}
+            _ => break,
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// After refusing a request part-way through, half-closes the connection and discards what the
+/// client still sends (at most 1 MiB), so closing does not reset the connection before the client
+/// has read the answer.
+async fn linger(stream: &mut TcpStream) {
+    const MAX_DISCARD: usize = 1024 * 1024;
+    let _ = stream.shutdown().await;
+    let mut scratch = vec![0_u8; 16 * 1024];
+    let mut discarded = 0;
+    while discarded < MAX_DISCARD {
+        match stream.read(&mut scratch).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => discarded += n,
+        }
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Checks and records `request`, then picks the answer (consuming a scripted reply only for an
+/// accepted `POST /v1/messages`). Returns the reply and the requested model.
+fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, String) {
+    let expected_key = shared.api_key();
+    let auth = match header(&request.headers, "x-api-key") {
+        None => AuthOutcome::MissingApiKey,
+        Some(key) if key != expected_key => AuthOutcome::InvalidApiKey,
+        Some(_) => match header(&request.headers, "anthropic-version") {
+            None => AuthOutcome::MissingVersion,
+            Some(API_VERSION) => AuthOutcome::Accepted,
+            Some(_) => AuthOutcome::UnsupportedVersion,
+        },
+    };
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let path = request
+        .target
+        .split_once('?')
+        .map_or(request.target.as_str(), |(path, _)| path)
+        .to_owned();
+    let method = request.method.clone();
+    shared.record(AnthropicRequest {
+        method: request.method,
+        path: request.target,
+        headers: request.headers,
+        body: body.clone(),
+        auth,
+    });
+    let reply = match auth {
+        AuthOutcome::MissingApiKey => {
+            Reply::error(401, "authentication_error", "x-api-key header is required")
+        }
+        AuthOutcome::InvalidApiKey => Reply::authentication_error(),
+        AuthOutcome::MissingVersion => {
+            Reply::invalid_request("anthropic-version: header is required")
+        }
+        AuthOutcome::UnsupportedVersion => Reply::invalid_request(&format!(
+            "anthropic-version: the fake supports only {API_VERSION}"
+        )),
+        AuthOutcome::Accepted if method != "POST" || path != "/v1/messages" => Reply::error(
+            404,
+            "not_found_error",
+            &format!("fake anthropic: no route for {method} {path}; it serves POST /v1/messages"),
+        ),
+        AuthOutcome::Accepted if !body.is_object() => {
+            Reply::invalid_request("fake anthropic: the request body is not a JSON object")
+        }
+        AuthOutcome::Accepted if body.get("stream") != Some(&Value::Bool(true)) => {
+            Reply::invalid_request(
+                "fake anthropic: only streaming requests (\"stream\": true) are supported",
+            )
+        }
+        AuthOutcome::Accepted => shared.next_reply().unwrap_or_else(|| {
+            Reply::error(
+                500,
+                "api_error",
+                "fake anthropic: no scripted reply for this request; push a Reply before calling",
+            )
+        }),
+    };
+    (reply, model)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        529 => "Overloaded",
+        _ => "Status",
+    }
+}
+
+async fn write_head<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: u16,
+    request_id: &str,
+    headers: &[(&str, String)],
+    close: bool,
+) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\nrequest-id: {request_id}\r\n",
+        reason(status)
+    );
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if close {
+        out.push_str("connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    stream.write_all(out.as_bytes()).await?;
+    stream.flush().await
+}
+
+async fn write_full<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: u16,
+    request_id: &str,
+    mut headers: Vec<(&str, String)>,
+    body: &[u8],
+    close: bool,
+) -> std::io::Result<()> {
+    headers.push(("content-length", body.len().to_string()));
+    write_head(stream, status, request_id, &headers, close).await?;
+    stream.write_all(body).await?;
+    stream.flush().await
+}
+
+async fn write_chunk<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+/// Fills the empty `model` of a `message_start` with the requested model.
+fn with_model(event: &Event, model: &str) -> String {
+    if event.name == "message_start"
+        && event.data["message"]["model"].as_str() == Some("")
+        && !model.is_empty()
+    {
+        let mut event = event.clone();
+        event.data["message"]["model"] = Value::String(model.to_owned());
+        return event.to_sse();
+    }
+    event.to_sse()
+}
+
+async fn write_events<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    request_id: &str,
+    events: &[Event],
+    model: &str,
+    close: bool,
+) -> std::io::Result<()> {
+    write_head(
+        stream,
+        200,
+        request_id,
+        &[
+            (
+                "content-type",
+                "text/event-stream; charset=utf-8".to_owned(),
+            ),
+            ("cache-control", "no-cache".to_owned()),
+            ("transfer-encoding", "chunked".to_owned()),
+        ],
+        close,
+    )
+    .await?;
+    for event in events {
+        write_chunk(stream, with_model(event, model).as_bytes()).await?;
+    }
+    Ok(())
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    request_id: &str,
+    reply: Reply,
+    model: &str,
+    close: bool,
+) -> std::io::Result<After> {
+    match reply {
+        Reply::Stream(events) => {
+            write_events(stream, request_id, &events, model, close).await?;
+            stream.write_all(b"0\r\n\r\n").await?;
+            stream.flush().await?;
+            Ok(After::Continue)
+        }
+        Reply::StreamThenCut(events) => {
+            write_events(stream, request_id, &events, model, false).await?;
+            Ok(After::Close)
+        }
+        Reply::Error {
+            status,
+            error_type,
+            message,
+            retry_after,
+        } => {
+            let body = json!({
+                "type": "error",
+                "error": {"type": error_type, "message": message},
+                "request_id": request_id,
+            })
+            .to_string();
+            let mut headers = vec![("content-type", "application/json".to_owned())];
+            if let Some(seconds) = retry_after {
+                headers.push(("retry-after", seconds.to_string()));
+            }
+            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
+            Ok(After::Continue)
+        }
+        Reply::Raw {
+            status,
+            content_type,
+            body,
+        } => {
+            let headers = vec![("content-type", content_type)];
+            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
+            Ok(After::Continue)
+        }
+        Reply::Hang => std::future::pending().await,
+    }
+}

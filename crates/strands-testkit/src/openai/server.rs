@@ -1,0 +1,579 @@
+//! The accept loop, request checks and responses of the fake OpenAI-compatible server.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::BytesMut;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::reply::{Reply, SseFrame};
+use super::{AuthOutcome, OpenAiRequest, completion, validate};
+use crate::http::{self, Incoming, Limits};
+
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 256;
+
+/// 64 KiB of headers in at most 128 lines, 32 MiB bodies (more than any test sends).
+const LIMITS: Limits = Limits {
+    server: "fake openai",
+    max_header_bytes: 64 * 1024,
+    max_headers: 128,
+    max_body_bytes: 32 * 1024 * 1024,
+};
+
+/// The only route served.
+const ROUTE: &str = "/v1/chat/completions";
+
+/// State shared between the handle and the server tasks. No lock is held across an `.await`.
+#[derive(Debug)]
+pub(super) struct Shared {
+    replies: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<OpenAiRequest>>,
+    api_key: Mutex<Option<String>>,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    pub(super) fn new(api_key: Option<String>, replies: Vec<Reply>) -> Self {
+        Self {
+            replies: Mutex::new(replies.into()),
+            requests: Mutex::new(Vec::new()),
+            api_key: Mutex::new(api_key),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(super) fn push(&self, reply: Reply) {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(reply);
+    }
+
+    pub(super) fn pending_replies(&self) -> usize {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub(super) fn requests(&self) -> Vec<OpenAiRequest> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn request_count(&self) -> usize {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub(super) fn set_api_key(&self, api_key: Option<String>) {
+        *self.api_key.lock().unwrap_or_else(PoisonError::into_inner) = api_key;
+    }
+
+    pub(super) fn requires_key(&self) -> bool {
+        self.api_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn api_key(&self) -> Option<String> {
+        self.api_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn record(&self, request: OpenAiRequest) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+    }
+
+    fn next_reply(&self) -> Option<Reply> {
+        self.replies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
+/// connection task with it.
+pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        while connections.len() >= MAX_CONNECTIONS {
+            let _ = connections.join_next().await;
+        }
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                let _ = stream.set_nodelay(true);
+                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+            }
+            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any.
+            Err(_) => {
+                if connections.join_next().await.is_none() {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+/// What the connection does after a response.
+#[derive(Debug, PartialEq)]
+enum After {
+    Continue,
+    Close,
+}
+
+/// How the accepted request wants its answer.
+#[derive(Debug, Default)]
+struct Wants {
+    model: String,
+    stream: bool,
+    include_usage: bool,
+}
+
+async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    loop {
+        let request = match http::read_request(&mut stream, &mut buf, &LIMITS).await {
+            Ok(Incoming::Request(request)) => request,
+            Ok(Incoming::Refused(refusal)) => {
+                let reply = Reply::error(
+                    refusal.status,
+                    &refusal.message,
+                    "invalid_request_error",
+                    None,
+                );
+                let _ = respond(
+                    &mut stream,
+                    shared.next_id(),
+                    reply,
+                    &Wants::default(),
+                    true,
+                )
+                .await;
+                linger(&mut stream).await;
+                return;
+            }
+            Ok(Incoming::Closed) | Err(_) => break,
+        };
+        let keep_alive = request.keep_alive;
+        let (reply, wants) = decide(&shared, request);
+        match respond(&mut stream, shared.next_id(), reply, &wants, !keep_alive).await {
+            Ok(After::Continue) if keep_alive => {}
+            _ => break,
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// After refusing a request part-way through, half-closes the connection and discards what the
+/// client still sends (at most 1 MiB), so closing does not reset the connection before the client
+/// has read the answer.
+async fn linger(stream: &mut TcpStream) {
+    const MAX_DISCARD: usize = 1024 * 1024;
+    let _ = stream.shutdown().await;
+    let mut scratch = vec![0_u8; 16 * 1024];
+    let mut discarded = 0;
+    while discarded < MAX_DISCARD {
+        match stream.read(&mut scratch).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => discarded += n,
+        }
+    }
+}
+
+/// `sk-abc...wxyz` as OpenAI shows a rejected key: the start and end only.
+fn redact(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "***".to_owned();
+    }
+    let head: String = chars.iter().take(3).collect();
+    let tail: String = chars.iter().skip(chars.len() - 4).collect();
+    format!("{head}***{tail}")
+}
+
+/// Checks and records `request`, then picks the answer (consuming a scripted reply only for an
+/// accepted, valid `POST /v1/chat/completions`).
+fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, Wants) {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let recorded = OpenAiRequest {
+        method: request.method,
+        path: request.target,
+        headers: request.headers,
+        body,
+        auth: AuthOutcome::NotRequired,
+    };
+    let token = recorded.bearer_token().map(str::to_owned);
+    let auth = match (shared.api_key(), token) {
+        (None, _) => AuthOutcome::NotRequired,
+        (Some(_), None) => AuthOutcome::MissingApiKey,
+        (Some(key), Some(token)) if key == token => AuthOutcome::Accepted,
+        (Some(_), Some(_)) => AuthOutcome::InvalidApiKey,
+    };
+    let wants = Wants {
+        model: recorded.body["model"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        stream: recorded.body["stream"] == Value::Bool(true),
+        include_usage: recorded.body["stream_options"]["include_usage"] == Value::Bool(true),
+    };
+    let path = recorded
+        .path
+        .split_once('?')
+        .map_or(recorded.path.as_str(), |(path, _)| path)
+        .to_owned();
+    let method = recorded.method.clone();
+    let bad_key = match (auth, recorded.bearer_token()) {
+        (AuthOutcome::InvalidApiKey, Some(token)) => redact(token),
+        _ => String::new(),
+    };
+    let validation = validate::check(&recorded.body);
+    let recorded = OpenAiRequest { auth, ..recorded };
+    shared.record(recorded);
+    let reply = match auth {
+        AuthOutcome::MissingApiKey => Reply::error(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). You can obtain an API key from https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            None,
+        ),
+        AuthOutcome::InvalidApiKey => Reply::error(
+            401,
+            &format!(
+                "Incorrect API key provided: {bad_key}. You can find your API key at https://platform.openai.com/account/api-keys."
+            ),
+            "invalid_request_error",
+            Some("invalid_api_key"),
+        ),
+        _ if method != "POST" || path != ROUTE => Reply::error(
+            404,
+            &format!("Invalid URL ({method} {path}); fake openai serves POST {ROUTE}"),
+            "invalid_request_error",
+            None,
+        ),
+        _ => match validation {
+            Some(rejection) => rejection,
+            None => shared.next_reply().unwrap_or_else(|| {
+                Reply::error(
+                    500,
+                    "fake openai: no scripted reply for this request; push a Reply before calling",
+                    "server_error",
+                    None,
+                )
+            }),
+        },
+    };
+    (reply, wants)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+async fn write_head<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: u16,
+    request_id: &str,
+    headers: &[(String, String)],
+    close: bool,
+) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\nx-request-id: {request_id}\r\nopenai-processing-ms: 7\r\n",
+        reason(status)
+    );
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if close {
+        out.push_str("connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    stream.write_all(out.as_bytes()).await?;
+    stream.flush().await
+}
+
+async fn write_full<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: u16,
+    request_id: &str,
+    mut headers: Vec<(String, String)>,
+    body: &[u8],
+    close: bool,
+) -> std::io::Result<()> {
+    headers.push(("content-length".to_owned(), body.len().to_string()));
+    write_head(stream, status, request_id, &headers, close).await?;
+    stream.write_all(body).await?;
+    stream.flush().await
+}
+
+async fn write_chunk<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+/// The envelope of one response's chunks.
+#[derive(Debug)]
+struct Envelope {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Envelope {
+    fn new(response_number: u64, model: &str) -> Self {
+        Self {
+            id: format!("chatcmpl-fake{response_number:08}"),
+            created: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            model: if model.is_empty() {
+                "gpt-4o-mini".to_owned()
+            } else {
+                model.to_owned()
+            },
+        }
+    }
+
+    /// `object` with the envelope fields it lacks put first, in OpenAI's order.
+    fn complete(&self, object: &Map<String, Value>, kind: &str) -> Value {
+        let mut out = Map::new();
+        let defaults = [
+            ("id", json!(self.id)),
+            ("object", json!(kind)),
+            ("created", json!(self.created)),
+            ("model", json!(self.model)),
+            ("system_fingerprint", json!("fp_fake")),
+        ];
+        for (key, value) in defaults {
+            if !object.contains_key(key) {
+                out.insert(key.to_owned(), value);
+            }
+        }
+        out.extend(object.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Value::Object(out)
+    }
+}
+
+/// The frame as sent for this request: chunks completed with the envelope; usage left out
+/// unless the request asked for it (`None`: the frame is not sent).
+fn prepare(frame: &SseFrame, envelope: &Envelope, include_usage: bool) -> Option<String> {
+    let SseFrame::Chunk(Value::Object(chunk)) = frame else {
+        return Some(frame.to_sse());
+    };
+    if !chunk.contains_key("choices") {
+        return Some(frame.to_sse());
+    }
+    let mut chunk = chunk.clone();
+    if !include_usage {
+        let usage_only = chunk["choices"].as_array().is_some_and(Vec::is_empty)
+            && chunk.get("usage").is_some_and(|u| !u.is_null());
+        if usage_only {
+            return None;
+        }
+        if chunk.get("usage").is_some_and(Value::is_null) {
+            chunk.shift_remove("usage");
+        }
+    }
+    Some(SseFrame::Chunk(envelope.complete(&chunk, "chat.completion.chunk")).to_sse())
+}
+
+async fn write_events<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    request_id: &str,
+    frames: &[SseFrame],
+    envelope: &Envelope,
+    include_usage: bool,
+    close: bool,
+) -> std::io::Result<()> {
+    write_head(
+        stream,
+        200,
+        request_id,
+        &[
+            (
+                "content-type".to_owned(),
+                "text/event-stream; charset=utf-8".to_owned(),
+            ),
+            ("cache-control".to_owned(), "no-cache".to_owned()),
+            ("transfer-encoding".to_owned(), "chunked".to_owned()),
+        ],
+        close,
+    )
+    .await?;
+    for frame in frames {
+        if let Some(event) = prepare(frame, envelope, include_usage) {
+            write_chunk(stream, event.as_bytes()).await?;
+        }
+    }
+    Ok(())
+}
+
+fn json_header() -> Vec<(String, String)> {
+    vec![("content-type".to_owned(), "application/json".to_owned())]
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    response_number: u64,
+    reply: Reply,
+    wants: &Wants,
+    close: bool,
+) -> std::io::Result<After> {
+    let request_id = &format!("req_fake{response_number:016}");
+    let envelope = Envelope::new(response_number, &wants.model);
+    match reply {
+        Reply::Stream(frames) if wants.stream => {
+            write_events(
+                stream,
+                request_id,
+                &frames,
+                &envelope,
+                wants.include_usage,
+                close,
+            )
+            .await?;
+            stream.write_all(b"0\r\n\r\n").await?;
+            stream.flush().await?;
+            Ok(After::Continue)
+        }
+        Reply::StreamThenCut(frames) if wants.stream => {
+            write_events(
+                stream,
+                request_id,
+                &frames,
+                &envelope,
+                wants.include_usage,
+                false,
+            )
+            .await?;
+            Ok(After::Close)
+        }
+        Reply::Stream(frames) => {
+            let (status, body) = match completion::fold(&frames) {
+                Ok(completion) => match completion {
+                    Value::Object(map) => (200, envelope.complete(&map, "chat.completion")),
+                    other => (200, other),
+                },
+                Err(error) => (500, error),
+            };
+            write_full(
+                stream,
+                status,
+                request_id,
+                json_header(),
+                body.to_string().as_bytes(),
+                close,
+            )
+            .await?;
+            Ok(After::Continue)
+        }
+        Reply::StreamThenCut(_) => {
+            // A body announced but never finished.
+            let mut headers = json_header();
+            headers.push(("content-length".to_owned(), "4096".to_owned()));
+            write_head(stream, 200, request_id, &headers, false).await?;
+            stream.write_all(br#"{"id": "chatcmpl-cut", "#).await?;
+            stream.flush().await?;
+            Ok(After::Close)
+        }
+        Reply::Error {
+            status,
+            headers,
+            body,
+        } => {
+            let mut all = json_header();
+            all.extend(headers);
+            write_full(
+                stream,
+                status,
+                request_id,
+                all,
+                body.to_string().as_bytes(),
+                close,
+            )
+            .await?;
+            Ok(After::Continue)
+        }
+        Reply::Raw {
+            status,
+            content_type,
+            body,
+        } => {
+            let headers = vec![("content-type".to_owned(), content_type)];
+            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
+            Ok(After::Continue)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_keys_are_shown_redacted() {
+        assert_eq!(redact("sk-test-secret-1234"), "sk-***1234");
+        assert_eq!(redact("short"), "***");
+    }
+
+    #[test]
+    fn usage_is_sent_only_when_asked_for() {
+        let envelope = Envelope::new(1, "m");
+        let usage = SseFrame::Chunk(super::super::chunks::usage(1, 2));
+        assert!(prepare(&usage, &envelope, false).is_none());
+        assert!(prepare(&usage, &envelope, true).is_some());
+        let text = SseFrame::Chunk(super::super::chunks::text("x"));
+        let sent = prepare(&text, &envelope, false).unwrap_or_default();
+        assert!(!sent.contains("usage"), "{sent}");
+        assert!(
+            sent.starts_with(
+                r#"data: {"id":"chatcmpl-fake00000001","object":"chat.completion.chunk""#
+            ),
+            "{sent}"
+        );
+    }
+}
