@@ -4,11 +4,26 @@
 //! | Feature | Provider | Default |
 //! |---|---|---|
 //! | `bedrock` | [Amazon Bedrock](bedrock) (ConverseStream / Converse, official AWS SDK) | yes |
+//! | `anthropic` | [Anthropic Messages API](anthropic) (streaming server-sent events over HTTPS) | no |
+//! | `openai` | [OpenAI-compatible chat completions](openai) (OpenAI, Ollama, llama.cpp server, vLLM, LiteLLM; streaming server-sent events) | no |
+//! | `local` | [llama.cpp in-process](local) (any GGUF chat model; default SmolLM2-135M-Instruct fetched once from PyPI; needs cmake and libclang to build) | no |
 //!
 //! [Strands Agents]: https://strandsagents.com
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "anthropic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
+pub mod anthropic;
 #[cfg(feature = "bedrock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
+#[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+pub mod local;
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+pub mod openai;
+
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+mod sse;
