@@ -27,6 +27,7 @@ pub mod doctor;
 mod lazy_model;
 pub mod logging;
 mod ping;
+pub mod provider;
 mod reply;
 mod wire;
 
@@ -44,3 +45,18 @@ pub use lazy_model::LazyModel;
 pub use ping::{BusyGuard, HealthTracker, PingStatus};
 #[doc(inline)]
 pub use reply::{HandlerError, Reply};
+
+/// `listener`, with `TCP_NODELAY` set on every accepted connection: small writes (SSE frames,
+/// short JSON replies) go out at once instead of waiting ~40 ms for the client's delayed ACK
+/// (Nagle's algorithm). uvicorn, behind the Python app, does the same. Serve with
+/// `axum::serve(strands_runtime::nodelay(listener), app.into_router())`.
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!("could not set TCP_NODELAY: {error}");
+        }
+    })
+}

@@ -1,10 +1,17 @@
 //! `strands-runtime`: serves a Strands agent on the Amazon Bedrock AgentCore runtime contract
 //! (`GET /ping`, `POST /invocations`, `/ws`) on port 8080.
 //!
-//! Configuration (environment): `MODEL_ID` (Bedrock model or inference profile), `AWS_REGION`,
-//! `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0), `LOG_LEVEL` (default INFO),
-//! `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS` (default 25),
-//! `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default 300).
+//! ```text
+//! strands-runtime [serve] [--provider bedrock|anthropic|openai|local] [--model-id ID] [--host H] [--port N]
+//! strands-runtime doctor [--call-model]
+//! ```
+//!
+//! Configuration (flags win over the environment): `MODEL_PROVIDER` (default `bedrock`),
+//! `MODEL_ID`, `AWS_REGION`, `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0),
+//! `LOG_LEVEL` (default INFO), `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS`
+//! (default 25), `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default
+//! 300), `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+//! `STRANDS_LOCAL_MODEL_PATH`.
 //!
 //! `strands-runtime doctor [--call-model]` checks the region, credential sources, the credentials
 //! secret and the model id, and prints what to fix.
@@ -15,11 +22,52 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strands_agent::Agent;
-use strands_core::{Model, ModelError};
-use strands_models::bedrock::BedrockModel;
+use strands_core::Model;
+use strands_runtime::provider::{Provider, ProviderConfig};
 use strands_runtime::{
-    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, LazyModel, logging,
+    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, logging,
 };
+
+const USAGE: &str = "usage: strands-runtime [serve] [--provider bedrock|anthropic|openai|local] [--model-id ID] [--host HOST] [--port PORT]
+       strands-runtime doctor [--call-model]
+Environment: MODEL_PROVIDER, MODEL_ID, SYSTEM_PROMPT, HOST, PORT, LOG_LEVEL (see docs/runtime.md).
+";
+
+/// Command-line options of `serve`; each overrides its environment variable.
+#[derive(Debug, Default)]
+struct ServeArgs {
+    provider: Option<String>,
+    model_id: Option<String>,
+    host: Option<String>,
+    port: Option<String>,
+}
+
+fn parse_serve_args(args: &[String]) -> Result<ServeArgs, String> {
+    let mut parsed = ServeArgs::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let slot = match flag {
+            "--provider" => &mut parsed.provider,
+            "--model-id" => &mut parsed.model_id,
+            "--host" => &mut parsed.host,
+            "--port" => &mut parsed.port,
+            other => return Err(format!("unknown argument {other:?}")),
+        };
+        let value = match inline {
+            Some(value) => value,
+            None => args
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))?,
+        };
+        *slot = Some(value);
+    }
+    Ok(parsed)
+}
 use tokio::net::TcpListener;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -39,7 +87,15 @@ async fn main() -> ExitCode {
         }
         return ExitCode::FAILURE;
     }
-    if std::env::args().nth(1).as_deref() == Some("doctor") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        #[allow(clippy::print_stdout, reason = "usage is the command's output")]
+        {
+            print!("{USAGE}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.first().map(String::as_str) == Some("doctor") {
         let call = std::env::args().any(|a| a == "--call-model");
         let report = strands_runtime::doctor::run(call).await;
         #[allow(
@@ -55,8 +111,54 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    let host: String = env_or("HOST", "0.0.0.0".to_owned());
-    let port: u16 = env_or("PORT", 8080);
+    let serve_args = match args.first().map(String::as_str) {
+        Some("serve") => &args[1..],
+        _ => &args[..],
+    };
+    let serve_args = match parse_serve_args(serve_args) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            #[allow(
+                clippy::print_stderr,
+                reason = "command-line misuse is reported on the terminal"
+            )]
+            {
+                eprint!("strands-runtime: {error}\n{USAGE}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let mut config = match ProviderConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(name) = &serve_args.provider {
+        match name.parse::<Provider>() {
+            Ok(provider) => config.provider = provider,
+            Err(error) => {
+                tracing::error!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(model_id) = serve_args.model_id.clone() {
+        config = config.with_model_id(model_id);
+    }
+    let host: String = serve_args
+        .host
+        .clone()
+        .unwrap_or_else(|| env_or("HOST", "0.0.0.0".to_owned()));
+    let port: u16 = match serve_args.port.as_deref().map(str::parse) {
+        Some(Ok(port)) => port,
+        Some(Err(error)) => {
+            tracing::error!("--port is not a port number: {error}");
+            return ExitCode::FAILURE;
+        }
+        None => env_or("PORT", 8080),
+    };
     let address: SocketAddr = match format!("{host}:{port}").parse() {
         Ok(address) => address,
         Err(error) => {
@@ -77,12 +179,19 @@ async fn main() -> ExitCode {
         }
     };
 
-    let model: Arc<dyn Model> = bedrock_model().await;
+    let model: Arc<dyn Model> = match config.build().await {
+        Ok(model) => model,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let system_prompt = std::env::var("SYSTEM_PROMPT")
         .ok()
         .filter(|p| !p.trim().is_empty());
     tracing::info!(
-        "Starting strands-runtime on {address} (provider: bedrock, model: {})",
+        "Starting strands-runtime on {address} (provider: {}, model: {})",
+        config.provider,
         model.model_id()
     );
     let factory_model = model.clone();
@@ -104,6 +213,7 @@ async fn main() -> ExitCode {
 
     let grace = Duration::from_secs(env_or("SHUTDOWN_GRACE_SECONDS", 25));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listener = strands_runtime::nodelay(listener);
     let server = axum::serve(listener, app.into_router()).with_graceful_shutdown({
         let mut stop_rx = stop_rx.clone();
         async move {
@@ -135,76 +245,6 @@ async fn main() -> ExitCode {
         () = deadline => tracing::warn!("in-flight requests did not finish within {}s; exiting", grace.as_secs()),
     }
     ExitCode::SUCCESS
-}
-
-/// Bedrock with the project's credentials chain (SDK default chain, then the metadata service
-/// with the IMDSv1 fallback AgentCore needs), or with keys from the Secrets Manager secret named by
-/// `BEDROCK_CREDENTIALS_SECRET` (read with the chain's credentials, re-read on rotation; a region
-/// in the secret is used for Bedrock). Nothing here waits on the network: credentials resolve at
-/// the first call, so `/ping` answers whatever their state.
-async fn bedrock_model() -> Arc<dyn Model> {
-    strands_aws::log_credential_env();
-    let base = strands_aws::sdk_config().await;
-    let Some(secret_id) = std::env::var("BEDROCK_CREDENTIALS_SECRET")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-    else {
-        tracing::info!("Bedrock credentials come from the credentials chain");
-        if let Some(provider) = base.credentials_provider() {
-            // Resolve once in the background so the log names the source (or the problem).
-            tokio::spawn(async move {
-                use aws_credential_types::provider::ProvideCredentials as _;
-                if let Err(error) = provider.provide_credentials().await {
-                    tracing::error!(
-                        "no AWS credentials found ({error}); inside AgentCore the execution role comes from the metadata service, elsewhere set AWS credentials, AWS_PROFILE or BEDROCK_CREDENTIALS_SECRET (run `strands-runtime doctor`)"
-                    );
-                }
-            });
-        }
-        return Arc::new(BedrockModel::from_env().sdk_config(base).build().await);
-    };
-
-    let refresh = Duration::from_secs(env_or("BEDROCK_CREDENTIALS_REFRESH_SECONDS", 300));
-    let reader = aws_sdk_secretsmanager::Client::new(&base);
-    let credentials =
-        strands_aws::SecretsManagerCredentials::with_refresh_interval(reader, &secret_id, refresh);
-    tracing::info!(
-        secret_id = %secret_id,
-        refresh_seconds = refresh.as_secs(),
-        "Bedrock credentials come from a Secrets Manager secret, read with the credentials chain"
-    );
-    // Read the secret once in the background: problems show up in the log at start-up with
-    // their fix, without delaying /ping.
-    let check = credentials.clone();
-    tokio::spawn(async move {
-        if let Err(error) = check.current().await {
-            tracing::error!("Bedrock credentials are unavailable: {error}");
-        }
-    });
-    let model_id = BedrockModel::from_env().configured_model_id().to_owned();
-    Arc::new(LazyModel::new(model_id, move || {
-        let (base, credentials) = (base.clone(), credentials.clone());
-        Box::pin(async move {
-            // The secret may name the region its keys are for; it wins over AWS_REGION.
-            let keys = credentials
-                .current()
-                .await
-                .map_err(|e| ModelError::credentials(e.to_string()))?;
-            let mut builder = BedrockModel::from_env().sdk_config(base);
-            if let Some(region) = &keys.region {
-                tracing::info!(region = %region, "using the region named by the credentials secret");
-                builder = builder.region(region.clone());
-            }
-            let refresher = credentials.clone();
-            let model = builder
-                .credentials_provider(credentials)
-                .on_credentials_rejected(move || refresher.invalidate())
-                .build()
-                .await;
-            Ok(Arc::new(model) as Arc<dyn Model>)
-        })
-    }))
 }
 
 async fn shutdown_signal() {

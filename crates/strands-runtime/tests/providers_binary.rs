@@ -1,0 +1,240 @@
+//! Provider selection of the `strands-runtime` binary: `--provider`/`MODEL_PROVIDER`, logged at
+//! start-up, and never a silent fallback.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+#![cfg(unix)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Runtime {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(port: u16, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .args(args)
+        .env_clear()
+        .env(
+            "HOME",
+            std::env::temp_dir().join(format!("strands-providers-{port}")),
+        )
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command
+}
+
+/// Runs the binary expecting it to refuse to start; returns its log.
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = command(free_port(), args, env)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the runtime should not start");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+async fn start(args: &[&str], env: &[(&str, &str)]) -> Runtime {
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("strands-providers-{port}.log"));
+    let child = command(port, args, env)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let runtime = Runtime { child, port, log };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("http://127.0.0.1:{port}/ping"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return runtime;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the runtime did not answer /ping within 30 s");
+}
+
+#[test]
+fn unknown_or_unconfigured_providers_stop_the_server_with_the_fix() {
+    let log = refused(&["--provider", "gemini"], &[]);
+    assert!(
+        log.contains("use one of: bedrock, anthropic, openai, local"),
+        "{log}"
+    );
+
+    if cfg!(feature = "anthropic") {
+        let log = refused(
+            &[],
+            &[("MODEL_PROVIDER", "anthropic"), ("ANTHROPIC_API_KEY", "k")],
+        );
+        assert!(log.contains("set MODEL_ID"), "{log}");
+        let log = refused(
+            &["--provider", "anthropic", "--model-id", "claude-sonnet-4-5"],
+            &[],
+        );
+        assert!(log.contains("ANTHROPIC_API_KEY"), "{log}");
+    } else {
+        let log = refused(&["--provider", "anthropic"], &[]);
+        assert!(log.contains("--features anthropic"), "{log}");
+    }
+
+    let log = refused(&["--provider", "openai"], &[]);
+    assert!(log.contains("set MODEL_ID"), "{log}");
+
+    let log = refused(&["--port", "eighty"], &[]);
+    assert!(log.contains("--port is not a port number"), "{log}");
+
+    let log = refused(&["--model"], &[]);
+    assert!(log.contains("unknown argument \"--model\""), "{log}");
+
+    if !cfg!(feature = "local") {
+        let log = refused(&["--provider", "local"], &[]);
+        assert!(log.contains("--features local"), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn an_openai_compatible_server_is_selected_by_flag_and_logged() {
+    let fake = strands_testkit::openai::FakeOpenAi::builder()
+        .text("Bonjour from llama.")
+        .start()
+        .await
+        .unwrap();
+    let base_url = fake.base_url();
+    let runtime = start(
+        &["serve", "--provider", "ollama", "--model-id", "llama3.2"],
+        &[("OPENAI_BASE_URL", base_url.as_str())],
+    )
+    .await;
+    let body = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .body(r#"{"prompt": "hi"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "Bonjour from llama.\n"}"#);
+    let request = &fake.requests()[0];
+    assert_eq!(request.body["model"], "llama3.2");
+    let log = std::fs::read_to_string(&runtime.log).unwrap();
+    assert!(log.contains("(provider: openai, model: llama3.2)"), "{log}");
+}
+
+#[cfg(feature = "anthropic")]
+#[tokio::test]
+async fn anthropic_is_selected_by_environment_with_its_key() {
+    let fake = strands_testkit::anthropic::FakeAnthropic::builder()
+        .api_key("sk-ant-test")
+        .text("Hello from Claude.")
+        .start()
+        .await
+        .unwrap();
+    let base_url = fake.base_url();
+    let runtime = start(
+        &[],
+        &[
+            ("MODEL_PROVIDER", "anthropic"),
+            ("MODEL_ID", "claude-sonnet-4-5"),
+            ("ANTHROPIC_API_KEY", "sk-ant-test"),
+            ("ANTHROPIC_BASE_URL", base_url.as_str()),
+        ],
+    )
+    .await;
+    let body = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .body(r#"{"prompt": "hi"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "Hello from Claude.\n"}"#);
+    let log = std::fs::read_to_string(&runtime.log).unwrap();
+    assert!(
+        log.contains("(provider: anthropic, model: claude-sonnet-4-5)"),
+        "{log}"
+    );
+    assert!(!log.contains("sk-ant-test"), "the key must never be logged");
+}
+
+/// The README quick start: the embedded model answers for real. Runs when
+/// `STRANDS_LOCAL_MODEL_TEST=1` (scripts/test sets it; the model is downloaded once and cached).
+#[cfg(feature = "local")]
+#[tokio::test]
+async fn the_local_model_answers_offline() {
+    if std::env::var("STRANDS_LOCAL_MODEL_TEST").as_deref() != Ok("1") {
+        eprintln!("skipping: set STRANDS_LOCAL_MODEL_TEST=1 to run the embedded model");
+        return;
+    }
+    let mut env = vec![("RUST_LOG", "info")];
+    let cache = std::env::var("STRANDS_MODEL_CACHE").unwrap_or_default();
+    if !cache.is_empty() {
+        env.push(("STRANDS_MODEL_CACHE", cache.as_str()));
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    env.push(("HOME", home.as_str()));
+    let runtime = start(&["--provider", "local"], &env).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/invocations", runtime.port);
+    let body: serde_json::Value = client
+        .post(&url)
+        .body(r#"{"prompt": "What is the capital of France?"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = body["result"].as_str().unwrap();
+    assert!(answer.contains("Paris"), "{answer}");
+    let streamed = client
+        .post(&url)
+        .body(r#"{"prompt": "What is the capital of France?", "stream": true}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(streamed.starts_with("data: "), "{streamed}");
+    assert!(
+        streamed.matches("data: ").count() > 1,
+        "streamed token by token: {streamed}"
+    );
+    let log = std::fs::read_to_string(&runtime.log).unwrap();
+    assert!(
+        log.contains("(provider: local, model: SmolLM2-135M-Instruct.Q4_1)"),
+        "{log}"
+    );
+}
