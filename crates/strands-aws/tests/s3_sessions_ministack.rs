@@ -383,7 +383,7 @@ async fn invalid_ids_are_rejected_before_any_request() {
             "{error}"
         );
     };
-    for bad in ["", ".", "..", "../etc", "a/b", "a\\b", "nul\0", "x..y"] {
+    for bad in ["", ".", "..", "../etc", "a/b", "a\\b", "nul\0"] {
         invalid(
             repo.create_session(&Session::new(bad)).await.unwrap_err(),
             "session",

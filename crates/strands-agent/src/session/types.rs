@@ -123,7 +123,7 @@ impl SessionMessage {
 
 /// Checks that a session or agent id can name a directory or key segment without escaping it:
 /// non-empty, at most 256 bytes, no `/`, `\`, NUL or other control characters, and not `.` or
-/// `..`.
+/// `..` (ids are used behind a prefix, `session_<id>`, so `a..b` is a plain name, as in Python).
 ///
 /// # Errors
 ///
@@ -133,6 +133,7 @@ impl SessionMessage {
 /// use strands_agent::session::validate_id;
 ///
 /// assert!(validate_id("session", "user-42").is_ok());
+/// assert!(validate_id("session", "v1..2").is_ok()); // Python accepts it, and it stays a name
 /// assert!(validate_id("session", "../etc").is_err());
 /// assert!(validate_id("agent", "a/b").is_err());
 /// ```
