@@ -293,7 +293,7 @@ impl FakeAnthropic {
     /// # }
     /// ```
     pub fn set_api_key(&self, api_key: impl Into<String>) {
-        self.shared.set_api_key(api_key.into());
+        self.shared.set_auth(api_key.into());
     }
 }
 

@@ -156,7 +156,7 @@ impl FakeBedrock {
         })?;
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(auth));
+        let shared = Arc::new(Shared::new(auth, Vec::new()));
         let task = runtime.spawn(server::accept_loop(listener, Arc::clone(&shared)));
         Ok(Self { addr, shared, task })
     }

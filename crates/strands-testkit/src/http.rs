@@ -1,10 +1,111 @@
-//! Bounded HTTP/1.1 request reading shared by the fake servers: the header section, the
-//! announced body, keep-alive, refusals (431, 413, 411, 400) before anything unbounded is read.
+//! What the fake servers share: a bounded accept loop, bounded HTTP/1.1 request reading (the
+//! header section, the announced body, keep-alive, refusals (431, 413, 411, 400) before anything
+//! unbounded is read), and the scripted-replies/recorded-requests state.
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// Accepts connections (with `TCP_NODELAY`) and runs `serve` on each, at most `max_connections`
+/// at once (further ones wait in the listener's backlog), until the task is aborted; aborting it
+/// drops the [`JoinSet`] and so every connection task with it.
+pub(crate) async fn accept_loop<F, Fut>(listener: TcpListener, max_connections: usize, serve: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        while connections.len() >= max_connections {
+            let _ = connections.join_next().await;
+        }
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                let _ = stream.set_nodelay(true);
+                connections.spawn(serve(stream));
+            }
+            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any,
+            // instead of spinning. No timer is used, so runtimes without one work too.
+            Err(_) => {
+                if connections.join_next().await.is_none() {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+/// State a fake shares between its handle and its connection tasks: the scripted replies, the
+/// recorded requests, the credentials it accepts and a request counter. No lock is held across
+/// an `.await`.
+#[derive(Debug)]
+pub(crate) struct Script<Reply, Request, Auth> {
+    replies: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<Request>>,
+    auth: Mutex<Auth>,
+    next_id: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves the data consistent, so a poisoned lock is still usable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<Reply, Request: Clone, Auth: Clone> Script<Reply, Request, Auth> {
+    pub(crate) fn new(auth: Auth, replies: Vec<Reply>) -> Self {
+        Self {
+            replies: Mutex::new(replies.into()),
+            requests: Mutex::new(Vec::new()),
+            auth: Mutex::new(auth),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn push(&self, reply: Reply) {
+        lock(&self.replies).push_back(reply);
+    }
+
+    pub(crate) fn next_reply(&self) -> Option<Reply> {
+        lock(&self.replies).pop_front()
+    }
+
+    pub(crate) fn pending_replies(&self) -> usize {
+        lock(&self.replies).len()
+    }
+
+    pub(crate) fn record(&self, request: Request) {
+        lock(&self.requests).push(request);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<Request> {
+        lock(&self.requests).clone()
+    }
+
+    pub(crate) fn request_count(&self) -> usize {
+        lock(&self.requests).len()
+    }
+
+    pub(crate) fn auth(&self) -> Auth {
+        lock(&self.auth).clone()
+    }
+
+    pub(crate) fn set_auth(&self, auth: Auth) {
+        *lock(&self.auth) = auth;
+    }
+
+    /// 1, 2, 3, ... (for request ids).
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
 
 /// A fake server's limits and the name its messages carry.
 #[derive(Debug, Clone, Copy)]

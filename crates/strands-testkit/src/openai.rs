@@ -353,7 +353,7 @@ impl FakeOpenAi {
     /// # }
     /// ```
     pub fn set_api_key(&self, api_key: Option<&str>) {
-        self.shared.set_api_key(api_key.map(str::to_owned));
+        self.shared.set_auth(api_key.map(str::to_owned));
     }
 }
 
@@ -363,7 +363,7 @@ impl fmt::Debug for FakeOpenAi {
             .field("addr", &self.addr)
             .field(
                 "api_key",
-                &if self.shared.requires_key() {
+                &if self.shared.auth().is_some() {
                     "(set, hidden)"
                 } else {
                     "(none)"

@@ -1,22 +1,16 @@
 //! The accept loop, request checks and responses of the fake Anthropic API.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use super::events::Event;
 use super::reply::Reply;
 use super::{AnthropicRequest, AuthOutcome};
-use crate::http::{self, Incoming, Limits};
-
-/// Connections served at once; further ones wait in the listener's backlog.
-const MAX_CONNECTIONS: usize = 256;
+use crate::http::{self, Incoming, Limits, Script};
 
 /// Anthropic's documented limits are larger than any test needs: 64 KiB of headers in at most
 /// 128 lines, 32 MiB bodies (the API's request size limit).
@@ -30,106 +24,22 @@ const LIMITS: Limits = Limits {
 /// The only `anthropic-version` the fake accepts.
 pub(super) const API_VERSION: &str = "2023-06-01";
 
-/// State shared between the handle and the server tasks. No lock is held across an `.await`.
-#[derive(Debug)]
-pub(super) struct Shared {
-    replies: Mutex<VecDeque<Reply>>,
-    requests: Mutex<Vec<AnthropicRequest>>,
-    api_key: Mutex<String>,
-    next_request_id: AtomicU64,
-}
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 256;
 
-impl Shared {
-    pub(super) fn new(api_key: String, replies: Vec<Reply>) -> Self {
-        Self {
-            replies: Mutex::new(replies.into()),
-            requests: Mutex::new(Vec::new()),
-            api_key: Mutex::new(api_key),
-            next_request_id: AtomicU64::new(1),
-        }
-    }
+/// State shared between the handle and the server tasks; the accepted key is the auth.
+pub(super) type Shared = Script<Reply, AnthropicRequest, String>;
 
-    pub(super) fn push(&self, reply: Reply) {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(reply);
-    }
-
-    pub(super) fn pending_replies(&self) -> usize {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn requests(&self) -> Vec<AnthropicRequest> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(super) fn request_count(&self) -> usize {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn set_api_key(&self, api_key: String) {
-        *self.api_key.lock().unwrap_or_else(PoisonError::into_inner) = api_key;
-    }
-
-    fn api_key(&self) -> String {
-        self.api_key
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn record(&self, request: AnthropicRequest) {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
-    fn next_reply(&self) -> Option<Reply> {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
-    }
-
-    fn new_request_id(&self) -> String {
-        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
-        format!("req_fake{n:016}")
-    }
-}
-
-/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
-/// connection task with it.
+/// Serves connections until the task is aborted.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        while connections.len() >= MAX_CONNECTIONS {
-            let _ = connections.join_next().await;
-        }
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
-            }
-            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any.
-            Err(_) => {
-                if connections.join_next().await.is_none() {
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
+    http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
+        serve_connection(stream, Arc::clone(&shared))
+    })
+    .await;
+}
+
+fn new_request_id(shared: &Shared) -> String {
+    format!("req_fake{:016}", shared.next_id())
 }
 
 /// What the connection does after a response.
@@ -150,7 +60,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
                     _ => "invalid_request_error",
                 };
                 let reply = Reply::error(refusal.status, error_type, &refusal.message);
-                let request_id = shared.new_request_id();
+                let request_id = new_request_id(&shared);
                 let _ = respond(&mut stream, &request_id, reply, "", true).await;
                 linger(&mut stream).await;
                 return;
@@ -159,7 +69,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         };
         let keep_alive = request.keep_alive;
         let (reply, model) = decide(&shared, request);
-        let request_id = shared.new_request_id();
+        let request_id = new_request_id(&shared);
         match respond(&mut stream, &request_id, reply, &model, !keep_alive).await {
             Ok(After::Continue) if keep_alive => {}
             _ => break,
@@ -194,7 +104,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Checks and records `request`, then picks the answer (consuming a scripted reply only for an
 /// accepted `POST /v1/messages`). Returns the reply and the requested model.
 fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, String) {
-    let expected_key = shared.api_key();
+    let expected_key = shared.auth();
     let auth = match header(&request.headers, "x-api-key") {
         None => AuthOutcome::MissingApiKey,
         Some(key) if key != expected_key => AuthOutcome::InvalidApiKey,

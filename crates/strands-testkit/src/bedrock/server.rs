@@ -1,129 +1,39 @@
 //! The accept loop and per-connection request handling.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use super::auth::{self, AuthOutcome, FakeAuth, Signed};
 use super::http::{self, Incoming};
 use super::reply::{self, Reply};
 use super::request::{self, BedrockRequest, Operation};
-
-/// Connections served at once; further ones wait in the listener's backlog.
-const MAX_CONNECTIONS: usize = 256;
+use crate::http::Script;
 
 /// The `x-amzn-errortype` namespace of Bedrock's own (modelled) errors.
 const BEDROCK_NAMESPACE: &str = "com.amazon.bedrock";
 /// The `x-amzn-errortype` namespace of the AWS front end (authentication, routing).
 const CORAL_NAMESPACE: &str = "com.amazon.coral.service";
 
-/// State shared between the handle and the server tasks. No lock is held across an `.await`.
-#[derive(Debug)]
-pub(super) struct Shared {
-    replies: Mutex<VecDeque<Reply>>,
-    requests: Mutex<Vec<BedrockRequest>>,
-    auth: Mutex<FakeAuth>,
-    next_request_id: AtomicU64,
-}
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 256;
 
-impl Shared {
-    pub(super) fn new(auth: FakeAuth) -> Self {
-        Self {
-            replies: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-            auth: Mutex::new(auth),
-            next_request_id: AtomicU64::new(1),
-        }
-    }
+/// State shared between the handle and the server tasks.
+pub(super) type Shared = Script<Reply, BedrockRequest, FakeAuth>;
 
-    pub(super) fn push(&self, reply: Reply) {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(reply);
-    }
-
-    pub(super) fn pending_replies(&self) -> usize {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn requests(&self) -> Vec<BedrockRequest> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(super) fn request_count(&self) -> usize {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn set_auth(&self, auth: FakeAuth) {
-        *self.auth.lock().unwrap_or_else(PoisonError::into_inner) = auth;
-    }
-
-    fn auth(&self) -> FakeAuth {
-        self.auth
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn record(&self, request: BedrockRequest) {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
-    fn next_reply(&self) -> Option<Reply> {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
-    }
-
-    fn new_request_id(&self) -> String {
-        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
-        format!("fa4eb3d0-0000-4000-8000-{n:012x}")
-    }
-}
-
-/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
-/// connection task with it.
+/// Serves connections until the task is aborted.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        while connections.len() >= MAX_CONNECTIONS {
-            let _ = connections.join_next().await;
-        }
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
-            }
-            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any,
-            // instead of spinning. No timer is used, so runtimes without one work too.
-            Err(_) => {
-                if connections.join_next().await.is_none() {
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
+    crate::http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
+        serve_connection(stream, Arc::clone(&shared))
+    })
+    .await;
+}
+
+fn new_request_id(shared: &Shared) -> String {
+    format!("fa4eb3d0-0000-4000-8000-{:012x}", shared.next_id())
 }
 
 /// What to send for one request.
@@ -162,7 +72,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         let request = match http::read_request(&mut stream, &mut buf).await {
             Ok(Incoming::Request(request)) => request,
             Ok(Incoming::Refused(refusal)) => {
-                let request_id = shared.new_request_id();
+                let request_id = new_request_id(&shared);
                 let _ = write_error(
                     &mut stream,
                     &request_id,
@@ -180,7 +90,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         };
         let keep_alive = request.keep_alive;
         let action = decide(&shared, request);
-        let request_id = shared.new_request_id();
+        let request_id = new_request_id(&shared);
         match respond(&mut stream, &request_id, action, !keep_alive).await {
             Ok(After::Continue) if keep_alive => {}
             _ => break,

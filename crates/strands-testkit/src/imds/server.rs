@@ -7,7 +7,6 @@ use bytes::BytesMut;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use super::ImdsMode;
 use super::time::rfc3339_after;
@@ -110,28 +109,12 @@ impl Shared {
     }
 }
 
-/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
-/// connection task with it.
+/// Serves connections until the task is aborted.
 pub(super) async fn accept_loop(listener: TcpListener, shared: std::sync::Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        while connections.len() >= MAX_CONNECTIONS {
-            let _ = connections.join_next().await;
-        }
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                connections.spawn(serve_connection(stream, std::sync::Arc::clone(&shared)));
-            }
-            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any,
-            // instead of spinning.
-            Err(_) => {
-                if connections.join_next().await.is_none() {
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
+    crate::http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
+        serve_connection(stream, std::sync::Arc::clone(&shared))
+    })
+    .await;
 }
 
 /// One request, as the routes see it.

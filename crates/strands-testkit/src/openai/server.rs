@@ -1,22 +1,16 @@
 //! The accept loop, request checks and responses of the fake OpenAI-compatible server.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use super::reply::{Reply, SseFrame};
 use super::{AuthOutcome, OpenAiRequest, completion, validate};
-use crate::http::{self, Incoming, Limits};
-
-/// Connections served at once; further ones wait in the listener's backlog.
-const MAX_CONNECTIONS: usize = 256;
+use crate::http::{self, Incoming, Limits, Script};
 
 /// 64 KiB of headers in at most 128 lines, 32 MiB bodies (more than any test sends).
 const LIMITS: Limits = Limits {
@@ -29,112 +23,18 @@ const LIMITS: Limits = Limits {
 /// The only route served.
 const ROUTE: &str = "/v1/chat/completions";
 
-/// State shared between the handle and the server tasks. No lock is held across an `.await`.
-#[derive(Debug)]
-pub(super) struct Shared {
-    replies: Mutex<VecDeque<Reply>>,
-    requests: Mutex<Vec<OpenAiRequest>>,
-    api_key: Mutex<Option<String>>,
-    next_id: AtomicU64,
-}
+/// Connections served at once; further ones wait in the listener's backlog.
+const MAX_CONNECTIONS: usize = 256;
 
-impl Shared {
-    pub(super) fn new(api_key: Option<String>, replies: Vec<Reply>) -> Self {
-        Self {
-            replies: Mutex::new(replies.into()),
-            requests: Mutex::new(Vec::new()),
-            api_key: Mutex::new(api_key),
-            next_id: AtomicU64::new(1),
-        }
-    }
+/// State shared between the handle and the server tasks; the accepted key (if any) is the auth.
+pub(super) type Shared = Script<Reply, OpenAiRequest, Option<String>>;
 
-    pub(super) fn push(&self, reply: Reply) {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(reply);
-    }
-
-    pub(super) fn pending_replies(&self) -> usize {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn requests(&self) -> Vec<OpenAiRequest> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(super) fn request_count(&self) -> usize {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    pub(super) fn set_api_key(&self, api_key: Option<String>) {
-        *self.api_key.lock().unwrap_or_else(PoisonError::into_inner) = api_key;
-    }
-
-    pub(super) fn requires_key(&self) -> bool {
-        self.api_key
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
-    }
-
-    fn api_key(&self) -> Option<String> {
-        self.api_key
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn record(&self, request: OpenAiRequest) {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
-    }
-
-    fn next_reply(&self) -> Option<Reply> {
-        self.replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
-    }
-
-    fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-}
-
-/// Accepts connections until the task is aborted; aborting it drops the [`JoinSet`] and so every
-/// connection task with it.
+/// Serves connections until the task is aborted.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        while connections.try_join_next().is_some() {}
-        while connections.len() >= MAX_CONNECTIONS {
-            let _ = connections.join_next().await;
-        }
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, Arc::clone(&shared)));
-            }
-            // Transient (e.g. out of file descriptors): wait for a connection to finish, if any.
-            Err(_) => {
-                if connections.join_next().await.is_none() {
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
+    http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
+        serve_connection(stream, Arc::clone(&shared))
+    })
+    .await;
 }
 
 /// What the connection does after a response.
@@ -226,7 +126,7 @@ fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, Wants) {
         auth: AuthOutcome::NotRequired,
     };
     let token = recorded.bearer_token().map(str::to_owned);
-    let auth = match (shared.api_key(), token) {
+    let auth = match (shared.auth(), token) {
         (None, _) => AuthOutcome::NotRequired,
         (Some(_), None) => AuthOutcome::MissingApiKey,
         (Some(key), Some(token)) if key == token => AuthOutcome::Accepted,
