@@ -9,11 +9,13 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
 use std::time::Duration;
 
+use common::{add, quick_retries};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use strands_agent::tools::FunctionTool;
 use strands_agent::{Agent, AgentError, ModelRetryStrategy};
 use strands_core::content::{CachePoint, ReasoningContentBlock};
 use strands_core::media::{
@@ -42,24 +44,6 @@ fn model(fake: &FakeAnthropic) -> AnthropicModel {
 
 fn agent(fake: &FakeAnthropic) -> Agent {
     Agent::builder().model(model(fake)).build().unwrap()
-}
-
-fn quick_retries() -> ModelRetryStrategy {
-    ModelRetryStrategy::new(4, Duration::from_millis(1), Duration::from_millis(4))
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
-    /// first addend
-    a: i64,
-    /// second addend
-    b: i64,
-}
-
-fn add() -> FunctionTool {
-    FunctionTool::new("add", "Add two integers.", |args: AddArgs| async move {
-        args.a + args.b
-    })
 }
 
 #[tokio::test]

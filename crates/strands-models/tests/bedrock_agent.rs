@@ -8,15 +8,17 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
+use common::{add, quick_retries};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use strands_agent::tools::FunctionTool;
 use strands_agent::{Agent, AgentError, ModelRetryStrategy};
 use strands_core::content::ReasoningContentBlock;
 use strands_core::media::{ImageContent, ImageFormat, MediaSource};
@@ -51,24 +53,6 @@ async fn model(fake: &FakeBedrock, model_id: &str) -> BedrockModel {
         .endpoint_url(fake.endpoint_url())
         .build()
         .await
-}
-
-fn quick_retries() -> ModelRetryStrategy {
-    ModelRetryStrategy::new(4, Duration::from_millis(1), Duration::from_millis(4))
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
-    /// first addend
-    a: i64,
-    /// second addend
-    b: i64,
-}
-
-fn add() -> FunctionTool {
-    FunctionTool::new("add", "Add two integers.", |args: AddArgs| async move {
-        args.a + args.b
-    })
 }
 
 #[tokio::test]
