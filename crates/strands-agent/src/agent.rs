@@ -71,20 +71,18 @@ pub struct Agent {
     pub(crate) metrics: EventLoopMetrics,
     pub(crate) hooks: Arc<HookRegistry>,
     pub(crate) conversation: Box<dyn ConversationManager>,
-    pub(crate) state: AgentState,
     pub(crate) session: Option<SessionManager>,
     pub(crate) interrupts: InterruptState,
+    /// The agent's name, id and state (what hook events carry, so shared, not copied).
     pub(crate) hook_agent: HookAgent,
-    pub(crate) agent_id: String,
-    name: String,
     description: Option<String>,
 }
 
 impl fmt::Debug for Agent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Agent")
-            .field("name", &self.name)
-            .field("agent_id", &self.agent_id)
+            .field("name", &self.hook_agent.name)
+            .field("agent_id", &self.hook_agent.agent_id)
             .field("model", &self.model.model_id())
             .field("tools", &self.tools)
             .field("messages", &self.messages.len())
@@ -150,10 +148,10 @@ impl Agent {
     ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
         let span = tracing::info_span!(
             "invoke_agent",
-            otel.name = %format_args!("invoke_agent {}", self.name),
+            otel.name = %format_args!("invoke_agent {}", self.hook_agent.name),
             gen_ai.operation.name = "invoke_agent",
             gen_ai.system = "strands-agents",
-            gen_ai.agent.name = %self.name,
+            gen_ai.agent.name = %self.hook_agent.name,
             gen_ai.request.model = %self.model.model_id(),
         );
         crate::instrument::InSpan::new(
@@ -241,9 +239,9 @@ impl Agent {
         };
         session
             .load(AgentParts {
-                agent_id: &self.agent_id,
+                agent_id: &self.hook_agent.agent_id,
                 messages: &mut self.messages,
-                state: &self.state,
+                state: &self.hook_agent.state,
                 conversation: self.conversation.as_mut(),
                 interrupts: &mut self.interrupts,
             })
@@ -258,9 +256,9 @@ impl Agent {
         };
         session
             .sync_agent(AgentParts {
-                agent_id: &self.agent_id,
+                agent_id: &self.hook_agent.agent_id,
                 messages: &mut self.messages,
-                state: &self.state,
+                state: &self.hook_agent.state,
                 conversation: self.conversation.as_mut(),
                 interrupts: &mut self.interrupts,
             })
@@ -270,7 +268,7 @@ impl Agent {
 
     /// The agent's key-value state (persisted with the session, never sent to the model).
     pub fn state(&self) -> &AgentState {
-        &self.state
+        &self.hook_agent.state
     }
 
     /// The conversation manager.
@@ -339,12 +337,12 @@ impl Agent {
 
     /// The agent's name (default `"Strands Agents"`).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.hook_agent.name
     }
 
     /// The agent's id (default `"default"`), used by session persistence.
     pub fn agent_id(&self) -> &str {
-        &self.agent_id
+        &self.hook_agent.agent_id
     }
 }
 
@@ -565,7 +563,6 @@ impl AgentBuilder {
             }
         })?;
         let name = self.name.unwrap_or_else(|| "Strands Agents".to_owned());
-        let state = AgentState::from_map(self.state);
         let mut tools = ToolRegistry::default();
         for tool in self.tools {
             tools.register(tool)?;
@@ -589,15 +586,12 @@ impl AgentBuilder {
                 .conversation
                 .unwrap_or_else(|| Box::new(SlidingWindowConversationManager::default())),
             hook_agent: HookAgent {
-                name: Arc::from(name.as_str()),
-                agent_id: Arc::from(agent_id.as_str()),
-                state: state.clone(),
+                name: Arc::from(name),
+                agent_id: Arc::from(agent_id),
+                state: AgentState::from_map(self.state),
             },
-            state,
             session: self.session,
             interrupts: InterruptState::default(),
-            agent_id,
-            name,
             description: self.description,
         })
     }

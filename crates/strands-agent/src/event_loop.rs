@@ -583,7 +583,9 @@ impl Agent {
     ) -> Result<Message, AgentError> {
         message.tracking_id = Some(new_tracking_id());
         if let Some(session) = self.session.as_mut() {
-            session.append_message(&self.agent_id, &message).await?;
+            session
+                .append_message(&self.hook_agent.agent_id, &message)
+                .await?;
             self.messages.push(message.clone());
             self.sync_session().await?;
         } else {
@@ -629,7 +631,7 @@ impl Agent {
         let redacted = message.clone();
         if let Some(session) = self.session.as_mut() {
             session
-                .redact_latest_message(&self.agent_id, redacted)
+                .redact_latest_message(&self.hook_agent.agent_id, redacted)
                 .await?;
         }
         Ok(())
