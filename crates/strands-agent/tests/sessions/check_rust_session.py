@@ -96,6 +96,7 @@ import argparse
 import asyncio
 import copy
 import difflib
+import importlib.util
 import json
 import sys
 from importlib.metadata import version as pkg_version
@@ -161,43 +162,22 @@ class ScriptedModel(Model):
             yield copy.deepcopy(event)
 
 
-USAGE = {"inputTokens": 20, "outputTokens": 10, "totalTokens": 30}
-METRICS = {"latencyMs": 5}
+def _parity_builders() -> Any:
+    """The stream builders of the loop-parity fixture generator, reused so both scripts build
+    model streams the same way."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "parity" / "generate.py"
+    spec = importlib.util.spec_from_file_location("strands_parity_generate", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _metadata() -> dict[str, Any]:
-    return {"metadata": {"usage": dict(USAGE), "metrics": dict(METRICS)}}
-
-
-def text_block(*deltas: str) -> list[dict[str, Any]]:
-    return [
-        {"contentBlockStart": {"start": {}}},
-        *({"contentBlockDelta": {"delta": {"text": d}}} for d in deltas),
-        {"contentBlockStop": {}},
-    ]
-
-
-def tool_block(tool_use_id: str, name: str, *fragments: str) -> list[dict[str, Any]]:
-    return [
-        {"contentBlockStart": {"start": {"toolUse": {"toolUseId": tool_use_id, "name": name}}}},
-        *({"contentBlockDelta": {"delta": {"toolUse": {"input": f}}}} for f in fragments),
-        {"contentBlockStop": {}},
-    ]
-
-
-def model_message(blocks: list[dict[str, Any]], stop_reason: str) -> dict[str, Any]:
-    return {
-        "events": [
-            {"messageStart": {"role": "assistant"}},
-            *blocks,
-            {"messageStop": {"stopReason": stop_reason}},
-            _metadata(),
-        ]
-    }
-
-
-def text_step(text: str) -> dict[str, Any]:
-    return model_message(text_block(text), "end_turn")
+_PARITY = _parity_builders()
+text_block = _PARITY.text_block
+tool_block = _PARITY.tool_block
+model_message = _PARITY.message
+text_step = _PARITY.text_step
 
 
 def tool_step(tool_use_id: str, name: str, input_json: str, text: str | None = None) -> dict[str, Any]:
