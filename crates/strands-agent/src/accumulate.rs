@@ -171,7 +171,7 @@ impl MessageAccumulator {
             ContentBlockDelta::Citation(citation) => {
                 self.citations.push(citation.clone());
                 Some(AgentEvent::CitationDelta {
-                    citation: citation.clone(),
+                    citation: Box::new(citation.clone()),
                 })
             }
             #[allow(

@@ -154,8 +154,14 @@ impl Agent {
             gen_ai.agent.name = %self.hook_agent.name,
             gen_ai.request.model = %self.model.model_id(),
         );
+        // Boxed once here: the loop's state is several kilobytes, and callers move the stream
+        // (into tasks, `select!`s, response bodies) more than once.
         crate::instrument::InSpan::new(
-            crate::event_loop::run(self, input.into(), RunOptions::default()),
+            Box::pin(crate::event_loop::run(
+                self,
+                input.into(),
+                RunOptions::default(),
+            )),
             span,
         )
     }

@@ -155,7 +155,7 @@ fn cycles<'a>(
                         let text = if text.is_empty() { "invocation denied by hook".to_owned() } else { text };
                         options.denied = true;
                         let message = agent.push_message(Message::assistant(text)).await?;
-                        yield AgentEvent::Message(message.clone());
+                        yield AgentEvent::Message(Box::new(message.clone()));
                         yield finish(StopReason::EndTurn, message, &invocation);
                         return;
                     }
@@ -236,7 +236,7 @@ fn cycles<'a>(
                                     Some(Err(error)) => { failure = Some(error); break; }
                                     Some(Ok(event)) => {
                                         let derived = accumulator.push(&event);
-                                        yield AgentEvent::ModelStreamEvent(event);
+                                        yield AgentEvent::ModelStreamEvent(Box::new(event));
                                         if let Some(derived) = derived {
                                             yield derived;
                                         }
@@ -303,7 +303,7 @@ fn cycles<'a>(
                         ModelCall::Denied(message) => {
                             // As in Python: no usage or metrics on the hook's answer.
                             let message = agent.push_message(message).await?;
-                            yield AgentEvent::Message(message.clone());
+                            yield AgentEvent::Message(Box::new(message.clone()));
                             yield finish(StopReason::EndTurn, message, &invocation);
                             break;
                         }
@@ -347,11 +347,11 @@ fn cycles<'a>(
                     let message = if stop_reason == StopReason::MaxTokens {
                         // History keeps the recovered message; the event shows what the model sent.
                         let stored = agent.push_message(recover_on_max_tokens(&message)).await?;
-                        yield AgentEvent::Message(message);
+                        yield AgentEvent::Message(Box::new(message));
                         Err::<Message, _>(AgentError::MaxTokensReached { message: Box::new(stored) })?
                     } else {
                         let message = agent.push_message(message).await?;
-                        yield AgentEvent::Message(message.clone());
+                        yield AgentEvent::Message(Box::new(message.clone()));
                         message
                     };
                     (stop_reason, message)
@@ -379,7 +379,7 @@ fn cycles<'a>(
                     }
                     structured.forced = true;
                     let prompt = agent.push_message(Message::user(STRUCTURED_OUTPUT_PROMPT)).await?;
-                    yield AgentEvent::Message(prompt);
+                    yield AgentEvent::Message(Box::new(prompt));
                     continue;
                 }
                 yield finish(stop_reason, message, &invocation);
@@ -451,7 +451,7 @@ fn cycles<'a>(
                 Role::User,
                 outcome.results.into_iter().map(ContentBlock::ToolResult).collect(),
             );
-            yield AgentEvent::Message(agent.push_message(results_message).await?);
+            yield AgentEvent::Message(Box::new(agent.push_message(results_message).await?));
 
             if let Some(structured) = options.structured_output.as_ref() {
                 if let Some(value) = structured.tool.take_captured() {

@@ -24,6 +24,10 @@ use crate::AgentResult;
 /// let event = AgentEvent::TextDelta { text: "Hi".into() };
 /// assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"data":"Hi","delta":{"text":"Hi"}}"#);
 /// ```
+///
+/// Large payloads are boxed so the event stays small (at most 128 bytes, checked at compile
+/// time): events are moved through several stream layers on their way out, and small values
+/// are copied inline where large ones cost a `memcpy` call at every step.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AgentEvent {
@@ -32,7 +36,7 @@ pub enum AgentEvent {
     /// A cycle (model call plus tools) starts: `{"start_event_loop": true}`.
     StartEventLoop,
     /// A raw model stream event: `{"event": {...}}`.
-    ModelStreamEvent(StreamEvent),
+    ModelStreamEvent(Box<StreamEvent>),
     /// Text from the model: `{"data", "delta": {"text"}}`.
     TextDelta {
         /// The new text.
@@ -63,21 +67,21 @@ pub enum AgentEvent {
     /// A citation: `{"citation", "delta": {"citation"}}`.
     CitationDelta {
         /// The citation.
-        citation: Citation,
+        citation: Box<Citation>,
     },
     /// A message appended to history: the model's message, or the user message holding tool
     /// results. `{"message": {...}}`.
-    Message(Message),
+    Message(Box<Message>),
     /// A tool starts running: `{"type": "tool_start", "tool_use": {...}}` (not in Python).
     ToolStart {
         /// The tool use being run.
-        tool_use: ToolUse,
+        tool_use: Box<ToolUse>,
     },
     /// Progress from a streaming tool: `{"type": "tool_stream", "tool_stream_event": {"tool_use",
     /// "data"}}`.
     ToolStream {
         /// The tool use that produced it.
-        tool_use: ToolUse,
+        tool_use: Box<ToolUse>,
         /// The value the tool streamed.
         data: Value,
     },
@@ -100,7 +104,7 @@ pub enum AgentEvent {
     /// `{"tool_interrupt_event": {"tool_use", "interrupts": [...]}}`.
     ToolInterrupt {
         /// The tool use that was paused.
-        tool_use: ToolUse,
+        tool_use: Box<ToolUse>,
         /// What was asked.
         interrupts: Vec<Interrupt>,
     },
@@ -112,6 +116,11 @@ pub enum AgentEvent {
     /// The invocation's result, always last: `{"result": {...}}`.
     Result(Box<AgentResult>),
 }
+
+const _: () = assert!(
+    std::mem::size_of::<AgentEvent>() <= 128,
+    "AgentEvent grew past 128 bytes: box the new large payload"
+);
 
 /// The tool use being streamed: `{"toolUseId", "name", "input": <JSON text so far>}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -121,7 +121,7 @@ pub(crate) fn execute(
         let mut slots: Vec<Option<ToolResult>> = vec![None; runnable.len()];
         let mut streams = Vec::with_capacity(runnable.len());
         for (index, (tool_use, tool)) in runnable.iter().enumerate() {
-            yield ExecItem::Event(AgentEvent::ToolStart { tool_use: tool_use.clone() });
+            yield ExecItem::Event(AgentEvent::ToolStart { tool_use: Box::new(tool_use.clone()) });
             let run = ToolRun {
                 tool: tool.clone(),
                 tool_use: tool_use.clone(),
@@ -173,13 +173,13 @@ pub(crate) fn execute(
                         }
                         ToolItem::Event(ToolEvent::Stream(data)) => {
                             yield ExecItem::Event(AgentEvent::ToolStream {
-                                tool_use: tool_use.clone(),
+                                tool_use: Box::new(tool_use.clone()),
                                 data,
                             });
                         }
                         ToolItem::Interrupted(interrupt) => {
                             yield ExecItem::Event(AgentEvent::ToolInterrupt {
-                                tool_use: tool_use.clone(),
+                                tool_use: Box::new(tool_use.clone()),
                                 interrupts: vec![interrupt.clone()],
                             });
                             outcome.interrupts.push(interrupt);
