@@ -94,12 +94,11 @@ fn app(mode: Mode, model: Arc<dyn Model>) -> AgentCoreApp {
                 Ok::<_, HandlerError>(Reply::stream(async_stream::stream! {
                     let mut events = std::pin::pin!(agent.stream(prompt));
                     while let Some(event) = events.next().await {
-                        match event.map_err(HandlerError::from).and_then(|event| {
-                            serde_json::to_value(&event).map_err(HandlerError::from)
-                        }) {
-                            Ok(value) => yield Ok(value),
+                        match event {
+                            // Serialized once, straight into its `data:` frame.
+                            Ok(event) => yield Ok(event),
                             Err(error) => {
-                                yield Err(error);
+                                yield Err(HandlerError::from(error));
                                 break;
                             }
                         }

@@ -54,7 +54,7 @@ async fn entrypoint(payload: Value, context: RequestContext) -> Result<Reply, Ha
         "stream_ok" => Reply::stream(futures_util::stream::iter(
             (0..3).map(|i| Ok(json!({"i": i}))),
         )),
-        "stream_fail_first" => Reply::stream(futures_util::stream::iter(vec![Err(
+        "stream_fail_first" => Reply::stream(futures_util::stream::iter(vec![Err::<Value, _>(
             HandlerError::new("early").with_error_type("RuntimeError"),
         )])),
         "ctx" => Reply::Json(json!({

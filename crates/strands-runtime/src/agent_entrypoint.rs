@@ -185,7 +185,7 @@ impl AgentEntrypoint {
             let mut events = std::pin::pin!(agent.stream(prompt));
             while let Some(event) = events.next().await {
                 match event {
-                    Ok(AgentEvent::TextDelta { text }) => yield Ok(Value::String(text)),
+                    Ok(AgentEvent::TextDelta { text }) => yield Ok(text),
                     Ok(_) => {}
                     Err(error) => {
                         yield Err(HandlerError::from(error));

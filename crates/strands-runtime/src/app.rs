@@ -24,7 +24,7 @@ use tracing::Instrument;
 
 use crate::context::RequestContext;
 use crate::ping::{HealthTracker, PingStatus};
-use crate::reply::{HandlerError, Reply};
+use crate::reply::{HandlerError, Reply, SseStream};
 use crate::wire;
 
 /// Default limit on request bodies: AgentCore accepts payloads up to 100 MB.
@@ -232,75 +232,88 @@ fn redacted_headers(headers: &HeaderMap) -> String {
 }
 
 async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
-    let started = Instant::now();
-    let context = RequestContext::from_headers(request.headers());
+    let context = Arc::new(RequestContext::from_headers(request.headers()));
     let span = tracing::info_span!(
         "invocation",
         requestId = %context.request_id,
         sessionId = context.session_id.as_deref().unwrap_or(""),
     );
-    async move {
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            tracing::debug!(target: "bedrock_agentcore.app", "Request headers: {}", redacted_headers(request.headers()));
+    // Everything logged from here on (this handler, the entrypoint, its agent and tools, the
+    // stream) carries the request and session ids, read from the context as Python's
+    // formatter reads its context variables.
+    context
+        .clone()
+        .scope(invoke(app, request, context).instrument(span))
+        .await
+}
+
+async fn invoke(
+    app: Arc<AgentCoreApp>,
+    request: Request,
+    context: Arc<RequestContext>,
+) -> Response {
+    let started = Instant::now();
+    if tracing::enabled!(target: "bedrock_agentcore.app", tracing::Level::DEBUG) {
+        tracing::debug!(target: "bedrock_agentcore.app", "Request headers: {}", redacted_headers(request.headers()));
+    }
+    let guard = app.health.start_invocation();
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > app.max_body_bytes) {
+        return too_large(app.max_body_bytes);
+    }
+    let Ok(body) = to_bytes(request.into_body(), app.max_body_bytes).await else {
+        return too_large(app.max_body_bytes);
+    };
+    let payload = match parse_payload(&body) {
+        Ok(payload) => payload,
+        Err(response) => {
+            tracing::warn!(target: "bedrock_agentcore.app", "Invalid JSON in request ({:.3}s)", started.elapsed().as_secs_f64());
+            return response;
         }
-        let guard = app.health.start_invocation();
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > app.max_body_bytes) {
-            return too_large(app.max_body_bytes);
+    };
+    let Some(entrypoint) = app.entrypoint.as_ref() else {
+        tracing::error!(target: "bedrock_agentcore.app", "No entrypoint defined");
+        return wire::error(StatusCode::INTERNAL_SERVER_ERROR, "No entrypoint defined");
+    };
+    // The handler runs on its own task (with the context, which does not cross tasks by
+    // itself): a panic becomes a 500, and a handler that blocks cannot stall `/ping`.
+    let call = entrypoint(payload, RequestContext::clone(&context));
+    let call = tokio::spawn(context.clone().scope(call).in_current_span());
+    let reply = match call.await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(error)) => {
+            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), error.message());
+            return wire::handler_error(&error);
         }
-        let Ok(body) = to_bytes(request.into_body(), app.max_body_bytes).await else {
-            return too_large(app.max_body_bytes);
-        };
-        let payload = match parse_payload(&body) {
-            Ok(payload) => payload,
-            Err(response) => {
-                tracing::warn!(target: "bedrock_agentcore.app", "Invalid JSON in request ({:.3}s)", started.elapsed().as_secs_f64());
-                return response;
+        Err(join) => {
+            let message = join.try_into_panic().map_or_else(
+                |_| "the invocation was cancelled".to_owned(),
+                |p| panic_message(&*p),
+            );
+            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {message}", started.elapsed().as_secs_f64());
+            return wire::error(StatusCode::INTERNAL_SERVER_ERROR, &message);
+        }
+    };
+    match reply {
+        Reply::Json(value) => {
+            tracing::info!(target: "bedrock_agentcore.app", "Invocation completed successfully ({:.3}s)", started.elapsed().as_secs_f64());
+            wire::json_response(StatusCode::OK, wire::result_body(&value))
+        }
+        Reply::Response(response) => {
+            if response.status().as_u16() >= 400 {
+                tracing::warn!(target: "bedrock_agentcore.app", "Invocation returned HTTP {} ({:.3}s)", response.status().as_u16(), started.elapsed().as_secs_f64());
             }
-        };
-        let Some(entrypoint) = app.entrypoint.clone() else {
-            tracing::error!(target: "bedrock_agentcore.app", "No entrypoint defined");
-            return wire::error(StatusCode::INTERNAL_SERVER_ERROR, "No entrypoint defined");
-        };
-        // The handler runs on its own task: a panic becomes a 500, and a handler that blocks
-        // cannot stall `/ping`.
-        let shared = Arc::new(context.clone());
-        let call = tokio::spawn(shared.clone().scope(entrypoint(payload, context)).in_current_span());
-        let reply = match call.await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(error)) => {
-                tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), error.message());
-                return wire::handler_error(&error);
-            }
-            Err(join) => {
-                let message = join.try_into_panic().map_or_else(|_| "the invocation was cancelled".to_owned(), |p| panic_message(&*p));
-                tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {message}", started.elapsed().as_secs_f64());
-                return wire::error(StatusCode::INTERNAL_SERVER_ERROR, &message);
-            }
-        };
-        match reply {
-            Reply::Json(value) => {
-                tracing::info!(target: "bedrock_agentcore.app", "Invocation completed successfully ({:.3}s)", started.elapsed().as_secs_f64());
-                wire::json_response(StatusCode::OK, wire::result_body(&value))
-            }
-            Reply::Response(response) => {
-                if response.status().as_u16() >= 400 {
-                    tracing::warn!(target: "bedrock_agentcore.app", "Invocation returned HTTP {} ({:.3}s)", response.status().as_u16(), started.elapsed().as_secs_f64());
-                }
-                response
-            }
-            Reply::Stream(stream) => {
-                tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({:.3}s)", started.elapsed().as_secs_f64());
-                sse_response(stream, guard, shared)
-            }
+            response
+        }
+        Reply::Stream(stream) => {
+            tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({:.3}s)", started.elapsed().as_secs_f64());
+            sse_response(stream, guard, context)
         }
     }
-    .instrument(span)
-    .await
 }
 
 fn too_large(limit: usize) -> Response {
@@ -336,32 +349,29 @@ fn parse_payload(body: &Bytes) -> Result<Value, Response> {
 /// error frame and ends the stream. The invocation counts as in flight until the stream ends or
 /// the client goes away (dropping the stream stops the producer).
 fn sse_response(
-    stream: strands_core::BoxStream<'static, Result<Value, HandlerError>>,
+    stream: SseStream,
     guard: crate::ping::BusyGuard,
     context: Arc<RequestContext>,
 ) -> Response {
     let stream = InContext {
-        inner: stream,
+        inner: stream.0,
         context,
     };
     let frames = async_stream::stream! {
         let _guard = guard;
         let mut stream = AssertUnwindSafe(stream).catch_unwind();
         while let Some(item) = stream.next().await {
-            match item {
-                Ok(Ok(value)) => yield Ok::<Bytes, std::convert::Infallible>(wire::sse_frame(&value)),
-                Ok(Err(error)) => {
-                    tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", error.message());
-                    yield Ok(wire::sse_error_frame(&error));
-                    break;
+            let error = match item {
+                Ok(Ok(frame)) => {
+                    yield Ok::<Bytes, std::convert::Infallible>(frame);
+                    continue;
                 }
-                Err(panic) => {
-                    let error = HandlerError::new(panic_message(&*panic)).with_error_type("Panic");
-                    tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", error.message());
-                    yield Ok(wire::sse_error_frame(&error));
-                    break;
-                }
-            }
+                Ok(Err(error)) => error,
+                Err(panic) => HandlerError::new(panic_message(&*panic)).with_error_type("Panic"),
+            };
+            tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", error.message());
+            yield Ok(wire::sse_error_frame(&error));
+            break;
         }
     };
     let mut response = Response::new(Body::from_stream(frames));
@@ -372,14 +382,15 @@ fn sse_response(
     response
 }
 
-/// A stream polled with its invocation's context as [`RequestContext::current`].
+/// A stream polled with its invocation's context as [`RequestContext::current`] (the server
+/// polls the body outside the invocation's task).
 struct InContext {
-    inner: strands_core::BoxStream<'static, Result<Value, HandlerError>>,
+    inner: strands_core::BoxStream<'static, Result<Bytes, HandlerError>>,
     context: Arc<RequestContext>,
 }
 
 impl futures_core::Stream for InContext {
-    type Item = Result<Value, HandlerError>;
+    type Item = Result<Bytes, HandlerError>;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
@@ -417,26 +428,28 @@ async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Re
     );
     let health = app.health.clone();
     upgrade.on_upgrade(move |socket| {
-        async move {
-            let _guard = health.start_invocation();
-            let connection = WsConnection::new(socket);
-            let handle = connection.clone();
-            let shared = Arc::new(context.clone());
-            let outcome = shared.scope(AssertUnwindSafe(handler(connection, context)).catch_unwind()).await;
-            let failure = match outcome {
-                Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(error.message().to_owned()),
-                Err(panic) => Some(panic_message(&*panic)),
-            };
-            match failure {
-                None => handle.close(1000, "").await,
-                Some(message) => {
-                    tracing::error!(target: "bedrock_agentcore.app", "WebSocket handler failed: {message}");
-                    handle.close(1011, "").await;
+        let shared = Arc::new(context.clone());
+        shared.scope(
+            async move {
+                let _guard = health.start_invocation();
+                let connection = WsConnection::new(socket);
+                let handle = connection.clone();
+                let outcome = AssertUnwindSafe(handler(connection, context)).catch_unwind().await;
+                let failure = match outcome {
+                    Ok(Ok(())) => None,
+                    Ok(Err(error)) => Some(error.message().to_owned()),
+                    Err(panic) => Some(panic_message(&*panic)),
+                };
+                match failure {
+                    None => handle.close(1000, "").await,
+                    Some(message) => {
+                        tracing::error!(target: "bedrock_agentcore.app", "WebSocket handler failed: {message}");
+                        handle.close(1011, "").await;
+                    }
                 }
             }
-        }
-        .instrument(span)
+            .instrument(span),
+        )
     })
 }
 

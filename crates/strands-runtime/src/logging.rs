@@ -6,20 +6,26 @@
 //! {"timestamp": "2026-11-24T19:19:43.506Z", "level": "INFO", "message": "Invocation completed successfully (0.001s)", "logger": "bedrock_agentcore.app", "requestId": "2b4e…", "sessionId": "…"}
 //! ```
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use strands_core::json::PythonFormatter;
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Subscriber};
+use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::{self, Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::RequestContext;
 
 /// Installs the JSON logger on stderr as the global subscriber, at `level` (a `LOG_LEVEL` value
 /// such as `INFO`, `debug`, or a filter like `info,strands_agent=debug`). Binaries call this
@@ -34,8 +40,14 @@ pub fn init(level: &str) -> Result<(), tracing_subscriber::util::TryInitError> {
         .try_init()
 }
 
-/// A filter from a `LOG_LEVEL` value; Python's level names (`WARNING`, `CRITICAL`) are accepted.
-pub fn filter(level: &str) -> EnvFilter {
+/// The log's filter from a `LOG_LEVEL` value; Python's level names (`WARNING`, `CRITICAL`) are
+/// accepted.
+///
+/// It selects events only. The JSON log takes the request and session ids from the invocation's
+/// [`RequestContext`], as Python's formatter reads them from context variables, so it needs no
+/// spans; with no other layer interested in spans (such as an OpenTelemetry exporter), the
+/// agent's spans are then never built.
+pub fn filter(level: &str) -> EventFilter {
     let level = level.trim();
     let normalized = match level.to_ascii_uppercase().as_str() {
         "" => "info".to_owned(),
@@ -43,7 +55,42 @@ pub fn filter(level: &str) -> EnvFilter {
         "CRITICAL" | "FATAL" => "error".to_owned(),
         _ => level.to_ascii_lowercase(),
     };
-    EnvFilter::try_new(&normalized).unwrap_or_else(|_| EnvFilter::new("info"))
+    EventFilter {
+        inner: EnvFilter::try_new(&normalized).unwrap_or_else(|_| EnvFilter::new("info")),
+    }
+}
+
+/// An [`EnvFilter`] applied to events only; spans are left to other layers. See [`filter`].
+#[derive(Debug)]
+pub struct EventFilter {
+    inner: EnvFilter,
+}
+
+impl fmt::Display for EventFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<S> layer::Filter<S> for EventFilter
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
+        !metadata.is_span() && layer::Filter::enabled(&self.inner, metadata, cx)
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if metadata.is_span() {
+            Interest::never()
+        } else {
+            layer::Filter::<S>::callsite_enabled(&self.inner, metadata)
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        layer::Filter::<S>::max_level_hint(&self.inner)
+    }
 }
 
 /// The layer writing one JSON object per event.
@@ -59,137 +106,168 @@ impl<W> JsonLogLayer<W> {
     }
 }
 
-/// Request and session ids recorded on a span.
-#[derive(Debug, Default, Clone)]
-struct Ids {
-    request_id: Option<String>,
-    session_id: Option<String>,
+/// A field's value other than the message.
+enum Extra {
+    Str(String),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
 }
 
-impl Visit for Ids {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "requestId" if !value.is_empty() => self.request_id = Some(value.to_owned()),
-            "sessionId" if !value.is_empty() => self.session_id = Some(value.to_owned()),
-            _ => {}
+impl Serialize for Extra {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Str(value) => serializer.serialize_str(value),
+            Self::I64(value) => serializer.serialize_i64(*value),
+            Self::U64(value) => serializer.serialize_u64(*value),
+            Self::F64(value) => serializer.serialize_f64(*value),
+            Self::Bool(value) => serializer.serialize_bool(*value),
         }
     }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = format!("{value:?}");
-        self.record_str(field, text.trim_matches('"'));
-    }
 }
 
+/// An event's message and other fields, in the order they were recorded.
+#[derive(Default)]
 struct Fields {
     message: String,
-    extra: Map<String, Value>,
+    extra: Vec<(&'static str, Extra)>,
+}
+
+impl Fields {
+    fn push(&mut self, field: &Field, value: Extra) {
+        self.extra.push((field.name(), value));
+    }
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message = value.to_owned();
+            self.message.push_str(value);
         } else {
-            self.extra
-                .insert(field.name().to_owned(), Value::String(value.to_owned()));
+            self.push(field, Extra::Str(value.to_owned()));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.extra
-            .insert(field.name().to_owned(), Value::from(value));
+        self.push(field, Extra::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.extra
-            .insert(field.name().to_owned(), Value::from(value));
+        self.push(field, Extra::U64(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, Extra::F64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.extra
-            .insert(field.name().to_owned(), Value::Bool(value));
+        self.push(field, Extra::Bool(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "message" {
-            self.message = format!("{value:?}");
+            // Writing to a String cannot fail.
+            let _ = write!(self.message, "{value:?}");
         } else {
-            self.extra
-                .insert(field.name().to_owned(), Value::String(format!("{value:?}")));
+            self.push(field, Extra::Str(format!("{value:?}")));
         }
     }
 }
 
-impl<S, W> Layer<S> for JsonLogLayer<W>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    W: for<'a> MakeWriter<'a> + 'static,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut ids = Ids::default();
-        attrs.record(&mut ids);
-        if (ids.request_id.is_some() || ids.session_id.is_some())
-            && let Some(span) = ctx.span(id)
-        {
-            span.extensions_mut().insert(ids);
-        }
-    }
+/// Keys the formatter writes itself; fields with these names are not repeated.
+const RESERVED: [&str; 6] = [
+    "timestamp",
+    "level",
+    "message",
+    "logger",
+    "requestId",
+    "sessionId",
+];
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            let mut extensions = span.extensions_mut();
-            let mut ids = extensions.get_mut::<Ids>().cloned().unwrap_or_default();
-            values.record(&mut ids);
-            extensions.replace(ids);
-        }
-    }
+/// One log line, written as Python's `json.dumps(log_entry, ensure_ascii=False)`.
+struct Line<'a> {
+    timestamp: &'a str,
+    level: &'static str,
+    fields: &'a Fields,
+    logger: &'a str,
+    context: Option<&'a RequestContext>,
+}
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut fields = Fields {
-            message: String::new(),
-            extra: Map::new(),
-        };
-        event.record(&mut fields);
-        let mut ids = Ids::default();
-        if let Some(scope) = ctx.event_scope(event) {
-            for span in scope {
-                if let Some(found) = span.extensions().get::<Ids>() {
-                    ids.request_id = ids.request_id.or_else(|| found.request_id.clone());
-                    ids.session_id = ids.session_id.or_else(|| found.session_id.clone());
-                }
+impl Serialize for Line<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("timestamp", self.timestamp)?;
+        map.serialize_entry("level", self.level)?;
+        map.serialize_entry("message", &self.fields.message)?;
+        map.serialize_entry("logger", self.logger)?;
+        if let Some(context) = self.context {
+            if !context.request_id.is_empty() {
+                map.serialize_entry("requestId", &context.request_id)?;
+            }
+            if let Some(session) = context.session_id.as_deref().filter(|s| !s.is_empty()) {
+                map.serialize_entry("sessionId", session)?;
             }
         }
+        for (index, (key, value)) in self.fields.extra.iter().enumerate() {
+            let repeated = self.fields.extra[..index].iter().any(|(k, _)| k == key);
+            if !repeated && !RESERVED.contains(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+thread_local! {
+    /// The line being written, reused from event to event on each thread.
+    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Lines longer than this do not keep their buffer for the next event.
+const KEPT_LINE_CAPACITY: usize = 16 * 1024;
+
+impl<S, W> Layer<S> for JsonLogLayer<W>
+where
+    S: Subscriber,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
         let metadata = event.metadata();
-        let mut line = Map::new();
-        line.insert(
-            "timestamp".to_owned(),
-            Value::String(timestamp(SystemTime::now())),
-        );
-        line.insert(
-            "level".to_owned(),
-            Value::String(level_name(*metadata.level()).to_owned()),
-        );
-        line.insert("message".to_owned(), Value::String(fields.message));
-        line.insert(
-            "logger".to_owned(),
-            Value::String(metadata.target().to_owned()),
-        );
-        if let Some(id) = ids.request_id {
-            line.insert("requestId".to_owned(), Value::String(id));
-        }
-        if let Some(id) = ids.session_id {
-            line.insert("sessionId".to_owned(), Value::String(id));
-        }
-        for (key, value) in fields.extra {
-            line.entry(key).or_insert(value);
-        }
-        let Ok(mut text) = strands_core::json::to_python_string(&line) else {
-            return;
+        let context = RequestContext::current();
+        let timestamp = timestamp(SystemTime::now());
+        let line = Line {
+            timestamp: &timestamp,
+            level: level_name(*metadata.level()),
+            fields: &fields,
+            logger: metadata.target(),
+            context: context.as_deref(),
         };
-        text.push('\n');
-        // A log line that cannot be written is dropped; logging must never fail a request.
-        let _ = self.make_writer.make_writer().write_all(text.as_bytes());
+        let write = |buffer: &mut Vec<u8>| {
+            buffer.clear();
+            let mut serializer =
+                serde_json::Serializer::with_formatter(&mut *buffer, PythonFormatter);
+            if line.serialize(&mut serializer).is_ok() {
+                buffer.push(b'\n');
+                // A log line that cannot be written is dropped; logging must never fail a
+                // request.
+                let _ = self.make_writer.make_writer().write_all(buffer);
+            }
+            if buffer.capacity() > KEPT_LINE_CAPACITY {
+                *buffer = Vec::new();
+            }
+        };
+        // A writer that logs while writing would find the buffer borrowed: it gets its own.
+        let reused = LINE.try_with(|cell| {
+            cell.try_borrow_mut()
+                .map(|mut buffer| write(&mut buffer))
+                .is_ok()
+        });
+        if !matches!(reused, Ok(true)) {
+            write(&mut Vec::new());
+        }
     }
 }
 

@@ -185,7 +185,11 @@ fn in_background(
     model_id: String,
     build: impl std::future::Future<Output = Result<Arc<dyn Model>, ModelError>> + Send + 'static,
 ) -> Arc<dyn Model> {
-    let handle = tokio::spawn(build);
+    // On a thread of its own: building loads TLS roots and the AWS configuration, milliseconds of
+    // CPU that, on a one-core machine, would otherwise hold the only async worker and hold up
+    // the first `/ping` until they are done.
+    let runtime = tokio::runtime::Handle::current();
+    let handle = tokio::task::spawn_blocking(move || runtime.block_on(build));
     let handle = Arc::new(tokio::sync::Mutex::new(Some(handle)));
     Arc::new(LazyModel::new(model_id, move || {
         let handle = handle.clone();

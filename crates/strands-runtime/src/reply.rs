@@ -3,11 +3,15 @@
 use std::fmt;
 
 use axum::response::Response;
+use bytes::Bytes;
 use futures_core::Stream;
+use futures_util::StreamExt;
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 use strands_core::BoxStream;
+
+use crate::wire;
 
 /// An entrypoint's answer: a JSON value, a stream of values sent as server-sent events, or a
 /// ready-made HTTP response passed through unchanged.
@@ -19,8 +23,8 @@ pub enum Reply {
     /// Sent as `application/json`, serialized like Python's `json.dumps(ensure_ascii=False)`.
     Json(Value),
     /// Sent as `text/event-stream`, one `data: <json>\n\n` frame per item. An `Err` item becomes
-    /// Python's error frame and ends the stream.
-    Stream(BoxStream<'static, Result<Value, HandlerError>>),
+    /// Python's error frame and ends the stream. Built with [`Reply::stream`].
+    Stream(SseStream),
     /// Passed through unchanged (custom status, headers or media type).
     Response(Response),
 }
@@ -49,12 +53,40 @@ impl Reply {
             .map_err(|e| HandlerError::new(format!("the entrypoint's result is not JSON: {e}")))
     }
 
-    /// A streamed reply.
-    pub fn stream<S>(stream: S) -> Self
+    /// A streamed reply: each item is sent as one server-sent event, `data: <json>\n\n`, written
+    /// like Python's `json.dumps(item, ensure_ascii=False)`. Items can be any `Serialize` type
+    /// (a `serde_json::Value`, an agent event, your own struct); each is serialized once, straight
+    /// into its frame. An item that cannot be serialized is sent as Python's fallback,
+    /// `{"error": "Serialization failed", "original_type": "<type>"}`, and the stream goes on.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use strands_runtime::{HandlerError, Reply};
+    ///
+    /// let events = futures_util::stream::iter([
+    ///     Ok::<_, HandlerError>(json!({"delta": "Hel"})),
+    ///     Ok(json!({"delta": "lo"})),
+    /// ]);
+    /// let reply = Reply::stream(events);
+    /// # drop(reply);
+    /// ```
+    ///
+    /// Python: an entrypoint that is a generator (`yield event`).
+    pub fn stream<S, T>(stream: S) -> Self
     where
-        S: Stream<Item = Result<Value, HandlerError>> + Send + 'static,
+        S: Stream<Item = Result<T, HandlerError>> + Send + 'static,
+        T: Serialize,
     {
-        Self::Stream(Box::pin(stream))
+        Self::Stream(SseStream(Box::pin(stream.map(|item| {
+            item.map(|value| {
+                wire::sse_frame(&value).unwrap_or_else(|error| {
+                    let full = std::any::type_name::<T>();
+                    let name = full.rsplit("::").next().unwrap_or(full);
+                    tracing::warn!(target: "bedrock_agentcore.app", "A streamed {name} could not be serialized: {error}");
+                    wire::sse_serialization_failed(name)
+                })
+            })
+        }))))
     }
 }
 
@@ -79,6 +111,15 @@ impl From<String> for Reply {
 impl From<&str> for Reply {
     fn from(text: &str) -> Self {
         Self::Json(Value::String(text.to_owned()))
+    }
+}
+
+/// The frames of a streamed [`Reply`], serialized as the stream is polled.
+pub struct SseStream(pub(crate) BoxStream<'static, Result<Bytes, HandlerError>>);
+
+impl fmt::Debug for SseStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SseStream(..)")
     }
 }
 

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::Value;
-use strands_core::json::to_python_string;
+use strands_core::json::{PythonFormatter, to_python_string};
 
 use crate::HandlerError;
 
@@ -71,32 +71,48 @@ pub(crate) fn error(status: StatusCode, error: &str) -> Response {
     error_response(status, &ErrorBody { error })
 }
 
-/// One SSE frame: `data: <python json>\n\n`.
-pub(crate) fn sse_frame(value: &Value) -> Bytes {
-    let json = result_body(value);
-    let mut frame = String::with_capacity(json.len() + 8);
-    frame.push_str("data: ");
-    frame.push_str(&json);
-    frame.push_str("\n\n");
-    Bytes::from(frame)
+/// One SSE frame: `data: <python json>\n\n`, serialized straight into the frame.
+pub(crate) fn sse_frame<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, serde_json::Error> {
+    let mut frame = Vec::with_capacity(128);
+    frame.extend_from_slice(b"data: ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut frame, PythonFormatter);
+    value.serialize(&mut serializer)?;
+    frame.extend_from_slice(b"\n\n");
+    Ok(Bytes::from(frame))
+}
+
+#[derive(Serialize)]
+struct StreamError<'a> {
+    error: &'a str,
+    error_type: &'a str,
+    message: &'a str,
 }
 
 /// The frame Python sends when a stream fails: `{"error", "error_type", "message"}`.
 pub(crate) fn sse_error_frame(error: &HandlerError) -> Bytes {
-    let mut body = serde_json::Map::new();
-    body.insert(
-        "error".to_owned(),
-        Value::String(error.message().to_owned()),
-    );
-    body.insert(
-        "error_type".to_owned(),
-        Value::String(error.error_type().to_owned()),
-    );
-    body.insert(
-        "message".to_owned(),
-        Value::String("An error occurred during streaming".to_owned()),
-    );
-    sse_frame(&Value::Object(body))
+    let body = StreamError {
+        error: error.message(),
+        error_type: error.error_type(),
+        message: "An error occurred during streaming",
+    };
+    // Three strings always serialize.
+    sse_frame(&body).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct SerializationFailed<'a> {
+    error: &'a str,
+    original_type: &'a str,
+}
+
+/// Python's last resort for a streamed item `json.dumps` cannot write.
+pub(crate) fn sse_serialization_failed(original_type: &str) -> Bytes {
+    let body = SerializationFailed {
+        error: "Serialization failed",
+        original_type,
+    };
+    // Two strings always serialize.
+    sse_frame(&body).unwrap_or_default()
 }
 
 /// Starlette's plain-text answers (`Not Found`, `Method Not Allowed`).
@@ -199,11 +215,11 @@ mod tests {
     #[test]
     fn sse_frames_use_python_json() {
         assert_eq!(
-            sse_frame(&serde_json::json!({"k": "ü"})),
+            sse_frame(&serde_json::json!({"k": "ü"})).unwrap(),
             Bytes::from("data: {\"k\": \"ü\"}\n\n")
         );
         assert_eq!(
-            sse_frame(&Value::String("a\nb".into())),
+            sse_frame(&Value::String("a\nb".into())).unwrap(),
             Bytes::from("data: \"a\\nb\"\n\n")
         );
         let frame =

@@ -50,7 +50,10 @@ fn fixture_app() -> AgentCoreApp {
                 Ok(Value::Null),
                 Err(HandlerError::new("mid-stream fail").with_error_type("RuntimeError")),
             ]))),
-            "stream_fail_first" => Ok(Reply::stream(futures_util::stream::iter(vec![Err(
+            "stream_fail_first" => Ok(Reply::stream(futures_util::stream::iter(vec![Err::<
+                Value,
+                _,
+            >(
                 HandlerError::new("early").with_error_type("RuntimeError"),
             )]))),
             "ctx" => Ok(Reply::Json(json!({

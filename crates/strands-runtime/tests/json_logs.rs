@@ -114,3 +114,95 @@ async fn invocation_logs_are_json_lines_with_ids_and_no_secrets() {
             .contains("authorization: (set, hidden)")
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn lines_logged_by_the_entrypoint_and_its_stream_carry_the_ids_without_spans() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(JsonLogLayer::new(captured.clone()).with_filter(filter("INFO")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // The log needs no spans: with no other layer, they are never built.
+    assert!(tracing::info_span!("invoke_agent").is_disabled());
+
+    let app = AgentCoreApp::new().entrypoint(|_payload: Value, _ctx: RequestContext| async move {
+        tracing::info!(target: "my_agent", "in the entrypoint");
+        Ok::<_, HandlerError>(strands_runtime::Reply::stream(async_stream::stream! {
+            tracing::info!(target: "my_agent", "in the stream");
+            yield Ok::<_, HandlerError>(json!({"n": 1}));
+        }))
+    });
+    let server = Server::start(app).await;
+    let headers = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: sess-stream\r\n\
+        X-Amzn-Bedrock-AgentCore-Runtime-Request-Id: req-stream\r\n";
+    let reply = raw(server.addr, &post("/invocations", headers, b"{}")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"data: {\"n\": 1}\n\n");
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for message in [
+        "in the entrypoint",
+        "in the stream",
+        "Returning streaming response (",
+    ] {
+        let line = lines
+            .iter()
+            .find(|l| l["message"].as_str().unwrap().starts_with(message))
+            .unwrap_or_else(|| panic!("no {message:?} line in {text}"));
+        assert_eq!(line["requestId"], "req-stream", "{line}");
+        assert_eq!(line["sessionId"], "sess-stream", "{line}");
+    }
+    // Outside an invocation there are no ids.
+    tracing::info!(target: "my_agent", "after");
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let after: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(after["message"], "after");
+    assert!(after.get("requestId").is_none(), "{after}");
+}
+
+#[test]
+fn fields_are_written_after_the_fixed_keys_and_never_repeat_them() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(JsonLogLayer::new(captured.clone()).with_filter(filter("INFO")));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(
+            env_var = "AWS_REGION",
+            count = 3_u64,
+            ok = true,
+            level = "x",
+            "Credential env check"
+        );
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+    let keys: Vec<&str> = line
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "timestamp",
+            "level",
+            "message",
+            "logger",
+            "env_var",
+            "count",
+            "ok"
+        ]
+    );
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["count"], 3);
+    assert_eq!(line["ok"], true);
+    // Python's separators.
+    assert!(
+        text.contains(r#""message": "Credential env check""#),
+        "{text}"
+    );
+}
