@@ -88,6 +88,7 @@ def build(skip: bool) -> dict:
     if skip:
         log("(--skip-build: using the newest executables in target/)")
         return {"binary": newest("target/release/strands-runtime"),
+                "static": newest("target/static/*/release/strands-runtime"),
                 "bench_server": newest("target/release/examples/bench_server"),
                 "benches": {name: newest(f"target/release/deps/{name}-*")
                             for name in ("agent_turn", "serialization", "bedrock_decode")}}
@@ -97,7 +98,13 @@ def build(skip: bool) -> dict:
     for package, bench in (("strands-agent", "agent_turn"), ("strands-core", "serialization"),
                            ("strands-models", "bedrock_decode")):
         benches.update(cargo_executables(["bench", "--no-run", "-p", package, "--bench", bench]))
-    return {"binary": release["strands-runtime"], "bench_server": release["bench_server"], "benches": benches}
+    # The binary as it ships (static, musl), for this machine's architecture: scripts/build-static.
+    log("$ scripts/build-static")
+    built = subprocess.run(["bash", str(ROOT / "scripts/build-static")], cwd=ROOT, check=True,
+                           stdout=subprocess.PIPE, text=True)
+    static = str(ROOT / built.stdout.strip().splitlines()[-1])
+    return {"binary": release["strands-runtime"], "static": static, "bench_server": release["bench_server"],
+            "benches": benches}
 
 
 # -------------------------------------------------------------------------------------------- servers
@@ -127,8 +134,8 @@ class Server:
         if side == "python":  # as the baseline harness starts it
             self.cmd, self.cwd = [h.PY, str(BASELINE / "app.py")], str(BASELINE)
             env = dict(os.environ, BENCH_MODE=mode, PORT=str(self.port))
-        elif kind == "binary":  # the real strands-runtime, in the clean environment of scripts/bench-startup
-            self.cmd, self.cwd = [exe["binary"]], str(ROOT)
+        elif kind in ("binary", "static"):  # the real strands-runtime, in the clean environment of scripts/bench-startup
+            self.cmd, self.cwd = [exe[kind]], str(ROOT)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": CLEAN_HOME,
                    "HOST": "127.0.0.1", "PORT": str(self.port), "AWS_REGION": "us-east-1",
                    "AWS_ACCESS_KEY_ID": "AKIDBENCHSTARTUP0001", "AWS_SECRET_ACCESS_KEY": "bench-startup-secret",
@@ -253,7 +260,8 @@ def phase_parity(exe: dict) -> dict:
 def phase_coldstart(exe: dict, runs: int) -> dict:
     """spawn -> first GET /ping 200, then VmRSS after 1 s idle; targets interleaved run by run."""
     log(f"== cold start: {runs} runs each")
-    targets = (("ours", "binary", "fresh"), ("ours", "bench_server", "fresh"), ("python", "app.py", "async-fresh"))
+    targets = (("ours", "binary", "fresh"), ("ours", "static", "fresh"), ("ours", "bench_server", "fresh"),
+               ("python", "app.py", "async-fresh"))
     samples = {t[1]: {"start_ms": [], "idle_rss_kib": [], "idle_rss_anon_kib": [], "foreign": []} for t in targets}
     # warm the page cache (binaries, .pyc files) once
     for side, kind, mode in targets:
@@ -518,15 +526,24 @@ def build_rows(res: dict) -> list[dict]:
     c = res.get("coldstart")
     if c:
         add("start-up", "release binary size (Python: its venv)", "MB", res["binary_size_mb"], res.get("python_venv_mb"))
+        if res.get("static_size_mb"):
+            add("start-up", "static musl binary size, as shipped (Python: its venv)", "MB", res["static_size_mb"],
+                res.get("python_venv_mb"))
         py = c["app.py"]["start"]["median"]
         noisy = max(max(d["foreign"]) for d in c.values()) > h.FOREIGN_MAX
         add("start-up", "cold start, spawn → /ping 200, strands-runtime binary, median", "ms",
             c["binary"]["start"]["median"], py, noisy=noisy)
+        if "static" in c:
+            add("start-up", "cold start, spawn → /ping 200, static musl binary (as shipped), median", "ms",
+                c["static"]["start"]["median"], py, noisy=noisy)
         add("start-up", "cold start, bench_server example, median", "ms", c["bench_server"]["start"]["median"], py,
             noisy=noisy)
         py_rss = c["app.py"]["idle_rss"]["median"] / 1024
         add("memory", "idle VmRSS 1 s after start, strands-runtime binary", "MiB",
             c["binary"]["idle_rss"]["median"] / 1024, py_rss)
+        if "static" in c:
+            add("memory", "idle VmRSS 1 s after start, static musl binary (as shipped)", "MiB",
+                c["static"]["idle_rss"]["median"] / 1024, py_rss)
         add("memory", "idle VmRSS 1 s after start, bench_server", "MiB", c["bench_server"]["idle_rss"]["median"] / 1024,
             py_rss)
         add("memory", "idle RssAnon (VmRSS less mapped files), strands-runtime binary", "MiB",
@@ -646,14 +663,18 @@ def targets(res: dict) -> list[tuple[str, str, bool | None]]:
     v = c.get("binary", {}).get("start", {}).get("median")
     check("cold start ≤ 10 ms (strands-runtime, median)", v, v is not None and v <= 10, f"{v:.2f} ms" if v else "")
     m = res.get("memory", {}).get("ours:fresh")
-    idle = c.get("binary", {}).get("idle_rss", {}).get("median")
+    shipped = "static" if "static" in c else "binary"
+    idle = c.get(shipped, {}).get("idle_rss", {}).get("median")
+    glibc = c.get("binary", {}).get("idle_rss", {}).get("median")
     if m and idle is not None:
-        after = m["after_12000"]["VmRSS"] / 1024
-        growth = (m["after_12000"]["VmRSS"] - m["after_1000_a_1000_b"]["VmRSS"]) / 1024
-        ok = idle / 1024 <= 10 and after <= 10 and growth <= 0.5
+        mb = lambda kib: kib * 1024 / 1e6  # noqa: E731 (MB, as the target says; VmRSS is in KiB)
+        after = mb(m["after_12000"]["VmRSS"])
+        growth = mb(m["after_12000"]["VmRSS"] - m["after_1000_a_1000_b"]["VmRSS"])
+        ok = mb(idle) <= 10 and after <= 10 and growth <= 0.5
         check("idle RSS ≤ 10 MB, flat after 12k invocations", after, ok,
-              f"idle {idle / 1024:.1f} MiB (binary); bench_server {m['idle']['VmRSS'] / 1024:.1f} → {after:.1f} MiB after 12k"
-              f" (growth 2k→12k {growth:+.2f} MiB)")
+              f"idle {mb(idle):.1f} MB ({'static binary as shipped' if shipped == 'static' else 'binary'}"
+              + (f"; glibc build {mb(glibc):.1f} MB" if shipped == "static" and glibc else "") + ");"
+              f" bench_server {mb(m['idle']['VmRSS']):.1f} → {after:.1f} MB after 12k (growth 2k→12k {growth:+.2f} MB)")
     else:
         check("idle RSS ≤ 10 MB, flat after 12k invocations", None, None, "")
     turn = res.get("micro", {}).get("rust", {}).get("agent_turn", {})
@@ -759,6 +780,7 @@ def main() -> None:
     res["executables"] = exe
     res["binary_size_mb"] = os.path.getsize(exe["binary"]) / 1e6
     res["bench_server_size_mb"] = os.path.getsize(exe["bench_server"]) / 1e6
+    res["static_size_mb"] = os.path.getsize(exe["static"]) / 1e6
     res["python_venv_mb"] = dir_size_mb(str(Path(h.PY).parent.parent))
     res["speed_index_ms"] = {"start": h.speed_index_ms()}
     if not args.no_parity:

@@ -543,3 +543,43 @@ async fn a_huge_header_is_refused_without_reaching_the_handler() {
     .await;
     assert_eq!(ping.status, 200);
 }
+
+#[tokio::test]
+async fn streamed_items_of_any_serializable_type_and_pythons_fallback_for_the_unserializable() {
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Serialize)]
+    struct Delta<'a> {
+        text: &'a str,
+        index: u32,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Item {
+        Delta(Delta<'static>),
+        // JSON object keys must be strings: this cannot be written.
+        Grid(BTreeMap<(u8, u8), u8>),
+    }
+    let app = AgentCoreApp::new().entrypoint(|_payload: Value, _ctx: RequestContext| async move {
+        Ok::<_, HandlerError>(Reply::stream(futures_util::stream::iter([
+            Ok(Item::Delta(Delta {
+                text: "é\n",
+                index: 0,
+            })),
+            Ok(Item::Grid(BTreeMap::from([((0, 0), 1)]))),
+            Ok(Item::Delta(Delta {
+                text: "after",
+                index: 1,
+            })),
+        ])))
+    });
+    let server = Server::start(app).await;
+    let reply = raw(server.addr, &post("/invocations", "", b"{}")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.text(),
+        "data: {\"text\": \"é\\n\", \"index\": 0}\n\n\
+         data: {\"error\": \"Serialization failed\", \"original_type\": \"Item\"}\n\n\
+         data: {\"text\": \"after\", \"index\": 1}\n\n"
+    );
+}
