@@ -100,6 +100,9 @@ impl Agent {
 
     /// Runs the agent on `input` and returns the result once the loop ends.
     ///
+    /// The history, hooks and result are those of [`Agent::stream`]; only the per-chunk events
+    /// it yields (the model's stream events and the deltas derived from them) are not built.
+    ///
     /// # Errors
     ///
     /// See [`AgentError`]: the model hit its token limit, the context overflowed, or the model
@@ -108,7 +111,8 @@ impl Agent {
         &mut self,
         input: impl Into<AgentInput>,
     ) -> Result<AgentResult, AgentError> {
-        let stream = self.stream(input);
+        // Only the result is wanted: the loop skips the per-chunk model events.
+        let stream = self.run(input.into(), RunOptions::quiet());
         let mut stream = std::pin::pin!(stream);
         let mut result = None;
         while let Some(event) = stream.next().await {
@@ -146,6 +150,15 @@ impl Agent {
         &mut self,
         input: impl Into<AgentInput>,
     ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
+        self.run(input.into(), RunOptions::default())
+    }
+
+    /// The event loop on `input`, inside the `invoke_agent` span.
+    fn run(
+        &mut self,
+        input: AgentInput,
+        options: RunOptions,
+    ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
         let span = tracing::info_span!(
             "invoke_agent",
             otel.name = %format_args!("invoke_agent {}", self.hook_agent.name),
@@ -156,14 +169,7 @@ impl Agent {
         );
         // Boxed once here: the loop's state is several kilobytes, and callers move the stream
         // (into tasks, `select!`s, response bodies) more than once.
-        crate::instrument::InSpan::new(
-            Box::pin(crate::event_loop::run(
-                self,
-                input.into(),
-                RunOptions::default(),
-            )),
-            span,
-        )
+        crate::instrument::InSpan::new(Box::pin(crate::event_loop::run(self, input, options)), span)
     }
 
     /// Runs the agent on `input` and returns its answer as a `T`.
@@ -215,7 +221,7 @@ impl Agent {
             }
         })?;
         let options = RunOptions::structured(output);
-        let mut stream = std::pin::pin!(crate::event_loop::run(self, input.into(), options));
+        let mut stream = std::pin::pin!(self.run(input.into(), options));
         let mut output = None;
         while let Some(event) = stream.next().await {
             if let AgentEvent::Result(r) = event? {

@@ -59,6 +59,10 @@ enum ModelCall {
 #[derive(Debug, Default)]
 pub(crate) struct RunOptions {
     pub(crate) structured_output: Option<StructuredOutput>,
+    /// The caller wants only the result (`invoke`, `structured_output`): the per-chunk model
+    /// events (`ModelStreamEvent` and the deltas derived from it) are not yielded. Nothing
+    /// inside the loop consumes them, so the history, hooks and the result are the same.
+    pub(crate) quiet: bool,
     /// A `BeforeInvocationEvent` hook denied the invocation (its after-hook sees no result).
     denied: bool,
 }
@@ -67,7 +71,15 @@ impl RunOptions {
     pub(crate) fn structured(output: StructuredOutput) -> Self {
         Self {
             structured_output: Some(output),
+            quiet: true,
             denied: false,
+        }
+    }
+
+    pub(crate) fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
         }
     }
 }
@@ -236,9 +248,11 @@ fn cycles<'a>(
                                     Some(Err(error)) => { failure = Some(error); break; }
                                     Some(Ok(event)) => {
                                         let derived = accumulator.push(&event);
-                                        yield AgentEvent::ModelStreamEvent(Box::new(event));
-                                        if let Some(derived) = derived {
-                                            yield derived;
+                                        if !options.quiet {
+                                            yield AgentEvent::ModelStreamEvent(Box::new(event));
+                                            if let Some(derived) = derived {
+                                                yield derived;
+                                            }
                                         }
                                     }
                                 }

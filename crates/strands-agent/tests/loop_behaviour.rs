@@ -446,6 +446,62 @@ async fn the_python_baseline_fake_model_drives_a_tool_turn() {
 }
 
 #[tokio::test]
+async fn invoke_skips_the_chunk_events_but_ends_exactly_where_stream_does() {
+    let agent = || {
+        let model = ScriptedModel::python_baseline(python_baseline().unwrap());
+        let hooked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = hooked.clone();
+        let agent = Agent::builder()
+            .model(model)
+            .tool(add)
+            .hook(move |event: &mut strands_agent::hooks::MessageAddedEvent| {
+                seen.lock().unwrap().push(event.message.clone());
+            })
+            .build()
+            .unwrap();
+        (agent, hooked)
+    };
+    let (mut quiet, quiet_hooked) = agent();
+    let invoked = quiet.invoke("please add 2 and 3").await.unwrap();
+
+    let (mut streaming, streaming_hooked) = agent();
+    let (mut chunks, mut streamed) = (0, None);
+    {
+        let mut events = pin!(streaming.stream("please add 2 and 3"));
+        while let Some(event) = events.next().await {
+            match event.unwrap() {
+                AgentEvent::ModelStreamEvent(_) => chunks += 1,
+                AgentEvent::Result(result) => streamed = Some(*result),
+                _ => {}
+            }
+        }
+    }
+    let streamed = streamed.unwrap();
+    assert!(chunks > 0, "stream() yields the model's chunks");
+    // Messages match but for their random tracking ids.
+    let untracked = |messages: &[Message]| {
+        let mut messages = messages.to_vec();
+        for message in &mut messages {
+            message.tracking_id = None;
+        }
+        messages
+    };
+    assert_eq!(
+        untracked(std::slice::from_ref(&invoked.message)),
+        untracked(std::slice::from_ref(&streamed.message))
+    );
+    assert_eq!(invoked.stop_reason, streamed.stop_reason);
+    assert_eq!(invoked.cycle_count, streamed.cycle_count);
+    assert_eq!(invoked.usage, streamed.usage);
+    assert_eq!(untracked(quiet.messages()), untracked(streaming.messages()));
+    assert_eq!(quiet.messages().len(), 4);
+    assert_eq!(
+        untracked(&quiet_hooked.lock().unwrap()),
+        untracked(&streaming_hooked.lock().unwrap())
+    );
+}
+
+#[tokio::test]
 async fn every_event_serializes_to_json() {
     let model = ScriptedModel::builder()
         .tool_use("t1", "add", r#"{"a": 2, "b": 3}"#)
