@@ -629,13 +629,13 @@ def build_rows(res: dict) -> list[dict]:
             p_("stream_fresh_a"))
         add("in-process", "one-tool turn, every event streamed [Python: stream_fresh_b]", "µs", r(turn, "turn::one_tool_stream"),
             p_("stream_fresh_b"))
-        add("serialization", "SSE text-delta event → JSON via Value (server path) [Python: _convert_to_sse]", "µs",
+        add("serialization", "SSE text-delta event → JSON via serde_json::Value (former server path) [Python: _convert_to_sse]", "µs",
             r(turn, "events::text_delta_via_value"), p_("sse_text_delta", px))
-        add("serialization", "SSE text-delta event → JSON directly [Python: _convert_to_sse]", "µs",
+        add("serialization", "SSE text-delta event → JSON directly (server path) [Python: _convert_to_sse]", "µs",
             r(turn, "events::text_delta_json"), p_("sse_text_delta", px))
-        add("serialization", "SSE one-tool turn, all events via Value (server path) [Python: _convert_to_sse]", "µs",
+        add("serialization", "SSE one-tool turn, all events via serde_json::Value (former server path) [Python: _convert_to_sse]", "µs",
             r(turn, "events::tool_turn_via_value"), p_("sse_tool_turn", px))
-        add("serialization", "SSE one-tool turn, all events directly [Python: _convert_to_sse]", "µs",
+        add("serialization", "SSE one-tool turn, all events directly (server path) [Python: _convert_to_sse]", "µs",
             r(turn, "events::tool_turn_json"), p_("sse_tool_turn", px))
         add("serialization", "to_python_string(tool-turn history) [Python: json.dumps]", "µs",
             r(ser, "python_json::tool_turn_history"), p_("json_tool_turn_history", px))

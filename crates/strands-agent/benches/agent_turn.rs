@@ -242,8 +242,8 @@ mod events {
         bencher.bench_local(|| to_python_string(black_box(event)).unwrap());
     }
 
-    /// One text delta the way an `AgentCoreApp` stream sends it: `serde_json::Value`, then the
-    /// SSE frame's Python-style JSON.
+    /// One text delta through `serde_json::Value`, then Python-style JSON: how `AgentCoreApp`
+    /// streams sent events before `Reply::stream` serialized items directly (for comparison).
     #[divan::bench]
     fn text_delta_via_value(bencher: Bencher<'_, '_>) {
         let event = &FIXTURE.text_delta;
@@ -265,7 +265,8 @@ mod events {
         });
     }
 
-    /// Every event of the one-tool turn through `serde_json::Value` (the `AgentCoreApp` path).
+    /// Every event of the one-tool turn through `serde_json::Value` (the `AgentCoreApp` path
+    /// before `Reply::stream` serialized items directly; for comparison).
     #[divan::bench]
     fn tool_turn_via_value(bencher: Bencher<'_, '_>) {
         let events = &FIXTURE.tool_turn_events;
