@@ -1,9 +1,10 @@
 //! Session persistence: an agent's conversation, state and internal state saved as it runs, so a
 //! later agent (in this process, another one, or Python Strands) continues where it left off.
 //!
-//! The data model and the storage layout are Python Strands' (`strands.session`): a
-//! [`SessionRepository`] stores a [`Session`], one [`SessionAgent`] per agent id and one
-//! [`SessionMessage`] per message. [`FileSessionRepository`] writes the same files as Python's
+//! The data model, the [`SessionRepository`] trait and Python's storage layout live in
+//! [`strands_core::session`] (re-exported here), so storage backends depend on `strands-core`
+//! only. This module adds what needs the agent: the [`SessionManager`] that persists one agent as
+//! it runs, and [`FileSessionRepository`], which writes the same files as Python's
 //! `FileSessionManager`, so a session directory can move between the two stacks;
 //! `strands_aws::S3SessionRepository` writes the same keys to S3.
 //!
@@ -35,16 +36,13 @@
 //! # }
 //! ```
 
-mod error;
 mod file;
 pub(crate) mod manager;
-mod repository;
-mod time;
-mod types;
 
-pub use error::SessionError;
 pub use file::FileSessionRepository;
 pub use manager::SessionManager;
-pub use repository::{SessionRepository, SessionResult};
-pub use time::now_iso8601;
-pub use types::{Session, SessionAgent, SessionMessage, SessionType, validate_id};
+#[doc(no_inline)]
+pub use strands_core::session::{
+    ObjectStore, Session, SessionAgent, SessionError, SessionMessage, SessionRepository,
+    SessionResult, SessionType, validate_id,
+};

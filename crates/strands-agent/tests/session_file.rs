@@ -18,8 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use pretty_assertions::assert_eq;
 use serde_json::{Map, Value, json};
 use strands_agent::session::{
-    FileSessionRepository, Session, SessionAgent, SessionError, SessionMessage, SessionRepository,
-    SessionResult,
+    FileSessionRepository, ObjectStore as _, Session, SessionAgent, SessionError, SessionMessage,
+    SessionRepository, SessionResult,
 };
 use strands_core::{ContentBlock, Message, Role};
 
@@ -659,8 +659,10 @@ impl Drop for KillOnDrop {
 }
 
 /// Not a test: the writer process `update_agent_survives_sigkill_mid_write` starts and kills.
-/// It rewrites the agent forever, alternating versions A and B, and touches `child-ready` in the
-/// root after its first write. Without the environment variable it does nothing.
+/// It rewrites the agent forever, alternating versions A and B (each keeping the stored
+/// `created_at`, as `update_agent` does), straight through the store's atomic `put` so that
+/// nearly all of its time is spent writing, and touches `child-ready` in the root after its first
+/// write. Without the environment variable it does nothing.
 #[test]
 #[ignore = "helper process of update_agent_survives_sigkill_mid_write"]
 fn crash_child_writer() {
@@ -673,12 +675,20 @@ fn crash_child_writer() {
         .unwrap();
     runtime.block_on(async {
         let repo = FileSessionRepository::new(&root);
-        let versions = [versioned_agent("B"), versioned_agent("A")];
+        let stored = repo
+            .read_agent(CRASH_SESSION, CRASH_AGENT)
+            .await
+            .unwrap()
+            .unwrap();
+        let key = format!("session_{CRASH_SESSION}/agents/agent_{CRASH_AGENT}/agent.json");
+        let bodies = ["B", "A"].map(|version| {
+            let mut agent = versioned_agent(version);
+            agent.created_at.clone_from(&stored.created_at);
+            serde_json::to_vec_pretty(&agent).unwrap()
+        });
         let mut writes = 0_usize;
         loop {
-            repo.update_agent(CRASH_SESSION, &versions[writes % 2])
-                .await
-                .unwrap();
+            repo.put(&key, bodies[writes % 2].clone()).await.unwrap();
             if writes == 0 {
                 fs::write(root.join("child-ready"), b"").unwrap();
             }

@@ -8,24 +8,15 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::{StreamExt, TryStreamExt, stream};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use strands_agent::session::{
-    Session, SessionAgent, SessionError, SessionMessage, SessionRepository, SessionResult,
-    now_iso8601, validate_id,
-};
 use strands_core::BoxFuture;
+use strands_core::session::{ObjectStore, SessionError, SessionResult};
 
-const SESSION_PREFIX: &str = "session_";
-const AGENT_PREFIX: &str = "agent_";
-const MESSAGE_PREFIX: &str = "message_";
-
-/// How many message documents [`S3SessionRepository::list_messages`](SessionRepository::list_messages)
-/// reads at once.
+/// How many message documents listing a conversation reads at once.
 const READ_CONCURRENCY: usize = 16;
 
-/// A [`SessionRepository`] that keeps each record as one JSON object in an S3 bucket, with the
-/// keys and JSON Python Strands' `S3SessionManager` writes:
+/// A [`SessionRepository`](strands_core::session::SessionRepository) that keeps each record as
+/// one JSON object in an S3 bucket, with the keys and JSON Python Strands' `S3SessionManager`
+/// writes (it is an [`ObjectStore`]; the layout is `strands_core::session`'s):
 ///
 /// ```text
 /// <prefix>/session_<session_id>/session.json
@@ -49,7 +40,7 @@ const READ_CONCURRENCY: usize = 16;
 /// not `message_<n>.json`.
 ///
 /// ```no_run
-/// use strands_agent::session::SessionRepository;
+/// use strands_core::session::SessionRepository;
 /// use strands_aws::S3SessionRepository;
 ///
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -146,48 +137,17 @@ impl S3SessionRepository {
         &self.client
     }
 
-    /// `<prefix>/session_<id>/`, after validating the id.
-    fn session_path(&self, session_id: &str) -> SessionResult<String> {
-        validate_id("session", session_id)?;
-        Ok(if self.prefix.is_empty() {
-            format!("{SESSION_PREFIX}{session_id}/")
+    /// The object key of a layout key: `<prefix>/<key>`, or the key itself without a prefix.
+    fn object_key(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_owned()
         } else {
-            format!("{}/{SESSION_PREFIX}{session_id}/", self.prefix)
-        })
+            format!("{}/{key}", self.prefix)
+        }
     }
 
-    fn session_key(&self, session_id: &str) -> SessionResult<String> {
-        Ok(format!("{}session.json", self.session_path(session_id)?))
-    }
-
-    /// `<session path>agents/agent_<id>/`, after validating both ids.
-    fn agent_path(&self, session_id: &str, agent_id: &str) -> SessionResult<String> {
-        let session_path = self.session_path(session_id)?;
-        validate_id("agent", agent_id)?;
-        Ok(format!("{session_path}agents/{AGENT_PREFIX}{agent_id}/"))
-    }
-
-    fn agent_key(&self, session_id: &str, agent_id: &str) -> SessionResult<String> {
-        Ok(format!(
-            "{}agent.json",
-            self.agent_path(session_id, agent_id)?
-        ))
-    }
-
-    fn message_key(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-        message_id: u64,
-    ) -> SessionResult<String> {
-        Ok(format!(
-            "{}messages/{MESSAGE_PREFIX}{message_id}.json",
-            self.agent_path(session_id, agent_id)?
-        ))
-    }
-
-    /// Reads and parses an object, `None` when S3 answers `NoSuchKey`.
-    async fn read_object<T: DeserializeOwned>(&self, key: &str) -> SessionResult<Option<T>> {
+    /// The body of an object, `None` when S3 answers `NoSuchKey`.
+    async fn get_object(&self, key: &str) -> SessionResult<Option<Vec<u8>>> {
         let response = match self
             .client
             .get_object()
@@ -212,23 +172,12 @@ impl S3SessionRepository {
                     self.bucket
                 ),
                 source: Some(Box::new(error)),
-            })?
-            .into_bytes();
-        serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|source| SessionError::Json {
-                location: format!("s3://{}/{key}", self.bucket),
-                source,
-            })
+            })?;
+        Ok(Some(body.to_vec()))
     }
 
-    /// Writes `value` as one object, formatted like Python's
-    /// `json.dumps(value, indent=2, ensure_ascii=False)`.
-    async fn write_object<T: Serialize + Sync>(&self, key: &str, value: &T) -> SessionResult<()> {
-        let body = serde_json::to_vec_pretty(value).map_err(|source| SessionError::Json {
-            location: format!("s3://{}/{key}", self.bucket),
-            source,
-        })?;
+    /// Writes one object (a single `PutObject`, so readers see the old or the new document).
+    async fn put_object(&self, key: &str, body: Vec<u8>) -> SessionResult<()> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -239,22 +188,6 @@ impl S3SessionRepository {
             .await
             .map_err(|error| self.backend("PutObject", "s3:PutObject", key, error))?;
         Ok(())
-    }
-
-    /// Whether an object exists (`HeadObject`; a 404 is `false`).
-    async fn exists(&self, key: &str) -> SessionResult<bool> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
-            Err(error) => Err(self.backend("HeadObject", "s3:GetObject", key, error)),
-        }
     }
 
     /// Every key under `prefix`, following `ListObjectsV2` continuation tokens.
@@ -352,151 +285,56 @@ impl S3SessionRepository {
     }
 }
 
-/// The message index of a `message_<n>.json` key directly under `messages_prefix`.
-fn message_index(messages_prefix: &str, key: &str) -> Option<u64> {
-    key.strip_prefix(messages_prefix)?
-        .strip_prefix(MESSAGE_PREFIX)?
-        .strip_suffix(".json")?
-        .parse()
-        .ok()
-}
-
-impl SessionRepository for S3SessionRepository {
-    fn create_session<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            let key = self.session_key(&session.session_id)?;
-            if self.exists(&key).await? {
-                return Err(SessionError::Conflict(format!(
-                    "session {} already exists",
-                    session.session_id
-                )));
-            }
-            self.write_object(&key, session).await
-        })
+impl ObjectStore for S3SessionRepository {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, SessionResult<Option<Vec<u8>>>> {
+        Box::pin(async move { self.get_object(&self.object_key(key)).await })
     }
 
-    fn read_session<'a>(
-        &'a self,
-        session_id: &'a str,
-    ) -> BoxFuture<'a, SessionResult<Option<Session>>> {
-        Box::pin(async move { self.read_object(&self.session_key(session_id)?).await })
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, SessionResult<()>> {
+        Box::pin(async move { self.put_object(&self.object_key(key), body).await })
     }
 
-    fn create_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent: &'a SessionAgent,
-    ) -> BoxFuture<'a, SessionResult<()>> {
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, SessionResult<Vec<String>>> {
         Box::pin(async move {
-            let key = self.agent_key(session_id, &agent.agent_id)?;
-            self.write_object(&key, agent).await
-        })
-    }
-
-    fn read_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-    ) -> BoxFuture<'a, SessionResult<Option<SessionAgent>>> {
-        Box::pin(async move {
-            self.read_object(&self.agent_key(session_id, agent_id)?)
-                .await
-        })
-    }
-
-    fn update_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent: &'a SessionAgent,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            let key = self.agent_key(session_id, &agent.agent_id)?;
-            let Some(previous) = self.read_object::<SessionAgent>(&key).await? else {
-                return Err(SessionError::Conflict(format!(
-                    "agent {} in session {session_id} does not exist",
-                    agent.agent_id
-                )));
-            };
-            let mut updated = agent.clone();
-            updated.created_at = previous.created_at;
-            updated.updated_at = now_iso8601();
-            self.write_object(&key, &updated).await
-        })
-    }
-
-    fn create_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message: &'a SessionMessage,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            let key = self.message_key(session_id, agent_id, message.message_id)?;
-            self.write_object(&key, message).await
-        })
-    }
-
-    fn read_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message_id: u64,
-    ) -> BoxFuture<'a, SessionResult<Option<SessionMessage>>> {
-        Box::pin(async move {
-            self.read_object(&self.message_key(session_id, agent_id, message_id)?)
-                .await
-        })
-    }
-
-    fn update_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message: &'a SessionMessage,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            let key = self.message_key(session_id, agent_id, message.message_id)?;
-            let Some(previous) = self.read_object::<SessionMessage>(&key).await? else {
-                return Err(SessionError::Conflict(format!(
-                    "message {} of agent {agent_id} in session {session_id} does not exist",
-                    message.message_id
-                )));
-            };
-            let mut updated = message.clone();
-            updated.created_at = previous.created_at;
-            updated.updated_at = now_iso8601();
-            self.write_object(&key, &updated).await
-        })
-    }
-
-    fn list_messages<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        limit: Option<usize>,
-        offset: usize,
-    ) -> BoxFuture<'a, SessionResult<Vec<SessionMessage>>> {
-        Box::pin(async move {
-            let prefix = format!("{}messages/", self.agent_path(session_id, agent_id)?);
-            let mut indexed: Vec<(u64, String)> = self
-                .list_keys(&prefix)
-                .await?
+            let object_prefix = self.object_key(prefix);
+            let strip = object_prefix.len() - prefix.len();
+            let keys = self.list_keys(&object_prefix).await?;
+            Ok(keys
                 .into_iter()
-                .filter_map(|key| message_index(&prefix, &key).map(|index| (index, key)))
-                .collect();
-            indexed.sort_unstable();
-            let selected = indexed
-                .into_iter()
-                .skip(offset)
-                .take(limit.unwrap_or(usize::MAX));
-            // Read concurrently, keeping the order; a message deleted since the listing is skipped.
-            let messages: Vec<Option<SessionMessage>> = stream::iter(selected)
-                .map(|(_, key)| async move { self.read_object::<SessionMessage>(&key).await })
+                .filter_map(|key| key.get(strip..).map(str::to_owned))
+                .collect())
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, SessionResult<()>> {
+        Box::pin(async move {
+            let key = self.object_key(key);
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|error| self.backend("DeleteObject", "s3:DeleteObject", &key, error))?;
+            Ok(())
+        })
+    }
+
+    /// Reads up to 16 objects at once, keeping the order.
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, SessionResult<Vec<Option<Vec<u8>>>>> {
+        Box::pin(
+            stream::iter(keys)
+                .map(|key| self.get(key))
                 .buffered(READ_CONCURRENCY)
-                .try_collect()
-                .await?;
-            Ok(messages.into_iter().flatten().collect())
-        })
+                .try_collect(),
+        )
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("s3://{}/{}", self.bucket, self.object_key(key))
     }
 }
 
@@ -515,37 +353,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_match_python() {
+    fn layout_keys_go_under_the_prefix() {
         for (prefix, expected) in [
-            ("", "session_s/"),
-            ("/", "session_s/"),
-            ("sessions", "sessions/session_s/"),
-            ("/a/b/", "a/b/session_s/"),
+            ("", "session_s/session.json"),
+            ("/", "session_s/session.json"),
+            ("sessions", "sessions/session_s/session.json"),
+            ("/a/b/", "a/b/session_s/session.json"),
         ] {
             let repo = repository(prefix);
+            assert_eq!(repo.object_key("session_s/session.json"), expected);
             assert_eq!(
-                repo.session_key("s").unwrap(),
-                format!("{expected}session.json")
-            );
-            assert_eq!(
-                repo.agent_key("s", "a").unwrap(),
-                format!("{expected}agents/agent_a/agent.json")
-            );
-            assert_eq!(
-                repo.message_key("s", "a", 10).unwrap(),
-                format!("{expected}agents/agent_a/messages/message_10.json")
+                repo.location("session_s/session.json"),
+                format!("s3://bucket/{expected}")
             );
         }
-    }
-
-    #[test]
-    fn message_keys_parse_to_their_index() {
-        let p = "x/messages/";
-        assert_eq!(message_index(p, "x/messages/message_12.json"), Some(12));
-        assert_eq!(message_index(p, "x/messages/message_a.json"), None);
-        assert_eq!(message_index(p, "x/messages/message_1.json.tmp"), None);
-        assert_eq!(message_index(p, "x/messages/sub/message_1.json"), None);
-        assert_eq!(message_index(p, "y/messages/message_1.json"), None);
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub mod interrupt;
 pub mod json;
 pub mod media;
 mod model;
+pub mod session;
 mod state;
 pub mod streaming;
+pub mod time;
 mod tool;
 pub mod tools;
 

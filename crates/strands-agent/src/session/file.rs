@@ -1,24 +1,13 @@
 //! [`FileSessionRepository`]: sessions as JSON files on the local file system, in the layout of
-//! Python's `FileSessionManager`.
+//! Python's `FileSessionManager` (the layout itself is `strands_core::session`'s).
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use strands_core::BoxFuture;
+use strands_core::session::{ObjectStore, SessionError, SessionResult};
 
-use super::time::now_iso8601;
-use super::{
-    Session, SessionAgent, SessionError, SessionMessage, SessionRepository, SessionResult,
-    validate_id,
-};
-
-const SESSION_PREFIX: &str = "session_";
-const AGENT_PREFIX: &str = "agent_";
-const MESSAGE_PREFIX: &str = "message_";
-const JSON_SUFFIX: &str = ".json";
 const TEMP_PREFIX: &str = ".strands_";
 const TEMP_SUFFIX: &str = ".tmp";
 /// Characters of the random part of a temp file name: Python's `tempfile` alphabet.
@@ -38,16 +27,20 @@ const TEMP_ATTEMPTS: usize = 100;
 ///         messages/message_<message_id>.json
 /// ```
 ///
-/// Files are written like Python's `json.dump(data, f, indent=2, ensure_ascii=False)`: two-space
+/// It is an [`ObjectStore`] whose keys are paths under the root, and so a
+/// [`SessionRepository`](strands_core::session::SessionRepository) in Python's layout. Files are
+/// written like Python's `json.dump(data, f, indent=2, ensure_ascii=False)`: two-space
 /// indentation, non-ASCII characters as they are, no trailing newline. Every write goes to a
 /// `.strands_<random>.tmp` file in the target's directory, is flushed to disk and then renamed
 /// over the target, so a reader (or a process restarted after a crash) sees the old document or
 /// the new one, never a torn one. On Unix, directories are created with mode `0700` and files
 /// with `0600`. Reads and writes refuse to go through a symbolic link at the target path.
 ///
-/// Every method checks session and agent ids with [`validate_id`] before touching the file
-/// system, so an id cannot name a path outside the root. The file I/O runs on Tokio's blocking
-/// thread pool, so the methods must be awaited inside a Tokio runtime.
+/// Session and agent ids are checked with
+/// [`validate_id`](strands_core::session::validate_id) before any path is built, and the store
+/// refuses any key with an empty, `.` or `..` segment, so nothing is read or written outside the
+/// root. The file I/O runs on Tokio's blocking thread pool, so the methods must be awaited inside
+/// a Tokio runtime.
 ///
 /// ```
 /// use strands_agent::session::{FileSessionRepository, Session, SessionRepository};
@@ -103,212 +96,119 @@ impl FileSessionRepository {
         &self.root
     }
 
-    /// `<root>/session_<id>`; the id must have been validated.
-    fn session_dir(&self, session_id: &str) -> PathBuf {
-        self.root.join(format!("{SESSION_PREFIX}{session_id}"))
+    /// The path of `key` under the root; refuses keys that could leave it.
+    fn path(&self, key: &str) -> SessionResult<PathBuf> {
+        let mut path = self.root.clone();
+        for segment in key.trim_end_matches('/').split('/') {
+            if segment.is_empty()
+                || segment == "."
+                || segment == ".."
+                || segment.contains(['\\', '\0'])
+            {
+                return Err(SessionError::Conflict(format!(
+                    "refusing the storage key {key:?}: it could name a path outside {}",
+                    self.root.display()
+                )));
+            }
+            path.push(segment);
+        }
+        Ok(path)
     }
 
-    /// `<root>/session_<id>/agents/agent_<id>`; the ids must have been validated.
-    fn agent_dir(&self, session_id: &str, agent_id: &str) -> PathBuf {
-        self.session_dir(session_id)
-            .join("agents")
-            .join(format!("{AGENT_PREFIX}{agent_id}"))
+    /// Runs `job` on the path of `key`, on Tokio's blocking pool.
+    fn blocking<'a, T, F>(&'a self, key: &'a str, job: F) -> BoxFuture<'a, SessionResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Path) -> SessionResult<T> + Send + 'static,
+    {
+        Box::pin(async move {
+            let path = self.path(key)?;
+            let root = self.root.clone();
+            let joined = tokio::task::spawn_blocking(move || {
+                create_private_dir(&root)?;
+                job(&path)
+            });
+            match joined.await {
+                Ok(result) => result,
+                Err(join_error) => Err(SessionError::Backend {
+                    message: "the file session I/O task panicked or was cancelled; the files are \
+                              unchanged or fully written, retry the operation"
+                        .to_owned(),
+                    source: Some(Box::new(join_error)),
+                }),
+            }
+        })
+    }
+}
+
+impl ObjectStore for FileSessionRepository {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, SessionResult<Option<Vec<u8>>>> {
+        self.blocking(key, read_file)
     }
 
-    /// `.../agents/agent_<id>/messages`; the ids must have been validated.
-    fn messages_dir(&self, session_id: &str, agent_id: &str) -> PathBuf {
-        self.agent_dir(session_id, agent_id).join("messages")
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, SessionResult<()>> {
+        self.blocking(key, move |path| {
+            write_file(path, &body, Replace::Yes).map(drop)
+        })
     }
 
-    /// `.../messages/message_<n>.json`; the ids must have been validated.
-    fn message_path(&self, session_id: &str, agent_id: &str, message_id: u64) -> PathBuf {
-        self.messages_dir(session_id, agent_id)
-            .join(format!("{MESSAGE_PREFIX}{message_id}{JSON_SUFFIX}"))
+    fn put_new<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, SessionResult<bool>> {
+        self.blocking(key, move |path| write_file(path, &body, Replace::No))
     }
 
-    fn create_session_blocking(&self, session: &Session) -> SessionResult<()> {
-        let dir = self.session_dir(&session.session_id);
-        create_private_dir(&self.root)?;
-        // Not recursive: creating the session directory is what claims the id, atomically.
-        let mut builder = fs::DirBuilder::new();
-        #[cfg(unix)]
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, SessionResult<Vec<String>>> {
+        let owned = prefix.to_owned();
+        self.blocking(prefix, move |dir| list_files(dir, &owned))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, SessionResult<()>> {
+        self.blocking(key, |path| match fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(path, e)),
+            _ => Ok(()),
+        })
+    }
+
+    fn create_prefix<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, SessionResult<()>> {
+        self.blocking(prefix, create_private_dir)
+    }
+
+    fn location(&self, key: &str) -> String {
+        self.root.join(key).display().to_string()
+    }
+}
+
+fn io_error(path: &Path, source: io::Error) -> SessionError {
+    SessionError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The keys (`prefix` + file name) of the files directly in `dir`, temp files left out. Unlike an
+/// empty directory, a missing one is an error, as in Python's `FileSessionManager` (listing the
+/// messages of an agent never created).
+fn list_files(dir: &Path, prefix: &str) -> SessionResult<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(SessionError::Conflict(format!(
+                "directory {} is missing: nothing was stored under it (for messages, create the \
+                 agent with create_agent first)",
+                dir.display()
+            )));
+        }
+        Err(source) => return Err(io_error(dir, source)),
+    };
+    let mut keys = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| io_error(dir, source))?;
+        if let Some(name) = entry.file_name().to_str()
+            && !name.starts_with(TEMP_PREFIX)
         {
-            use std::os::unix::fs::DirBuilderExt as _;
-            builder.mode(0o700);
+            keys.push(format!("{prefix}{name}"));
         }
-        match builder.create(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(SessionError::Conflict(format!(
-                    "session {:?} already exists at {}; read it with read_session or pick another \
-                     session id",
-                    session.session_id,
-                    dir.display()
-                )));
-            }
-            Err(source) => return Err(SessionError::Io { path: dir, source }),
-        }
-        create_private_dir(&dir.join("agents"))?;
-        create_private_dir(&dir.join("multi_agents"))?;
-        write_json(&dir.join("session.json"), session)
     }
-
-    fn read_session_blocking(&self, session_id: &str) -> SessionResult<Option<Session>> {
-        read_json(&self.session_dir(session_id).join("session.json"))
-    }
-
-    fn create_agent_blocking(&self, session_id: &str, agent: &SessionAgent) -> SessionResult<()> {
-        let dir = self.agent_dir(session_id, &agent.agent_id);
-        create_private_dir(&dir.join("messages"))?;
-        write_json(&dir.join("agent.json"), agent)
-    }
-
-    fn read_agent_blocking(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-    ) -> SessionResult<Option<SessionAgent>> {
-        read_json(&self.agent_dir(session_id, agent_id).join("agent.json"))
-    }
-
-    fn update_agent_blocking(
-        &self,
-        session_id: &str,
-        mut agent: SessionAgent,
-    ) -> SessionResult<()> {
-        let path = self
-            .agent_dir(session_id, &agent.agent_id)
-            .join("agent.json");
-        let Some(previous) = read_json::<SessionAgent>(&path)? else {
-            return Err(SessionError::Conflict(format!(
-                "agent {:?} in session {session_id:?} does not exist (no {}); create it with \
-                 create_agent before updating it",
-                agent.agent_id,
-                path.display()
-            )));
-        };
-        agent.created_at = previous.created_at;
-        agent.updated_at = now_iso8601();
-        write_json(&path, &agent)
-    }
-
-    fn create_message_blocking(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-        message: &SessionMessage,
-    ) -> SessionResult<()> {
-        write_json(
-            &self.message_path(session_id, agent_id, message.message_id),
-            message,
-        )
-    }
-
-    fn read_message_blocking(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-        message_id: u64,
-    ) -> SessionResult<Option<SessionMessage>> {
-        read_json(&self.message_path(session_id, agent_id, message_id))
-    }
-
-    fn update_message_blocking(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-        mut message: SessionMessage,
-    ) -> SessionResult<()> {
-        let path = self.message_path(session_id, agent_id, message.message_id);
-        let Some(previous) = read_json::<SessionMessage>(&path)? else {
-            return Err(SessionError::Conflict(format!(
-                "message {} of agent {agent_id:?} in session {session_id:?} does not exist (no {}); \
-                 create it with create_message before updating it",
-                message.message_id,
-                path.display()
-            )));
-        };
-        message.created_at = previous.created_at;
-        message.updated_at = now_iso8601();
-        write_json(&path, &message)
-    }
-
-    fn list_messages_blocking(
-        &self,
-        session_id: &str,
-        agent_id: &str,
-        limit: Option<usize>,
-        offset: usize,
-    ) -> SessionResult<Vec<SessionMessage>> {
-        let dir = self.messages_dir(session_id, agent_id);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(SessionError::Conflict(format!(
-                    "messages directory {} is missing for agent {agent_id:?} in session \
-                     {session_id:?}; create the agent with create_agent first",
-                    dir.display()
-                )));
-            }
-            Err(source) => return Err(SessionError::Io { path: dir, source }),
-        };
-        let mut indexed = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|source| SessionError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            let name = entry.file_name();
-            if let Some(index) = name.to_str().and_then(parse_message_file_name) {
-                indexed.push((index, name));
-            }
-        }
-        indexed.sort_unstable();
-        let limit = limit.unwrap_or(usize::MAX);
-        let mut messages = Vec::with_capacity(indexed.len().saturating_sub(offset).min(limit));
-        for (_, name) in indexed.into_iter().skip(offset).take(limit) {
-            // A file removed since the listing is skipped rather than failing the whole read.
-            if let Some(message) = read_json(&dir.join(name))? {
-                messages.push(message);
-            }
-        }
-        Ok(messages)
-    }
-}
-
-/// The `n` of a `message_<n>.json` file name; `None` for any other name (temp files included).
-fn parse_message_file_name(name: &str) -> Option<u64> {
-    let digits = name
-        .strip_prefix(MESSAGE_PREFIX)?
-        .strip_suffix(JSON_SUFFIX)?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// Runs blocking file I/O on Tokio's blocking pool.
-async fn run_blocking<T, F>(job: F) -> SessionResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> SessionResult<T> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(job).await {
-        Ok(result) => result,
-        Err(join_error) => Err(SessionError::Backend {
-            message: "the file session I/O task panicked or was cancelled; the files are \
-                      unchanged or fully written, retry the operation"
-                .to_owned(),
-            source: Some(Box::new(join_error)),
-        }),
-    }
-}
-
-/// Serializes into `writer` like Python's `json.dump(value, f, indent=2, ensure_ascii=False)`.
-fn write_python_json<W: io::Write, T: Serialize>(writer: W, value: &T) -> serde_json::Result<()> {
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"  ");
-    let mut serializer = serde_json::Serializer::with_formatter(writer, formatter);
-    value.serialize(&mut serializer)
+    Ok(keys)
 }
 
 /// Creates `dir` and any missing parents with mode `0700` (Unix).
@@ -320,10 +220,7 @@ fn create_private_dir(dir: &Path) -> SessionResult<()> {
         use std::os::unix::fs::DirBuilderExt as _;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|source| SessionError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })
+    builder.create(dir).map_err(|source| io_error(dir, source))
 }
 
 /// Fails if `path` is a symbolic link; `Ok(false)` if nothing is there, `Ok(true)` otherwise.
@@ -336,88 +233,60 @@ fn check_not_symlink(path: &Path, doing: &str) -> SessionResult<bool> {
         ))),
         Ok(_) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(source) => Err(SessionError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => Err(io_error(path, source)),
     }
 }
 
-/// Reads a JSON document, `None` if there is no file at `path`.
-fn read_json<T: DeserializeOwned>(path: &Path) -> SessionResult<Option<T>> {
+/// Reads a file, `None` if there is none at `path`.
+fn read_file(path: &Path) -> SessionResult<Option<Vec<u8>>> {
     if !check_not_symlink(path, "read through")? {
         return Ok(None);
     }
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(SessionError::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|source| SessionError::Json {
-            location: path.display().to_string(),
-            source,
-        })
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(io_error(path, source)),
+    }
 }
 
-/// Writes a JSON document atomically, like Python's `_write_file`: serialized straight into a
-/// fresh temp file in the same directory, flushed to disk, renamed over `path`. The temp file is
-/// removed if anything fails.
-fn write_json<T: Serialize>(path: &Path, value: &T) -> SessionResult<()> {
+/// Whether a write may replace an existing file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    Yes,
+    No,
+}
+
+/// Writes a file atomically, like Python's `_write_file`: into a fresh temp file in the same
+/// directory, flushed to disk, then renamed over `path` (or, when it must not replace a file,
+/// hard-linked to `path`, which fails if one exists). `Ok(false)` when a file was there and must
+/// not be replaced. The temp file is removed whatever happens.
+fn write_file(path: &Path, body: &[u8], replace: Replace) -> SessionResult<bool> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     create_private_dir(dir)?;
     check_not_symlink(path, "write to")?;
     let (tmp_path, file) = create_temp_file(dir)?;
-    let written = write_and_sync(file, value)
-        .map_err(|error| match error {
-            WriteError::Io(source) => SessionError::Io {
-                path: tmp_path.clone(),
-                source,
+    let written = write_and_sync(file, body).map_err(|source| io_error(&tmp_path, source));
+    let placed = written.and_then(|()| {
+        let placed = match replace {
+            Replace::Yes => fs::rename(&tmp_path, path).map(|()| true),
+            Replace::No => match fs::hard_link(&tmp_path, path) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+                other => other.map(|()| true),
             },
-            WriteError::Json(source) => SessionError::Json {
-                location: path.display().to_string(),
-                source,
-            },
-        })
-        .and_then(|()| {
-            fs::rename(&tmp_path, path).map_err(|source| SessionError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        });
-    if written.is_err() {
+        };
+        placed.map_err(|source| io_error(path, source))
+    });
+    if replace == Replace::No || placed.is_err() {
         // Best effort: the original error is the one worth reporting.
         let _ = fs::remove_file(&tmp_path);
     }
-    written
+    placed
 }
 
-/// Why writing a temp file failed.
-enum WriteError {
-    Io(io::Error),
-    Json(serde_json::Error),
-}
-
-/// Serializes `value` into `file` and flushes it to disk.
-fn write_and_sync<T: Serialize>(file: File, value: &T) -> Result<(), WriteError> {
-    let mut writer = io::BufWriter::with_capacity(64 * 1024, file);
-    write_python_json(&mut writer, value).map_err(|e| {
-        if e.is_io() {
-            WriteError::Io(io::Error::from(e))
-        } else {
-            WriteError::Json(e)
-        }
-    })?;
-    let file = writer
-        .into_inner()
-        .map_err(|e| WriteError::Io(e.into_error()))?;
-    file.sync_all().map_err(WriteError::Io)
+/// Writes `body` into `file` and flushes it to disk.
+fn write_and_sync(mut file: File, body: &[u8]) -> io::Result<()> {
+    file.write_all(body)?;
+    file.sync_all()
 }
 
 /// Creates `<dir>/.strands_<random>.tmp` exclusively, with mode `0600` (Unix): Python's
@@ -441,12 +310,7 @@ fn create_temp_file(dir: &Path) -> SessionResult<(PathBuf, File)> {
         match options.open(&tmp_path) {
             Ok(file) => return Ok((tmp_path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
-            Err(source) => {
-                return Err(SessionError::Io {
-                    path: tmp_path,
-                    source,
-                });
-            }
+            Err(source) => return Err(io_error(&tmp_path, source)),
         }
     }
     Err(SessionError::Io {
@@ -460,140 +324,6 @@ fn create_temp_file(dir: &Path) -> SessionResult<(PathBuf, File)> {
     })
 }
 
-impl SessionRepository for FileSessionRepository {
-    fn create_session<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            validate_id("session", &session.session_id)?;
-            let (repo, session) = (self.clone(), session.clone());
-            run_blocking(move || repo.create_session_blocking(&session)).await
-        })
-    }
-
-    fn read_session<'a>(
-        &'a self,
-        session_id: &'a str,
-    ) -> BoxFuture<'a, SessionResult<Option<Session>>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            let (repo, session_id) = (self.clone(), session_id.to_owned());
-            run_blocking(move || repo.read_session_blocking(&session_id)).await
-        })
-    }
-
-    fn create_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent: &'a SessionAgent,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", &agent.agent_id)?;
-            let (repo, session_id, agent) = (self.clone(), session_id.to_owned(), agent.clone());
-            run_blocking(move || repo.create_agent_blocking(&session_id, &agent)).await
-        })
-    }
-
-    fn read_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-    ) -> BoxFuture<'a, SessionResult<Option<SessionAgent>>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", agent_id)?;
-            let (repo, session_id, agent_id) =
-                (self.clone(), session_id.to_owned(), agent_id.to_owned());
-            run_blocking(move || repo.read_agent_blocking(&session_id, &agent_id)).await
-        })
-    }
-
-    fn update_agent<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent: &'a SessionAgent,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", &agent.agent_id)?;
-            let (repo, session_id, agent) = (self.clone(), session_id.to_owned(), agent.clone());
-            run_blocking(move || repo.update_agent_blocking(&session_id, agent)).await
-        })
-    }
-
-    fn create_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message: &'a SessionMessage,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", agent_id)?;
-            let (repo, session_id, agent_id, message) = (
-                self.clone(),
-                session_id.to_owned(),
-                agent_id.to_owned(),
-                message.clone(),
-            );
-            run_blocking(move || repo.create_message_blocking(&session_id, &agent_id, &message))
-                .await
-        })
-    }
-
-    fn read_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message_id: u64,
-    ) -> BoxFuture<'a, SessionResult<Option<SessionMessage>>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", agent_id)?;
-            let (repo, session_id, agent_id) =
-                (self.clone(), session_id.to_owned(), agent_id.to_owned());
-            run_blocking(move || repo.read_message_blocking(&session_id, &agent_id, message_id))
-                .await
-        })
-    }
-
-    fn update_message<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        message: &'a SessionMessage,
-    ) -> BoxFuture<'a, SessionResult<()>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", agent_id)?;
-            let (repo, session_id, agent_id, message) = (
-                self.clone(),
-                session_id.to_owned(),
-                agent_id.to_owned(),
-                message.clone(),
-            );
-            run_blocking(move || repo.update_message_blocking(&session_id, &agent_id, message))
-                .await
-        })
-    }
-
-    fn list_messages<'a>(
-        &'a self,
-        session_id: &'a str,
-        agent_id: &'a str,
-        limit: Option<usize>,
-        offset: usize,
-    ) -> BoxFuture<'a, SessionResult<Vec<SessionMessage>>> {
-        Box::pin(async move {
-            validate_id("session", session_id)?;
-            validate_id("agent", agent_id)?;
-            let (repo, session_id, agent_id) =
-                (self.clone(), session_id.to_owned(), agent_id.to_owned());
-            run_blocking(move || repo.list_messages_blocking(&session_id, &agent_id, limit, offset))
-                .await
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(
@@ -603,52 +333,24 @@ mod tests {
         reason = "tests"
     )]
 
-    use serde_json::{Value, json};
-
     use super::*;
 
     #[test]
-    fn python_json_format() {
-        // python3 -c 'import json,sys; sys.stdout.write(json.dumps(
-        //   {"a": {}, "b": [], "c": [1, {"d": None}], "e": "é\n\"", "f": True, "g": 1.5},
-        //   indent=2, ensure_ascii=False))'
-        let value =
-            json!({"a": {}, "b": [], "c": [1, {"d": null}], "e": "é\n\"", "f": true, "g": 1.5});
-        let expected = "{\n  \"a\": {},\n  \"b\": [],\n  \"c\": [\n    1,\n    {\n      \"d\": null\n    }\n  ],\n  \"e\": \"é\\n\\\"\",\n  \"f\": true,\n  \"g\": 1.5\n}";
-        let to_json = |value: &Value| {
-            let mut out = Vec::new();
-            write_python_json(&mut out, value).unwrap();
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(to_json(&value), expected);
-        assert_eq!(to_json(&json!({})), "{}");
-        assert_eq!(to_json(&json!([])), "[]");
-    }
-
-    #[test]
-    fn message_file_names() {
-        assert_eq!(parse_message_file_name("message_0.json"), Some(0));
-        assert_eq!(parse_message_file_name("message_10.json"), Some(10));
-        assert_eq!(parse_message_file_name("message_.json"), None);
-        assert_eq!(parse_message_file_name("message_-1.json"), None);
-        assert_eq!(parse_message_file_name("message_+1.json"), None);
-        assert_eq!(parse_message_file_name("message_1.json.tmp"), None);
-        assert_eq!(parse_message_file_name(".strands_abc.tmp"), None);
-        assert_eq!(parse_message_file_name("notes.txt"), None);
-        assert_eq!(
-            parse_message_file_name("message_99999999999999999999999.json"),
-            None
-        );
-    }
-
-    #[test]
-    fn layout_paths() {
+    fn keys_map_to_paths_under_the_root_only() {
         let repo = FileSessionRepository::new("/r");
         assert_eq!(repo.root(), Path::new("/r"));
         assert_eq!(
-            repo.message_path("s", "a", 3),
+            repo.path("session_s/agents/agent_a/messages/message_3.json")
+                .unwrap(),
             Path::new("/r/session_s/agents/agent_a/messages/message_3.json")
         );
+        assert_eq!(
+            repo.path("session_s/agents/").unwrap(),
+            Path::new("/r/session_s/agents")
+        );
+        for bad in ["../x", "a/../b", "a//b", "./a", "a\\b", "", "a/\0"] {
+            assert!(repo.path(bad).is_err(), "{bad:?}");
+        }
         assert!(FileSessionRepository::default_dir().ends_with(".strands/sessions"));
     }
 
@@ -671,23 +373,26 @@ mod tests {
         // Renaming onto a directory fails; the temp file must be cleaned up.
         let target = dir.join("target.json");
         fs::create_dir(&target).unwrap();
-        assert!(write_json(&target, &json!({"a": 1})).is_err());
-        let left: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("target.json")]);
+        assert!(write_file(&target, b"{}", Replace::Yes).is_err());
+        let names = || -> Vec<_> {
+            fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect()
+        };
+        assert_eq!(names(), vec![std::ffi::OsString::from("target.json")]);
 
-        // A value JSON cannot represent fails half-way through the temp file; it is removed too.
-        let bad_keys = std::collections::BTreeMap::from([((1, 2), "tuple keys")]);
-        let other = dir.join("other.json");
-        let err = write_json(&other, &bad_keys).unwrap_err();
-        assert!(matches!(err, SessionError::Json { .. }), "{err:?}");
-        let left: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("target.json")]);
+        // A file that must not be replaced is left as it was, and no temp file stays behind.
+        let kept = dir.join("kept.json");
+        assert!(write_file(&kept, b"1", Replace::No).unwrap());
+        assert!(!write_file(&kept, b"2", Replace::No).unwrap());
+        assert_eq!(fs::read(&kept).unwrap(), b"1");
+        let mut left = names();
+        left.sort();
+        assert_eq!(
+            left,
+            ["kept.json", "target.json"].map(std::ffi::OsString::from)
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -18,11 +18,11 @@ use std::collections::BTreeSet;
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use serde_json::{Map, json};
-use strands_agent::session::{
-    Session, SessionAgent, SessionError, SessionMessage, SessionRepository,
-};
 use strands_aws::S3SessionRepository;
 use strands_core::Message;
+use strands_core::session::{
+    Session, SessionAgent, SessionError, SessionMessage, SessionRepository,
+};
 
 struct MiniStack {
     endpoint: String,
@@ -45,7 +45,7 @@ fn ministack() -> Option<MiniStack> {
         }
         _ => {
             eprintln!(
-                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-aws --features s3-sessions --test s3_sessions_ministack)"
+                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test s3_sessions_ministack)"
             );
             None
         }

@@ -52,7 +52,7 @@ fn ministack() -> Option<MiniStack> {
         }
         _ => {
             eprintln!(
-                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-aws --test secrets_ministack)"
+                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test secrets_ministack)"
             );
             None
         }

@@ -1,6 +1,6 @@
 //! The storage interface sessions are persisted through.
 
-use strands_core::BoxFuture;
+use crate::BoxFuture;
 
 use super::{Session, SessionAgent, SessionError, SessionMessage};
 
@@ -13,8 +13,10 @@ pub type SessionResult<T> = Result<T, SessionError>;
 /// [`validate_id`](super::validate_id)) and make every write atomic: a reader sees the old
 /// document or the new one, never a torn one.
 ///
-/// [`FileSessionRepository`](super::FileSessionRepository) is the local implementation;
-/// `strands_aws::S3SessionRepository` stores the same keys in S3.
+/// Every [`ObjectStore`](super::ObjectStore) is a repository in Python's layout (see
+/// [`session`](super)): `strands_agent::session::FileSessionRepository` keeps it in files,
+/// `strands_aws::S3SessionRepository` in S3. Implement this trait directly only for storage that
+/// does not hold documents under keys.
 pub trait SessionRepository: Send + Sync {
     /// Creates a session; fails with [`SessionError::Conflict`] if it exists.
     fn create_session<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, SessionResult<()>>;

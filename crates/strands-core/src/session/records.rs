@@ -1,12 +1,12 @@
 //! The records a [`SessionRepository`](super::SessionRepository) stores, in Python Strands'
-//! JSON shape (`strands.types.session`).
+//! JSON shape (`strands.types.session`), and the id rule that keeps them in their namespace.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use strands_core::Message;
 
 use super::SessionError;
-use super::time::now_iso8601;
+use crate::Message;
+use crate::time::now_iso8601;
 
 /// The kind of a session. Python: `SessionType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ impl SessionMessage {
 /// [`SessionError::InvalidId`] naming `kind` (`"session"` or `"agent"`).
 ///
 /// ```
-/// use strands_agent::session::validate_id;
+/// use strands_core::session::validate_id;
 ///
 /// assert!(validate_id("session", "user-42").is_ok());
 /// assert!(validate_id("session", "v1..2").is_ok()); // Python accepts it, and it stays a name
