@@ -336,13 +336,7 @@ fn parse_payload(body: &Bytes) -> Result<Value, Response> {
             &wire::utf8_error_details(bytes, &e),
         )
     })?;
-    serde_json::from_str(text).map_err(|e| {
-        wire::error_with_details(
-            StatusCode::BAD_REQUEST,
-            "Invalid JSON",
-            &wire::json_error_details(text, &e),
-        )
-    })
+    serde_json::from_str(text).map_err(|e| wire::invalid_json(text, &e))
 }
 
 /// Streams `data: <json>\n\n` frames as the items arrive; an error (or a panic) becomes Python's

@@ -13,6 +13,9 @@ use serde_json::Value;
 use strands_core::json::{PythonFormatter, to_python_string};
 
 use crate::HandlerError;
+use python_json::Verdict;
+
+mod python_json;
 
 pub(crate) const JSON: &str = "application/json";
 pub(crate) const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
@@ -133,73 +136,37 @@ pub(crate) fn utf8_error_details(bytes: &[u8], error: &std::str::Utf8Error) -> S
     format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {position}: {reason}")
 }
 
-/// A JSON syntax error worded like Python's `json.JSONDecodeError`:
-/// `<what>: line L column C (char N)`.
-pub(crate) fn json_error_details(text: &str, error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    let what = if message.starts_with("EOF while parsing a string") {
-        "Unterminated string starting at"
-    } else if message.starts_with("key must be a string")
-        || message.starts_with("EOF while parsing an object")
-    {
-        "Expecting property name enclosed in double quotes"
-    } else if message.starts_with("expected `:`") {
-        "Expecting ':' delimiter"
-    } else if message.starts_with("expected `,` or `}`")
-        || message.starts_with("expected `,` or `]`")
-    {
-        "Expecting ',' delimiter"
-    } else if message.starts_with("trailing characters") {
-        "Extra data"
-    } else {
-        "Expecting value"
+/// The answer to a UTF-8 body serde_json rejected, as the Python app gives it: 400
+/// `{"error": "Invalid JSON", "details": "<str(JSONDecodeError)>"}`, e.g. `Expecting ',' delimiter:
+/// line 1 column 13 (char 12)`; see [`python_json`].
+///
+/// Where Python's decoder raises something else (nesting past its recursion limit, an integer of
+/// over 4300 digits) the Python app answers a bare 500; this runtime answers 400 with
+/// serde_json's message, as it does for the few bodies Python accepts and serde_json refuses
+/// (`NaN`, `Infinity`, `1e400`, lone surrogate escapes, nesting past 128 levels). Both are listed
+/// in docs/python-parity.md.
+pub(crate) fn invalid_json(text: &str, error: &serde_json::Error) -> Response {
+    let details = match python_json::decode(text) {
+        Verdict::Rejects(details) => details,
+        Verdict::Raises | Verdict::Accepts => error.to_string(),
     };
-    // Python reports where the offending token starts, and the end of input for truncated
-    // documents; serde_json reports (line, column) of the character where it stopped.
-    let total = text.chars().count();
-    let offset = if message.starts_with("EOF while parsing") {
-        total
-    } else {
-        let line_start = text
-            .chars()
-            .enumerate()
-            .filter(|(_, c)| *c == '\n')
-            .nth(error.line().saturating_sub(2))
-            .map_or(0, |(i, _)| i + 1);
-        let line_start = if error.line() <= 1 { 0 } else { line_start };
-        (line_start + error.column().saturating_sub(1)).min(total)
-    };
-    let (mut line, mut line_start) = (1, 0);
-    for (i, c) in text.chars().take(offset).enumerate() {
-        if c == '\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    let column = offset - line_start + 1;
-    format!("{what}: line {line} column {column} (char {offset})")
+    error_with_details(StatusCode::BAD_REQUEST, "Invalid JSON", &details)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn details(text: &str) -> String {
-        let error = serde_json::from_str::<Value>(text).unwrap_err();
-        json_error_details(text, &error)
-    }
-
     #[test]
-    fn json_errors_are_worded_like_python() {
-        assert_eq!(details(""), "Expecting value: line 1 column 1 (char 0)");
-        assert_eq!(
-            details("hello"),
-            "Expecting value: line 1 column 1 (char 0)"
-        );
-        assert_eq!(
-            details("{"),
-            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
-        );
+    fn every_undecodable_body_is_a_client_error() {
+        let status = |text: &str| {
+            let error = serde_json::from_str::<Value>(text).unwrap_err();
+            invalid_json(text, &error).status()
+        };
+        assert_eq!(status("{\"prompt\": 1"), StatusCode::BAD_REQUEST);
+        // Python answers these with a bare 500 (RecursionError): a client error here.
+        assert_eq!(status(&"[".repeat(100_000)), StatusCode::BAD_REQUEST);
+        assert_eq!(status("NaN"), StatusCode::BAD_REQUEST);
     }
 
     #[test]
