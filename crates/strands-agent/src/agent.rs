@@ -3,26 +3,18 @@
 use std::fmt;
 use std::sync::Arc;
 
-use futures_core::Stream;
-use futures_util::StreamExt;
-use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use strands_core::{AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool};
 
 use crate::cancel::CancelHandle;
 use crate::conversation::{ConversationManager, SlidingWindowConversationManager};
 use crate::error::{AgentError, BuildError};
-use crate::event_loop::RunOptions;
-use crate::events::AgentEvent;
 use crate::hooks::{HookAgent, HookEvent, HookProvider, HookRegistry};
 use crate::interrupts::{InterruptResponse, InterruptState};
 use crate::metrics::EventLoopMetrics;
-use crate::result::AgentResult;
 use crate::retry::ModelRetryStrategy;
 use crate::session::SessionManager;
 use crate::session::manager::AgentParts;
-use crate::structured_output::StructuredOutput;
 use crate::tools::registry::ToolRegistry;
 
 /// An agent: a model, a system prompt, tools and the conversation so far.
@@ -96,143 +88,6 @@ impl Agent {
     /// Starts building an agent.
     pub fn builder() -> AgentBuilder {
         AgentBuilder::default()
-    }
-
-    /// Runs the agent on `input` and returns the result once the loop ends.
-    ///
-    /// The history, hooks and result are those of [`Agent::stream`]; only the per-chunk events
-    /// it yields (the model's stream events and the deltas derived from them) are not built.
-    ///
-    /// # Errors
-    ///
-    /// See [`AgentError`]: the model hit its token limit, the context overflowed, or the model
-    /// call failed for good (after retries, for throttling). Tool failures are not errors.
-    pub async fn invoke(
-        &mut self,
-        input: impl Into<AgentInput>,
-    ) -> Result<AgentResult, AgentError> {
-        // Only the result is wanted: the loop skips the per-chunk model events.
-        let stream = self.run(input.into(), RunOptions::quiet());
-        let mut stream = std::pin::pin!(stream);
-        let mut result = None;
-        while let Some(event) = stream.next().await {
-            if let AgentEvent::Result(r) = event? {
-                result = Some(*r);
-            }
-        }
-        // The loop always ends with a result event unless it returned an error above.
-        result.ok_or(AgentError::EmptyConversation)
-    }
-
-    /// Runs the agent on `input`, streaming [`AgentEvent`]s; the last one is
-    /// [`AgentEvent::Result`]. Dropping the stream stops the invocation.
-    ///
-    /// ```
-    /// use futures_util::StreamExt;
-    /// use strands_agent::{Agent, AgentEvent};
-    /// use strands_testkit::ScriptedModel;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let mut agent = Agent::builder().model(ScriptedModel::builder().text("Hello!").build()).build()?;
-    /// let mut events = std::pin::pin!(agent.stream("hi"));
-    /// let mut text = String::new();
-    /// while let Some(event) = events.next().await {
-    ///     if let AgentEvent::TextDelta { text: delta } = event? {
-    ///         text.push_str(&delta);
-    ///     }
-    /// }
-    /// assert_eq!(text, "Hello!");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn stream(
-        &mut self,
-        input: impl Into<AgentInput>,
-    ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
-        self.run(input.into(), RunOptions::default())
-    }
-
-    /// The event loop on `input`, inside the `invoke_agent` span.
-    fn run(
-        &mut self,
-        input: AgentInput,
-        options: RunOptions,
-    ) -> impl Stream<Item = Result<AgentEvent, AgentError>> + Send + '_ {
-        let span = tracing::info_span!(
-            "invoke_agent",
-            otel.name = %format_args!("invoke_agent {}", self.hook_agent.name),
-            gen_ai.operation.name = "invoke_agent",
-            gen_ai.system = "strands-agents",
-            gen_ai.agent.name = %self.hook_agent.name,
-            gen_ai.request.model = %self.model.model_id(),
-        );
-        // Boxed once here: the loop's state is several kilobytes, and callers move the stream
-        // (into tasks, `select!`s, response bodies) more than once.
-        crate::instrument::InSpan::new(Box::pin(crate::event_loop::run(self, input, options)), span)
-    }
-
-    /// Runs the agent on `input` and returns its answer as a `T`.
-    ///
-    /// The model is given a tool whose input schema is `T`'s; when it calls the tool with a valid
-    /// `T`, the loop stops. If the model answers in text instead, the agent asks it once more,
-    /// forcing that tool; invalid outputs are sent back to the model as error results, up to
-    /// three times. As in Python, the exchange stays in the history.
-    ///
-    /// ```
-    /// use schemars::JsonSchema;
-    /// use serde::Deserialize;
-    /// use strands_agent::Agent;
-    /// use strands_testkit::ScriptedModel;
-    ///
-    /// /// A person.
-    /// #[derive(Debug, Deserialize, JsonSchema, PartialEq)]
-    /// struct Person {
-    ///     name: String,
-    ///     age: u32,
-    /// }
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let model = ScriptedModel::builder()
-    ///     .tool_use("t1", "Person", r#"{"name": "Ana", "age": 31}"#)
-    ///     .build();
-    /// let mut agent = Agent::builder().model(model).build()?;
-    /// let person: Person = agent.structured_output("Ana is 31.").await?;
-    /// assert_eq!(person, Person { name: "Ana".into(), age: 31 });
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`AgentError::StructuredOutput`] when the model does not comply, and every error of
-    /// [`Agent::invoke`].
-    ///
-    /// Python: `agent(prompt, structured_output_model=T)`.
-    pub async fn structured_output<T: JsonSchema + DeserializeOwned + 'static>(
-        &mut self,
-        input: impl Into<AgentInput>,
-    ) -> Result<T, AgentError> {
-        let output = StructuredOutput::for_type::<T>(self.tools.specs()).map_err(|reason| {
-            AgentError::StructuredOutput {
-                tool_name: T::schema_name().into_owned(),
-                reason,
-            }
-        })?;
-        let options = RunOptions::structured(output);
-        let mut stream = std::pin::pin!(self.run(input.into(), options));
-        let mut output = None;
-        while let Some(event) = stream.next().await {
-            if let AgentEvent::Result(r) = event? {
-                output = r.structured_output;
-            }
-        }
-        let value = output.ok_or_else(|| AgentError::StructuredOutput {
-            tool_name: T::schema_name().into_owned(),
-            reason: "the invocation ended without it".to_owned(),
-        })?;
-        serde_json::from_value(value).map_err(AgentError::StructuredOutputType)
     }
 
     /// Loads the session now (restoring history, state and interrupts from it, or creating it),

@@ -54,6 +54,7 @@ mod events;
 pub mod hooks;
 mod instrument;
 mod interrupts;
+mod invoke;
 mod metrics;
 mod normalize;
 mod result;
@@ -73,6 +74,8 @@ pub use agent_tool::AgentTool;
 pub use cancel::CancelHandle;
 #[doc(inline)]
 pub use error::{AgentError, BuildError};
+#[doc(inline)]
+pub use event_loop::Limits;
 #[doc(inline)]
 pub use events::{AgentEvent, CurrentToolUse};
 #[doc(inline)]

@@ -421,6 +421,13 @@ pub enum StopReason {
     Cancelled,
     /// The agent paused for human input.
     Interrupt,
+    /// The invocation ran the number of cycles its limits allow (Python 1.62's
+    /// `limits={"turns": n}`).
+    LimitTurns,
+    /// The invocation's model calls used the total tokens its limits allow.
+    LimitTotalTokens,
+    /// The invocation's model calls generated the output tokens its limits allow.
+    LimitOutputTokens,
 }
 
 impl StopReason {
@@ -438,6 +445,9 @@ impl StopReason {
             Self::MalformedToolUse => "malformed_tool_use",
             Self::Cancelled => "cancelled",
             Self::Interrupt => "interrupt",
+            Self::LimitTurns => "limit_turns",
+            Self::LimitTotalTokens => "limit_total_tokens",
+            Self::LimitOutputTokens => "limit_output_tokens",
         }
     }
 }

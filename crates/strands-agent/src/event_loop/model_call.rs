@@ -1,0 +1,203 @@
+//! Step 2, the model call: `BeforeModelCallEvent`, the request, the streamed answer folded into
+//! a message, `AfterModelCallEvent`, retries of throttled calls, and cancellation raced against
+//! every chunk and every retry delay.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use strands_core::{Message, ModelError, ModelRequest, StopReason, Tool as _};
+
+use super::Run;
+use crate::accumulate::{MessageAccumulator, ModelOutput};
+use crate::agent::Agent;
+use crate::events::AgentEvent;
+use crate::hooks::{AfterModelCallEvent, BeforeModelCallEvent};
+use crate::instrument::InSpan;
+use crate::normalize;
+
+/// Text of the assistant message recorded when cancellation interrupts a model call.
+const CANCELLED_BY_USER: &str = "Cancelled by user";
+
+/// How a model call ended.
+pub(super) enum ModelCall {
+    /// The model answered (or the call was cancelled: the answer is `"Cancelled by user"`).
+    Done(Box<ModelOutput>),
+    /// A `BeforeModelCallEvent` hook answered instead of the model.
+    Denied(Message),
+    /// The call failed for good.
+    Failed { error: ModelError, attempts: u32 },
+}
+
+/// How one attempt's stream ended.
+enum Streamed {
+    Finished(ModelOutput),
+    Failed(ModelError),
+    Cancelled(ModelOutput),
+}
+
+/// Calls the model until it answers, a hook denies the call, the error is not retryable or the
+/// retries are spent.
+pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
+    let mut attempt: u32 = 0;
+    loop {
+        let started = Instant::now();
+        if let Some(text) = before_model_call(agent).await {
+            let text = if text.is_empty() {
+                "model call denied by hook".to_owned()
+            } else {
+                text
+            };
+            return ModelCall::Denied(Message::assistant(text));
+        }
+        let (output, mut failure) = match stream(agent, run, started).await {
+            Streamed::Cancelled(output) => return ModelCall::Done(Box::new(output)),
+            Streamed::Finished(output) => (Some(output), None),
+            Streamed::Failed(error) => (None, Some(error)),
+        };
+        if after_model_call(agent, run, output.as_ref(), &mut failure).await {
+            continue;
+        }
+        let error = match (output, failure) {
+            (_, Some(error)) => error,
+            (Some(output), None) => return ModelCall::Done(Box::new(output)),
+            (None, None) => continue,
+        };
+        attempt += 1;
+        if !agent.retry.is_retryable(&error) || attempt >= agent.retry.max_attempts() {
+            return ModelCall::Failed {
+                error,
+                attempts: attempt,
+            };
+        }
+        if let Some(cancelled) = wait_before_retry(agent, run, attempt, &error, started).await {
+            return ModelCall::Done(Box::new(cancelled));
+        }
+    }
+}
+
+/// The `BeforeModelCallEvent` hooks; `Some(text)` when one of them denied the call.
+async fn before_model_call(agent: &Agent) -> Option<String> {
+    if !agent.hooks.has::<BeforeModelCallEvent>() {
+        return None;
+    }
+    let mut event = BeforeModelCallEvent {
+        agent: agent.hook_agent.clone(),
+        message_count: agent.messages.len(),
+        cancel: None,
+    };
+    agent.hooks.invoke(&mut event).await;
+    event.cancel
+}
+
+/// One attempt: the request, then the model's stream folded into a message. Chunk events are
+/// built only when the sink is live.
+async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
+    let mut accumulator = MessageAccumulator::new(started);
+    let normalized = normalize::for_model(&agent.messages);
+    let mut request = ModelRequest::new(normalized.as_deref().unwrap_or(&agent.messages));
+    request = match run.options.structured_output.as_ref() {
+        Some(s) if s.forced => request
+            .with_tool_specs(std::slice::from_ref(s.tool.spec()))
+            .with_tool_choice(&s.choice),
+        Some(s) => request.with_tool_specs(&s.specs),
+        None => request.with_tool_specs(agent.tools.specs()),
+    };
+    if let Some(prompt) = agent.system_prompt.as_deref() {
+        request = request.with_system_prompt(prompt, &agent.system_prompt_content);
+    }
+    let span = tracing::info_span!(
+        "chat",
+        gen_ai.operation.name = "chat",
+        gen_ai.request.model = %agent.model.model_id(),
+    );
+    let mut events = InSpan::new(agent.model.stream(request), span);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = run.cancel.cancelled() => return Streamed::Cancelled(cancelled(accumulator.finish())),
+            next = events.next() => next,
+        };
+        match next {
+            None => return Streamed::Finished(accumulator.finish()),
+            Some(Err(error)) => return Streamed::Failed(error),
+            Some(Ok(event)) => {
+                let derived = accumulator.push(&event);
+                if run.sink.is_live() {
+                    run.sink
+                        .emit(AgentEvent::ModelStreamEvent(Box::new(event)))
+                        .await;
+                    if let Some(derived) = derived {
+                        run.sink.emit(derived).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `AfterModelCallEvent` hooks see the answer or the error; `true` when one asks for
+/// another call.
+async fn after_model_call(
+    agent: &mut Agent,
+    run: &mut Run,
+    output: Option<&ModelOutput>,
+    failure: &mut Option<ModelError>,
+) -> bool {
+    if !agent.hooks.has::<AfterModelCallEvent>() {
+        return false;
+    }
+    let shared = failure.take().map(Arc::new);
+    let mut event = AfterModelCallEvent {
+        agent: agent.hook_agent.clone(),
+        stop_response: output.map(|o| (o.stop_reason, o.message.clone())),
+        error: shared.clone(),
+        retry: false,
+    };
+    agent.hooks.invoke(&mut event).await;
+    let retry = event.retry;
+    drop(event);
+    // The hook only reads the error; it comes back unchanged (same kind, so retries and
+    // overflow handling still apply).
+    *failure = shared.map(|e| Arc::try_unwrap(e).unwrap_or_else(|kept| kept.duplicate()));
+    if retry {
+        tracing::debug!("a hook asked to call the model again");
+        if let Some(output) = output {
+            // Python counts the usage of a call a hook rejected.
+            agent.metrics.accumulated_usage.accumulate(&output.usage);
+            run.usage.accumulate(&output.usage);
+        }
+    }
+    retry
+}
+
+/// Sleeps the retry strategy's delay, then emits `Throttle`; `Some` (the cancelled answer) when
+/// cancellation came first.
+async fn wait_before_retry(
+    agent: &Agent,
+    run: &Run,
+    attempt: u32,
+    error: &ModelError,
+    started: Instant,
+) -> Option<ModelOutput> {
+    let delay = agent.retry.delay(attempt - 1);
+    tracing::debug!(?delay, attempt, %error, "model call throttled, retrying");
+    tokio::select! {
+        biased;
+        () = run.cancel.cancelled() => {
+            return Some(cancelled(MessageAccumulator::new(started).finish()));
+        }
+        () = tokio::time::sleep(delay) => {}
+    }
+    run.sink.emit(AgentEvent::Throttle { delay }).await;
+    None
+}
+
+/// The partial message is discarded and replaced by `"Cancelled by user"`, as in Python.
+fn cancelled(partial: ModelOutput) -> ModelOutput {
+    ModelOutput {
+        stop_reason: StopReason::Cancelled,
+        message: Message::assistant(CANCELLED_BY_USER),
+        ..partial
+    }
+}

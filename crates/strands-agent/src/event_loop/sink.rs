@@ -1,0 +1,221 @@
+//! Where the loop's steps send their events: a plain `async fn` emits into an [`EventSink`], and
+//! [`EventStream`] turns the invocation's future into the stream `Agent::stream` returns.
+//!
+//! The stream behaves like a generator: `emit` parks the event in a one-event slot and suspends
+//! the loop; the stream hands the event out and resumes the loop only when asked for the next
+//! one. Dropping the stream drops the loop where it stands. `Agent::invoke` runs the same future
+//! with a discarding sink, so nothing is parked and no per-event work is done.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use crate::error::AgentError;
+use crate::events::AgentEvent;
+use crate::result::AgentResult;
+
+/// One parked event. The lock is never contended: the loop and the stream that drives it are
+/// polled by the same task, one after the other.
+type Slot = Arc<Mutex<Option<AgentEvent>>>;
+
+/// The receiving end of an invocation's events.
+#[derive(Debug, Clone)]
+pub(crate) struct EventSink {
+    slot: Option<Slot>,
+}
+
+impl EventSink {
+    /// A sink that drops every event (`invoke`, `structured_output`).
+    pub(crate) fn discard() -> Self {
+        Self { slot: None }
+    }
+
+    /// Whether anybody receives the events: callers skip building the per-chunk ones otherwise.
+    pub(crate) fn is_live(&self) -> bool {
+        self.slot.is_some()
+    }
+
+    /// Hands `event` to the stream's consumer; returns when the consumer asks for the next one.
+    ///
+    /// Must be awaited by the loop's own chain of futures (not inside a combinator that polls
+    /// only woken futures): the stream resumes the loop by polling it again.
+    pub(crate) async fn emit(&self, event: AgentEvent) {
+        if let Some(slot) = &self.slot {
+            Emit {
+                slot,
+                event: Some(event),
+            }
+            .await;
+        }
+    }
+}
+
+/// The future of one [`EventSink::emit`]: parks the event, then waits one poll.
+struct Emit<'a> {
+    slot: &'a Slot,
+    event: Option<AgentEvent>,
+}
+
+impl Future for Emit<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(event) = self.event.take() else {
+            // Polled again: the consumer took the event and asked for the next one.
+            return Poll::Ready(());
+        };
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(event);
+        } else {
+            // Another branch of the loop parked an event in this same poll: wait for a turn.
+            drop(slot);
+            self.event = Some(event);
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The events of an invocation's future, ending with its result (or error).
+    pub(crate) struct EventStream<F> {
+        #[pin]
+        run: Option<F>,
+        slot: Slot,
+    }
+}
+
+impl<F> EventStream<F>
+where
+    F: Future<Output = Result<Box<AgentResult>, AgentError>>,
+{
+    /// The stream of the future `start` builds around a live sink.
+    pub(crate) fn new(start: impl FnOnce(EventSink) -> F) -> Self {
+        let slot = Slot::default();
+        let sink = EventSink {
+            slot: Some(Arc::clone(&slot)),
+        };
+        Self {
+            run: Some(start(sink)),
+            slot,
+        }
+    }
+}
+
+impl<F> Stream for EventStream<F>
+where
+    F: Future<Output = Result<Box<AgentResult>, AgentError>>,
+{
+    type Item = Result<AgentEvent, AgentError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        let Some(run) = this.run.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = run.poll(cx);
+        let parked = this
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(event) = parked {
+            // `emit` returns `Pending` after parking, so the loop cannot have finished.
+            return Poll::Ready(Some(Ok(event)));
+        }
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => {
+                this.run.set(None);
+                Poll::Ready(Some(result.map(AgentEvent::Result)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+
+    use super::*;
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn result() -> Box<AgentResult> {
+        Box::new(AgentResult {
+            stop_reason: strands_core::StopReason::EndTurn,
+            message: strands_core::Message::assistant("done"),
+            usage: strands_core::Usage::default(),
+            cycle_count: 1,
+            interrupts: Vec::new(),
+            structured_output: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn events_arrive_in_order_and_the_loop_waits_for_each_to_be_taken() {
+        let progress = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&progress);
+        let stream = EventStream::new(|sink| async move {
+            for _ in 0..3 {
+                sink.emit(AgentEvent::StartEventLoop).await;
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(result())
+        });
+        let mut stream = std::pin::pin!(stream);
+        for taken in 0..3 {
+            let event = stream.next().await.unwrap().unwrap();
+            assert!(matches!(event, AgentEvent::StartEventLoop));
+            // Like a generator: the loop has not run past the event just handed out.
+            assert_eq!(progress.load(Ordering::SeqCst), taken);
+        }
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(AgentEvent::Result(_)))
+        ));
+        assert!(stream.next().await.is_none());
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_the_stream_after_the_events_before_it() {
+        let stream = EventStream::new(|sink| async move {
+            sink.emit(AgentEvent::InitEventLoop).await;
+            Err(AgentError::EmptyConversation)
+        });
+        let items: Vec<_> = stream.collect().await;
+        assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
+        assert!(matches!(items[1], Err(AgentError::EmptyConversation)));
+        assert_eq!(items.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn two_branches_emitting_in_one_poll_both_get_through() {
+        let stream = EventStream::new(|sink| async move {
+            let one = sink.emit(AgentEvent::InitEventLoop);
+            let two = sink.emit(AgentEvent::StartEventLoop);
+            futures_util::future::join(one, two).await;
+            Ok(result())
+        });
+        let items: Vec<_> = stream.collect().await;
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
+        assert!(matches!(items[1], Ok(AgentEvent::StartEventLoop)));
+    }
+
+    #[tokio::test]
+    async fn a_discarding_sink_never_suspends() {
+        let sink = EventSink::discard();
+        assert!(!sink.is_live());
+        // Completes in one poll: nothing is parked.
+        let mut emit = std::pin::pin!(sink.emit(AgentEvent::InitEventLoop));
+        let waker = std::task::Waker::noop();
+        let polled = emit.as_mut().poll(&mut Context::from_waker(waker));
+        assert!(polled.is_ready());
+    }
+}
