@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use strands_agent::{Agent, AgentError, AgentEvent, ModelRetryStrategy};
+use strands_agent::{Agent, AgentError, AgentEvent, Limits, ModelRetryStrategy};
 use strands_core::{Message, ModelError, StreamEvent};
 use strands_testkit::{ScriptedModel, Step};
 
@@ -29,6 +29,25 @@ struct Outcome {
     result_text: Option<String>,
     error: Option<(String, String)>,
     events: Vec<Value>,
+    /// This invocation's cycles and usage, from its result.
+    invocation: Option<(u64, Value)>,
+}
+
+/// The per-invocation `limits` Python was called with (`invoke_kwargs[i].limits`).
+fn limits(fixture: &Value, invocation: usize) -> Limits {
+    let given = &fixture["invoke_kwargs"][invocation]["limits"];
+    let cap = |key: &str| given.get(key).map(|v| v.as_u64().expect("an integer cap"));
+    let mut limits = Limits::new();
+    if let Some(turns) = cap("turns") {
+        limits = limits.turns(turns);
+    }
+    if let Some(tokens) = cap("total_tokens") {
+        limits = limits.total_tokens(tokens);
+    }
+    if let Some(tokens) = cap("output_tokens") {
+        limits = limits.output_tokens(tokens);
+    }
+    limits
 }
 
 fn load(name: &str) -> Value {
@@ -113,20 +132,24 @@ async fn run_fixture(name: &str) {
     handle.set(agent.cancel_handle()).unwrap();
 
     let mut outcomes = Vec::new();
-    for prompt in fixture["prompts"].as_array().unwrap() {
+    for (index, prompt) in fixture["prompts"].as_array().unwrap().iter().enumerate() {
         let mut outcome = Outcome {
             stop_reason: None,
             result_text: None,
             error: None,
             events: Vec::new(),
+            invocation: None,
         };
-        let mut stream = pin!(agent.stream(prompt.as_str().unwrap()));
+        let limits = limits(&fixture, index);
+        let mut stream = pin!(agent.stream_with_limits(prompt.as_str().unwrap(), limits));
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
                     if let AgentEvent::Result(result) = &event {
                         outcome.stop_reason = Some(result.stop_reason.to_string());
                         outcome.result_text = Some(result.to_string());
+                        let usage = serde_json::to_value(result.usage).unwrap();
+                        outcome.invocation = Some((result.cycle_count, usage));
                     }
                     outcome.events.extend(comparable(&event));
                 }
@@ -195,6 +218,15 @@ async fn run_fixture(name: &str) {
             .collect();
         want_events.iter_mut().for_each(normalize);
         assert_eq!(outcome.events, want_events, "{name}[{i}] events");
+        if let (Some((cycles, usage)), Some(want_cycles)) =
+            (&outcome.invocation, want["invocation_cycles"].as_u64())
+        {
+            assert_eq!(*cycles, want_cycles, "{name}[{i}] cycles of the invocation");
+            assert_eq!(
+                usage, &want["invocation_usage"],
+                "{name}[{i}] usage of the invocation"
+            );
+        }
     }
 
     let mut history = serde_json::to_value(agent.messages()).unwrap();
@@ -208,6 +240,20 @@ async fn run_fixture(name: &str) {
     let mut want_calls = expected["model_calls"].clone();
     normalize(&mut want_calls);
     assert_eq!(calls, want_calls, "{name}: what the model received");
+    if let Some(want_keys) = expected.get("model_call_message_keys") {
+        assert_eq!(
+            message_keys(&model.requests()),
+            *want_keys,
+            "{name}: the message keys the model received"
+        );
+    }
+    if let Some(removed) = expected["removed_message_count"].as_u64() {
+        let state = agent.conversation_manager().state();
+        assert_eq!(
+            state["removed_message_count"], removed,
+            "{name}: messages the conversation manager removed"
+        );
+    }
 
     let metrics = agent.metrics();
     assert_eq!(
@@ -247,6 +293,28 @@ async fn run_fixture(name: &str) {
     );
 }
 
+/// The sorted keys of every message of every model call.
+fn message_keys(requests: &[strands_testkit::RecordedRequest]) -> Value {
+    let calls: Vec<Value> = requests
+        .iter()
+        .map(|request| {
+            let messages = serde_json::to_value(&request.messages).unwrap();
+            let keys: Vec<Value> = messages
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let mut keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+                    keys.sort();
+                    json!(keys)
+                })
+                .collect();
+            json!(keys)
+        })
+        .collect();
+    json!(calls)
+}
+
 macro_rules! parity {
     ($($test:ident => $fixture:literal;)*) => {$(
         #[tokio::test(start_paused = true)]
@@ -275,4 +343,17 @@ parity! {
     dangling_tool_use_is_answered_as_interrupted_like_python => "dangling_tool_use";
     model_receives_normalized_history_like_python => "system_prompt_and_blank_text";
     history_carries_over_between_invocations_like_python => "multi_turn";
+    model_receives_role_and_content_only_like_python => "model_sees_role_and_content_only";
+    context_overflow_emits_force_stop_then_trims_like_python => "context_overflow_recovers";
+    context_overflow_truncates_a_tool_result_first_like_python => "context_overflow_truncates_tool_result";
+    unrecoverable_context_overflow_fails_like_python => "context_overflow_unrecoverable";
+    turn_limit_of_one_stops_after_the_tools_like_python => "limit_turns_1";
+    turn_limit_of_two_stops_after_the_second_cycle_like_python => "limit_turns_2";
+    turn_limit_not_reached_changes_nothing_like_python => "limit_turns_not_reached";
+    turn_limit_after_a_text_answer_ends_with_end_turn_like_python => "limit_turns_1_text_answer";
+    turn_limits_apply_per_invocation_like_python => "limit_turns_per_invocation";
+    output_token_limit_stops_the_next_cycle_like_python => "limit_output_tokens";
+    total_token_limit_stops_the_next_cycle_like_python => "limit_total_tokens";
+    turn_limit_wins_over_token_limits_like_python => "limit_priority";
+    turn_limit_counts_a_cycle_lost_to_context_overflow_like_python => "limit_turns_after_context_overflow";
 }
