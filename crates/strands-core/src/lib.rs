@@ -49,7 +49,7 @@ pub use error::{BoxError, ModelError, error_chain};
 #[doc(inline)]
 pub use interrupt::{Interrupt, InterruptRaised};
 #[doc(inline)]
-pub use model::{Model, ModelRequest, ModelStream};
+pub use model::{Model, ModelMessage, ModelMessages, ModelRequest, ModelStream};
 #[doc(inline)]
 pub use state::AgentState;
 #[doc(inline)]

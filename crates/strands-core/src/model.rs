@@ -6,10 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::BoxStream;
-use crate::content::{Message, SystemContentBlock};
+use crate::content::{ContentBlock, Message, Role, SystemContentBlock};
 use crate::error::ModelError;
 use crate::streaming::StreamEvent;
-use crate::tools::{ToolChoice, ToolSpec};
+use crate::tools::{ToolChoice, ToolSpec, ToolUse};
 
 /// The stream a model returns.
 pub type ModelStream<'a> = BoxStream<'a, Result<StreamEvent, ModelError>>;
@@ -90,14 +90,15 @@ impl<M: Model + ?Sized> Model for Box<M> {
 
 /// Everything a model call receives.
 ///
-/// The messages carry only what the model should see: the agent strips `tracking_id` and
-/// `metadata` in spirit (providers must ignore them) and applies Python's normalisation (blank
-/// assistant text becomes `"[blank text]"`, invalid tool names become `"INVALID_TOOL_NAME"`).
+/// The messages carry only what the model should see: each message's role and content (Python
+/// strips `tracking_id` and `metadata` before `Model.stream`; here [`ModelMessages`] cannot reach
+/// them), after Python's normalisation (blank assistant text becomes `"[blank text]"`, invalid
+/// tool names become `"INVALID_TOOL_NAME"`).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct ModelRequest<'a> {
     /// The conversation.
-    pub messages: &'a [Message],
+    pub messages: ModelMessages<'a>,
     /// The tools the model may call; `None` when there are none (never an empty slice).
     pub tool_specs: Option<&'a [ToolSpec]>,
     /// The system prompt as one string.
@@ -112,7 +113,7 @@ impl<'a> ModelRequest<'a> {
     /// A request for the given messages, with no tools and no system prompt.
     pub fn new(messages: &'a [Message]) -> Self {
         Self {
-            messages,
+            messages: ModelMessages::new(messages),
             tool_specs: None,
             system_prompt: None,
             system_prompt_content: None,
@@ -144,5 +145,121 @@ impl<'a> ModelRequest<'a> {
     pub fn with_tool_choice(mut self, tool_choice: &'a ToolChoice) -> Self {
         self.tool_choice = Some(tool_choice);
         self
+    }
+}
+
+/// The conversation as a model sees it: the role and content of each message, borrowed from the
+/// history without a copy. Python: the `messages` `Model.stream` receives, stripped to
+/// `{"role", "content"}`.
+///
+/// ```
+/// use strands_core::{Message, ModelRequest, Role};
+///
+/// let history = [Message::user("hi"), Message::assistant("Hello!")];
+/// let request = ModelRequest::new(&history);
+/// let roles: Vec<Role> = request.messages.iter().map(|m| m.role).collect();
+/// assert_eq!(roles, [Role::User, Role::Assistant]);
+/// // Serialized as a model provider would see it: no tracking id, no metadata.
+/// let json = serde_json::to_string(&request.messages.last().unwrap())?;
+/// assert_eq!(json, r#"{"role":"assistant","content":[{"text":"Hello!"}]}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ModelMessages<'a>(&'a [Message]);
+
+impl<'a> ModelMessages<'a> {
+    /// The messages of `history`.
+    pub fn new(history: &'a [Message]) -> Self {
+        Self(history)
+    }
+
+    /// How many messages there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The messages in order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = ModelMessage<'a>> + ExactSizeIterator + Clone + 'a {
+        self.0.iter().map(ModelMessage::of)
+    }
+
+    /// The last message.
+    pub fn last(&self) -> Option<ModelMessage<'a>> {
+        self.0.last().map(ModelMessage::of)
+    }
+
+    /// Owned copies holding only role and content (for recording what a model received).
+    pub fn to_vec(&self) -> Vec<Message> {
+        self.iter()
+            .map(|m| Message::new(m.role, m.content.to_vec()))
+            .collect()
+    }
+}
+
+impl<'a> From<&'a [Message]> for ModelMessages<'a> {
+    fn from(history: &'a [Message]) -> Self {
+        Self(history)
+    }
+}
+
+impl<'a> From<&'a Vec<Message>> for ModelMessages<'a> {
+    fn from(history: &'a Vec<Message>) -> Self {
+        Self(history)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [Message; N]> for ModelMessages<'a> {
+    fn from(history: &'a [Message; N]) -> Self {
+        Self(history)
+    }
+}
+
+impl<'a> IntoIterator for ModelMessages<'a> {
+    type Item = ModelMessage<'a>;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, Message>, fn(&'a Message) -> ModelMessage<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(ModelMessage::of)
+    }
+}
+
+impl serde::Serialize for ModelMessages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// One message as a model sees it: `{"role", "content"}`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ModelMessage<'a> {
+    /// Who wrote it.
+    pub role: Role,
+    /// What it holds.
+    pub content: &'a [ContentBlock],
+}
+
+impl<'a> ModelMessage<'a> {
+    fn of(message: &'a Message) -> Self {
+        Self {
+            role: message.role,
+            content: &message.content,
+        }
+    }
+
+    /// The tool uses in this message, in order.
+    pub fn tool_uses(self) -> impl Iterator<Item = &'a ToolUse> + 'a {
+        self.content.iter().filter_map(|block| match block {
+            ContentBlock::ToolUse(tool_use) => Some(tool_use),
+            _ => None,
+        })
     }
 }

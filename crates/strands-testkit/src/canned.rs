@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use strands_core::{ContentBlock, Message, Role, StreamEvent};
+use strands_core::{ContentBlock, ModelMessages, Role, StreamEvent};
 
 const CANNED_JSON: &str = include_str!("../fixtures/canned_streams.json");
 
@@ -44,8 +44,8 @@ impl CannedStreams {
     /// Which stream the Python fake model plays for a conversation: the final answer after a tool
     /// result, the tool request when the last user text has the word `add`, otherwise the text
     /// answer.
-    pub fn choose(&self, messages: &[Message]) -> &[StreamEvent] {
-        let Some(last) = messages.last() else {
+    pub fn choose<'a>(&self, messages: impl Into<ModelMessages<'a>>) -> &[StreamEvent] {
+        let Some(last) = messages.into().last() else {
             return &self.text_answer;
         };
         if last.role == Role::User

@@ -131,11 +131,7 @@ impl Model for ScriptedModel {
     fn stream<'a>(&'a self, request: ModelRequest<'a>) -> ModelStream<'a> {
         if self.record {
             let recorded = RecordedRequest {
-                messages: request
-                    .messages
-                    .iter()
-                    .map(|m| Message::new(m.role, m.content.clone()))
-                    .collect(),
+                messages: request.messages.to_vec(),
                 tool_specs: request.tool_specs.map(<[ToolSpec]>::to_vec),
                 system_prompt: request.system_prompt.map(str::to_owned),
                 tool_choice: request.tool_choice.cloned(),

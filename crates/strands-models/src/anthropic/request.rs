@@ -11,7 +11,7 @@ use strands_core::media::{
     DocumentContent, DocumentFormat, ImageContent, ImageFormat, MediaSource,
 };
 use strands_core::{
-    ContentBlock, Message, ModelRequest, SystemContentBlock, ToolChoice, ToolResult,
+    ContentBlock, ModelMessages, ModelRequest, SystemContentBlock, ToolChoice, ToolResult,
     ToolResultContent, ToolResultStatus, ToolSpec,
 };
 
@@ -138,12 +138,12 @@ fn set_cache_control(block: &mut Value, point: &CachePoint) {
 }
 
 /// Python's `_format_request_messages` without `cache_config`.
-fn messages(messages: &[Message]) -> Result<Vec<Value>, FormatError> {
+fn messages(messages: ModelMessages<'_>) -> Result<Vec<Value>, FormatError> {
     let mut formatted_messages = Vec::with_capacity(messages.len());
     let mut dropped_unsigned_reasoning = false;
     for message in messages {
         let mut contents: Vec<Value> = Vec::with_capacity(message.content.len());
-        for block in &message.content {
+        for block in message.content {
             if let ContentBlock::CachePoint(point) = block {
                 let target = contents.iter_mut().rev().find(|b| {
                     b.get("type")
@@ -359,6 +359,7 @@ mod tests {
     use strands_core::{Blob, Role, ToolUse};
 
     use super::*;
+    use strands_core::Message;
 
     fn config() -> AnthropicConfig {
         AnthropicConfig {

@@ -11,8 +11,8 @@ use strands_core::citations::{Citation, CitationLocation, CitationsContentBlock,
 use strands_core::content::{CachePoint, GuardContent, ReasoningContentBlock};
 use strands_core::media::{AudioContent, DocumentContent, ImageContent, MediaSource, VideoContent};
 use strands_core::{
-    ContentBlock, Message, Role, SystemContentBlock, ToolChoice, ToolResult, ToolResultContent,
-    ToolResultStatus, ToolSpec,
+    ContentBlock, ModelMessages, Role, SystemContentBlock, ToolChoice, ToolResult,
+    ToolResultContent, ToolResultStatus, ToolSpec,
 };
 
 use super::document::to_document;
@@ -50,14 +50,14 @@ impl Formatting {
 }
 
 pub(crate) fn messages(
-    messages: &[Message],
+    messages: ModelMessages<'_>,
     formatting: Formatting,
 ) -> Result<Vec<bedrock::Message>, BuildError> {
     messages
         .iter()
         .map(|message| {
             let mut content = Vec::with_capacity(message.content.len());
-            for block in &message.content {
+            for block in message.content {
                 if let Some(block) = content_block(block, formatting)? {
                     content.push(block);
                 }
@@ -393,7 +393,7 @@ pub(crate) fn system(
 pub(crate) fn tool_config(
     specs: Option<&[ToolSpec]>,
     choice: Option<&ToolChoice>,
-    messages: &[Message],
+    messages: ModelMessages<'_>,
 ) -> Result<Option<bedrock::ToolConfiguration>, BuildError> {
     let noop;
     let specs = match specs {

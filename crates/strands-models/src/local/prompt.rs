@@ -11,8 +11,8 @@ use serde_json::Value;
 use strands_core::content::SystemContentBlock;
 use strands_core::media::{DocumentContent, DocumentFormat, MediaSource};
 use strands_core::{
-    ContentBlock, Message, ModelError, ModelRequest, Role, ToolResult, ToolResultContent,
-    ToolResultStatus, ToolUse,
+    ContentBlock, ModelError, ModelMessage, ModelMessages, ModelRequest, Role, ToolResult,
+    ToolResultContent, ToolResultStatus, ToolUse,
 };
 
 /// The template used when the GGUF has none, or one llama.cpp cannot apply.
@@ -98,15 +98,15 @@ fn system_text(request: &ModelRequest<'_>) -> Option<String> {
 }
 
 /// Tool names by tool-use id, so a result can say which tool it came from.
-fn tool_names(messages: &[Message]) -> HashMap<&str, &str> {
+fn tool_names(messages: ModelMessages<'_>) -> HashMap<&str, &str> {
     messages
         .iter()
-        .flat_map(Message::tool_uses)
+        .flat_map(|m| m.tool_uses())
         .map(|tool_use| (tool_use.tool_use_id.as_str(), tool_use.name.as_str()))
         .collect()
 }
 
-fn message_text(message: &Message, tool_names: &HashMap<&str, &str>) -> String {
+fn message_text(message: ModelMessage<'_>, tool_names: &HashMap<&str, &str>) -> String {
     let parts: Vec<String> = message
         .content
         .iter()
@@ -216,6 +216,7 @@ mod tests {
     use strands_core::media::{ImageContent, ImageFormat};
 
     use super::*;
+    use strands_core::Message;
 
     #[test]
     fn system_prompt_comes_first_then_the_messages_in_order() {

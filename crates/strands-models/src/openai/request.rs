@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use strands_core::media::{DocumentContent, DocumentFormat, ImageContent, ImageFormat};
 use strands_core::{
-    ContentBlock, Message, ModelRequest, SystemContentBlock, ToolChoice, ToolResult,
+    ContentBlock, ModelMessage, ModelRequest, SystemContentBlock, ToolChoice, ToolResult,
     ToolResultContent, ToolSpec,
 };
 
@@ -123,11 +123,11 @@ fn system_messages(request: &ModelRequest<'_>) -> Vec<Value> {
 /// Python's loop body in `_format_regular_messages`: the tool messages first (tool results must
 /// follow the tool calls directly), then user messages carrying images moved out of them, then
 /// the message itself.
-fn push_message(out: &mut Vec<Value>, message: &Message) -> Result<(), FormatError> {
+fn push_message(out: &mut Vec<Value>, message: ModelMessage<'_>) -> Result<(), FormatError> {
     let mut contents = Vec::new();
     let mut tool_calls = Vec::new();
     let mut tool_messages = Vec::new();
-    for block in &message.content {
+    for block in message.content {
         match block {
             ContentBlock::ToolUse(tool_use) => tool_calls.push(json!({
                 "function": {
@@ -353,6 +353,7 @@ mod tests {
     use strands_core::{Role, ToolResultStatus, ToolUse};
 
     use super::*;
+    use strands_core::Message;
 
     const PNG: [u8; 7] = [0x89, b'P', b'N', b'G', 0, 1, 2];
 
