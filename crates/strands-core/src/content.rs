@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::Blob;
 use crate::citations::CitationsContentBlock;
 use crate::media::{AudioContent, DocumentContent, ImageContent, VideoContent};
-use crate::streaming::{Metrics, Usage};
 use crate::tools::{ToolResult, ToolUse};
+use crate::usage::{Metrics, Usage};
 
 /// Who authored a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -39,6 +39,7 @@ pub mod streaming;
 pub mod time;
 mod tool;
 pub mod tools;
+mod usage;
 
 #[doc(inline)]
 pub use blob::Blob;
@@ -53,11 +54,13 @@ pub use model::{Model, ModelMessage, ModelMessages, ModelRequest, ModelStream};
 #[doc(inline)]
 pub use state::AgentState;
 #[doc(inline)]
-pub use streaming::{Metrics, StopReason, StreamEvent, Usage};
+pub use streaming::{StopReason, StreamEvent};
 #[doc(inline)]
 pub use tool::{Tool, ToolContext, ToolEvent, ToolStream, tool_result_stream};
 #[doc(inline)]
 pub use tools::{ToolChoice, ToolResult, ToolResultContent, ToolResultStatus, ToolSpec, ToolUse};
+#[doc(inline)]
+pub use usage::{Metrics, Usage};
 
 /// A boxed, pinned, `Send` future, as returned by object-safe traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -287,7 +287,7 @@ async fn invoke(
         Ok(Ok(reply)) => reply,
         Ok(Err(error)) => {
             tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), error.message());
-            return wire::handler_error(&error);
+            return wire::error(error.status(), error.message());
         }
         Err(join) => {
             let message = join.try_into_panic().map_or_else(
@@ -364,7 +364,7 @@ fn sse_response(
                 Err(panic) => HandlerError::new(panic_message(&*panic)).with_error_type("Panic"),
             };
             tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", error.message());
-            yield Ok(wire::sse_error_frame(&error));
+            yield Ok(wire::sse_error_frame(error.message(), error.error_type()));
             break;
         }
     };

@@ -12,7 +12,6 @@ use serde::Serialize;
 use serde_json::Value;
 use strands_core::json::{PythonFormatter, to_python_string};
 
-use crate::HandlerError;
 use python_json::Verdict;
 
 mod python_json;
@@ -54,16 +53,6 @@ struct ErrorDetails<'a> {
     details: &'a str,
 }
 
-/// `{"error": "<message>"}` with the handler error's status.
-pub(crate) fn handler_error(error: &HandlerError) -> Response {
-    error_response(
-        error.status(),
-        &ErrorBody {
-            error: error.message(),
-        },
-    )
-}
-
 /// `{"error": "<error>", "details": "<details>"}`.
 pub(crate) fn error_with_details(status: StatusCode, error: &str, details: &str) -> Response {
     error_response(status, &ErrorDetails { error, details })
@@ -92,10 +81,10 @@ struct StreamError<'a> {
 }
 
 /// The frame Python sends when a stream fails: `{"error", "error_type", "message"}`.
-pub(crate) fn sse_error_frame(error: &HandlerError) -> Bytes {
+pub(crate) fn sse_error_frame(error: &str, error_type: &str) -> Bytes {
     let body = StreamError {
-        error: error.message(),
-        error_type: error.error_type(),
+        error,
+        error_type,
         message: "An error occurred during streaming",
     };
     // Three strings always serialize.
@@ -189,8 +178,7 @@ mod tests {
             sse_frame(&Value::String("a\nb".into())).unwrap(),
             Bytes::from("data: \"a\\nb\"\n\n")
         );
-        let frame =
-            sse_error_frame(&HandlerError::new("mid-stream fail").with_error_type("RuntimeError"));
+        let frame = sse_error_frame("mid-stream fail", "RuntimeError");
         assert_eq!(
             frame,
             Bytes::from(
