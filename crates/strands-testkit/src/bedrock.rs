@@ -84,7 +84,6 @@ use tokio::task::JoinHandle;
 
 mod auth;
 pub mod frames;
-mod http;
 mod reply;
 mod request;
 mod server;

@@ -1,6 +1,7 @@
 //! What the fake servers share: a bounded accept loop, bounded HTTP/1.1 request reading (the
 //! header section, the announced body, keep-alive, refusals (431, 413, 411, 400) before anything
-//! unbounded is read), and the scripted-replies/recorded-requests state.
+//! unbounded is read), one response writer ([`response`]), and the scripted-replies and
+//! recorded-requests state.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -9,9 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+
+pub(crate) mod response;
 
 /// Accepts connections (with `TCP_NODELAY`) and runs `serve` on each, at most `max_connections`
 /// at once (further ones wait in the listener's backlog), until the task is aborted; aborting it
@@ -46,6 +49,10 @@ where
 /// State a fake shares between its handle and its connection tasks: the scripted replies, the
 /// recorded requests, the credentials it accepts and a request counter. No lock is held across
 /// an `.await`.
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "bedrock", feature = "openai")),
+    allow(dead_code, reason = "the metadata fake keeps its own state")
+)]
 #[derive(Debug)]
 pub(crate) struct Script<Reply, Request, Auth> {
     replies: Mutex<VecDeque<Reply>>,
@@ -54,11 +61,19 @@ pub(crate) struct Script<Reply, Request, Auth> {
     next_id: AtomicU64,
 }
 
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "bedrock", feature = "openai")),
+    allow(dead_code, reason = "the metadata fake keeps its own state")
+)]
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section leaves the data consistent, so a poisoned lock is still usable.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "bedrock", feature = "openai")),
+    allow(dead_code, reason = "the metadata fake keeps its own state")
+)]
 impl<Reply, Request: Clone, Auth: Clone> Script<Reply, Request, Auth> {
     pub(crate) fn new(auth: Auth, replies: Vec<Reply>) -> Self {
         Self {
@@ -330,7 +345,7 @@ where
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     if expects_continue && buf.len() < body_len {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        response::write_continue(stream).await?;
     }
     while buf.len() < body_len {
         if fill(stream, buf, body_len - buf.len()).await? == 0 {
@@ -350,4 +365,102 @@ where
         body,
         keep_alive,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncWriteExt, duplex};
+
+    use super::*;
+
+    /// 64 KiB of headers in at most 128 lines, 32 MiB bodies (what Bedrock allows).
+    const LIMITS: Limits = Limits {
+        server: "fake test",
+        max_header_bytes: 64 * 1024,
+        max_headers: 128,
+        max_body_bytes: 32 * 1024 * 1024,
+    };
+
+    async fn read_one(input: &[u8]) -> (Incoming, BytesMut) {
+        let (mut client, mut server) = duplex(1 << 20);
+        client.write_all(input).await.unwrap();
+        drop(client);
+        let mut buf = BytesMut::new();
+        let incoming = read_request(&mut server, &mut buf, &LIMITS).await.unwrap();
+        (incoming, buf)
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_keep_the_next_one_in_the_buffer() {
+        let (incoming, rest) = read_one(
+            b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET /b HTTP/1.1\r\n\r\n",
+        )
+        .await;
+        let Incoming::Request(request) = incoming else {
+            panic!("expected a request, got {incoming:?}");
+        };
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.target, "/a");
+        assert_eq!(request.headers[0], ("host".to_owned(), "x".to_owned()));
+        assert_eq!(request.body.as_ref(), b"{}");
+        assert!(request.keep_alive);
+        assert_eq!(rest.as_ref(), b"GET /b HTTP/1.1\r\n\r\n");
+    }
+
+    #[tokio::test]
+    async fn connection_close_and_http_1_0_end_keep_alive() {
+        let (incoming, _) = read_one(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").await;
+        assert!(matches!(incoming, Incoming::Request(r) if !r.keep_alive));
+        let (incoming, _) = read_one(b"GET / HTTP/1.0\r\n\r\n").await;
+        assert!(matches!(incoming, Incoming::Request(r) if !r.keep_alive));
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_refused_with_413_before_reading_it() {
+        let head = format!(
+            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            LIMITS.max_body_bytes + 1
+        );
+        let (incoming, _) = read_one(head.as_bytes()).await;
+        assert!(matches!(
+            incoming,
+            Incoming::Refused(Refusal { status: 413, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn oversized_header_section_is_refused_with_431() {
+        let mut input = b"POST / HTTP/1.1\r\nx-big: ".to_vec();
+        input.extend(std::iter::repeat_n(b'a', LIMITS.max_header_bytes + 10));
+        let (incoming, _) = read_one(&input).await;
+        assert!(matches!(
+            incoming,
+            Incoming::Refused(Refusal { status: 431, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn truncated_body_is_a_closed_connection() {
+        let (incoming, _) = read_one(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}").await;
+        assert!(matches!(incoming, Incoming::Closed));
+    }
+
+    #[tokio::test]
+    async fn chunked_request_bodies_are_refused() {
+        let (incoming, _) =
+            read_one(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").await;
+        assert!(matches!(
+            incoming,
+            Incoming::Refused(Refusal { status: 411, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn garbage_is_refused_with_400() {
+        let (incoming, _) = read_one(b"\x01\x02 nonsense\r\n\r\n").await;
+        assert!(matches!(
+            incoming,
+            Incoming::Refused(Refusal { status: 400, .. })
+        ));
+    }
 }

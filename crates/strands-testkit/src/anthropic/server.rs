@@ -1,16 +1,18 @@
 //! The accept loop, request checks and responses of the fake Anthropic API.
 
+use std::io;
 use std::sync::Arc;
 
 use bytes::BytesMut;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::events::Event;
 use super::reply::Reply;
 use super::{AnthropicRequest, AuthOutcome};
-use crate::http::{self, Incoming, Limits, Script};
+use crate::http::response::{self, After, Head};
+use crate::http::{self, Incoming, Limits, RawRequest, Script};
 
 /// Anthropic's documented limits are larger than any test needs: 64 KiB of headers in at most
 /// 128 lines, 32 MiB bodies (the API's request size limit).
@@ -42,13 +44,6 @@ fn new_request_id(shared: &Shared) -> String {
     format!("req_fake{:016}", shared.next_id())
 }
 
-/// What the connection does after a response.
-#[derive(Debug, PartialEq)]
-enum After {
-    Continue,
-    Close,
-}
-
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let mut buf = BytesMut::with_capacity(8 * 1024);
     loop {
@@ -62,7 +57,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
                 let reply = Reply::error(refusal.status, error_type, &refusal.message);
                 let request_id = new_request_id(&shared);
                 let _ = respond(&mut stream, &request_id, reply, "", true).await;
-                linger(&mut stream).await;
+                response::linger(&mut stream).await;
                 return;
             }
             Ok(Incoming::Closed) | Err(_) => break,
@@ -78,22 +73,6 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.shutdown().await;
 }
 
-/// After refusing a request part-way through, half-closes the connection and discards what the
-/// client still sends (at most 1 MiB), so closing does not reset the connection before the client
-/// has read the answer.
-async fn linger(stream: &mut TcpStream) {
-    const MAX_DISCARD: usize = 1024 * 1024;
-    let _ = stream.shutdown().await;
-    let mut scratch = vec![0_u8; 16 * 1024];
-    let mut discarded = 0;
-    while discarded < MAX_DISCARD {
-        match stream.read(&mut scratch).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => discarded += n,
-        }
-    }
-}
-
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -103,7 +82,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Checks and records `request`, then picks the answer (consuming a scripted reply only for an
 /// accepted `POST /v1/messages`). Returns the reply and the requested model.
-fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, String) {
+fn decide(shared: &Shared, request: RawRequest) -> (Reply, String) {
     let expected_key = shared.auth();
     let auth = match header(&request.headers, "x-api-key") {
         None => AuthOutcome::MissingApiKey,
@@ -168,70 +147,9 @@ fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, String) {
     (reply, model)
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        529 => "Overloaded",
-        _ => "Status",
-    }
-}
-
-async fn write_head<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    request_id: &str,
-    headers: &[(&str, String)],
-    close: bool,
-) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nrequest-id: {request_id}\r\n",
-        reason(status)
-    );
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if close {
-        out.push_str("connection: close\r\n");
-    }
-    out.push_str("\r\n");
-    stream.write_all(out.as_bytes()).await?;
-    stream.flush().await
-}
-
-async fn write_full<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    request_id: &str,
-    mut headers: Vec<(&str, String)>,
-    body: &[u8],
-    close: bool,
-) -> std::io::Result<()> {
-    headers.push(("content-length", body.len().to_string()));
-    write_head(stream, status, request_id, &headers, close).await?;
-    stream.write_all(body).await?;
-    stream.flush().await
-}
-
-async fn write_chunk<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
-    if data.is_empty() {
-        return Ok(());
-    }
-    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-    stream.write_all(&out).await?;
-    stream.flush().await
+/// The status line and the header every Anthropic response starts with.
+fn head(status: u16, request_id: &str) -> Head {
+    Head::new(status).header("request-id", request_id)
 }
 
 /// Fills the empty `model` of a `message_start` with the requested model.
@@ -247,32 +165,9 @@ fn with_model(event: &Event, model: &str) -> String {
     event.to_sse()
 }
 
-async fn write_events<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    request_id: &str,
-    events: &[Event],
-    model: &str,
-    close: bool,
-) -> std::io::Result<()> {
-    write_head(
-        stream,
-        200,
-        request_id,
-        &[
-            (
-                "content-type",
-                "text/event-stream; charset=utf-8".to_owned(),
-            ),
-            ("cache-control", "no-cache".to_owned()),
-            ("transfer-encoding", "chunked".to_owned()),
-        ],
-        close,
-    )
-    .await?;
-    for event in events {
-        write_chunk(stream, with_model(event, model).as_bytes()).await?;
-    }
-    Ok(())
+/// The events as sent, `message_start` naming `model` (see [`with_model`]), one HTTP chunk each.
+fn sse_chunks<'a>(events: &'a [Event], model: &'a str) -> impl Iterator<Item = String> + 'a {
+    events.iter().map(move |event| with_model(event, model))
 }
 
 async fn respond(
@@ -281,17 +176,17 @@ async fn respond(
     reply: Reply,
     model: &str,
     close: bool,
-) -> std::io::Result<After> {
+) -> io::Result<After> {
     match reply {
         Reply::Stream(events) => {
-            write_events(stream, request_id, &events, model, close).await?;
-            stream.write_all(b"0\r\n\r\n").await?;
-            stream.flush().await?;
-            Ok(After::Continue)
+            let head = head(200, request_id).event_stream();
+            let chunks = sse_chunks(&events, model);
+            response::write_chunked(stream, head, chunks, close).await
         }
         Reply::StreamThenCut(events) => {
-            write_events(stream, request_id, &events, model, false).await?;
-            Ok(After::Close)
+            let head = head(200, request_id).event_stream();
+            let chunks = sse_chunks(&events, model);
+            response::write_chunked_then_cut(stream, head, chunks).await
         }
         Reply::Error {
             status,
@@ -305,21 +200,19 @@ async fn respond(
                 "request_id": request_id,
             })
             .to_string();
-            let mut headers = vec![("content-type", "application/json".to_owned())];
+            let mut head = head(status, request_id).header("content-type", "application/json");
             if let Some(seconds) = retry_after {
-                headers.push(("retry-after", seconds.to_string()));
+                head = head.header("retry-after", &seconds.to_string());
             }
-            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
-            Ok(After::Continue)
+            response::write_full(stream, head, body.as_bytes(), close).await
         }
         Reply::Raw {
             status,
             content_type,
             body,
         } => {
-            let headers = vec![("content-type", content_type)];
-            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
-            Ok(After::Continue)
+            let head = head(status, request_id).header("content-type", &content_type);
+            response::write_full(stream, head, body.as_bytes(), close).await
         }
         Reply::Hang => std::future::pending().await,
     }

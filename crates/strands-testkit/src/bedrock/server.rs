@@ -1,17 +1,29 @@
-//! The accept loop and per-connection request handling.
+//! The accept loop, per-connection request handling and Bedrock's responses.
 
+use std::io;
 use std::sync::Arc;
+use std::time::SystemTime;
 
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 use bytes::BytesMut;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::auth::{self, AuthOutcome, FakeAuth, Signed};
-use super::http::{self, Incoming};
 use super::reply::{self, Reply};
 use super::request::{self, BedrockRequest, Operation};
-use crate::http::Script;
+use crate::http::response::{self, After, Head};
+use crate::http::{self, Incoming, Limits, RawRequest, Script};
+
+/// Bedrock's limits: 64 KiB of headers in at most 128 lines, 32 MiB bodies.
+const LIMITS: Limits = Limits {
+    server: "fake bedrock",
+    max_header_bytes: 64 * 1024,
+    max_headers: 128,
+    max_body_bytes: 32 * 1024 * 1024,
+};
 
 /// The `x-amzn-errortype` namespace of Bedrock's own (modelled) errors.
 const BEDROCK_NAMESPACE: &str = "com.amazon.bedrock";
@@ -26,7 +38,7 @@ pub(super) type Shared = Script<Reply, BedrockRequest, FakeAuth>;
 
 /// Serves connections until the task is aborted.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    crate::http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
+    http::accept_loop(listener, MAX_CONNECTIONS, |stream| {
         serve_connection(stream, Arc::clone(&shared))
     })
     .await;
@@ -59,31 +71,21 @@ impl Action {
     }
 }
 
-/// What the connection does after a response.
-#[derive(Debug, PartialEq)]
-enum After {
-    Continue,
-    Close,
-}
-
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let mut buf = BytesMut::with_capacity(8 * 1024);
     loop {
-        let request = match http::read_request(&mut stream, &mut buf).await {
+        let request = match http::read_request(&mut stream, &mut buf, &LIMITS).await {
             Ok(Incoming::Request(request)) => request,
             Ok(Incoming::Refused(refusal)) => {
-                let request_id = new_request_id(&shared);
-                let _ = write_error(
-                    &mut stream,
-                    &request_id,
+                let action = Action::error(
                     refusal.status,
                     refusal.error_type,
                     CORAL_NAMESPACE,
-                    &refusal.message,
-                    true,
-                )
-                .await;
-                linger(&mut stream).await;
+                    refusal.message,
+                );
+                let request_id = new_request_id(&shared);
+                let _ = respond(&mut stream, &request_id, action, true).await;
+                response::linger(&mut stream).await;
                 return;
             }
             Ok(Incoming::Closed) | Err(_) => break,
@@ -99,25 +101,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.shutdown().await;
 }
 
-/// After refusing a request part-way through, half-closes the connection and discards what the
-/// client is still sending (at most 1 MiB; the task ends at the client's EOF or when the fake is
-/// dropped), so closing does not reset the connection before the client has read the answer.
-async fn linger(stream: &mut TcpStream) {
-    const MAX_DISCARD: usize = 1024 * 1024;
-    let _ = stream.shutdown().await;
-    let mut scratch = vec![0_u8; 16 * 1024];
-    let mut discarded = 0;
-    while discarded < MAX_DISCARD {
-        match stream.read(&mut scratch).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => discarded += n,
-        }
-    }
-}
-
 /// Authenticates and records `request`, then picks the answer (consuming a scripted reply only
 /// for an authenticated Converse or ConverseStream request).
-fn decide(shared: &Shared, request: http::RawRequest) -> Action {
+fn decide(shared: &Shared, request: RawRequest) -> Action {
     let (operation, model_id) = request::route(&request.method, &request.target);
     let verdict = auth::check(
         &shared.auth(),
@@ -170,12 +156,27 @@ fn decide(shared: &Shared, request: http::RawRequest) -> Action {
     }
 }
 
+/// The status line and the headers every Bedrock response starts with.
+fn head(status: u16, request_id: &str) -> Head {
+    let date = DateTime::from(SystemTime::now())
+        .fmt(Format::HttpDate)
+        .unwrap_or_default();
+    Head::new(status)
+        .header("date", &date)
+        .header("x-amzn-requestid", request_id)
+}
+
+/// The head of a ConverseStream response (its body is chunked, one chunk per frame).
+fn stream_head(request_id: &str) -> Head {
+    head(200, request_id).header("content-type", "application/vnd.amazon.eventstream")
+}
+
 async fn respond(
     stream: &mut TcpStream,
     request_id: &str,
     action: Action,
     close: bool,
-) -> std::io::Result<After> {
+) -> io::Result<After> {
     let reply = match action {
         Action::Error {
             status,
@@ -183,98 +184,51 @@ async fn respond(
             namespace,
             message,
         } => {
-            write_error(
-                stream,
-                request_id,
-                status,
-                &error_type,
-                namespace,
-                &message,
-                close,
-            )
-            .await?;
-            return Ok(After::Continue);
+            let error = head_for_error(status, request_id, &error_type, namespace);
+            return write_error(stream, error, &message, close).await;
         }
         Action::Reply(reply) => reply,
     };
     match reply {
         Reply::Stream(frames) => {
-            write_frames(stream, request_id, &frames, close).await?;
-            http::write_last_chunk(stream).await?;
-            Ok(After::Continue)
+            let chunks = frames.iter().map(reply::encode);
+            response::write_chunked(stream, stream_head(request_id), chunks, close).await
         }
         Reply::StreamThenDrop(frames) => {
-            write_frames(stream, request_id, &frames, false).await?;
-            Ok(After::Close)
+            let chunks = frames.iter().map(reply::encode);
+            response::write_chunked_then_cut(stream, stream_head(request_id), chunks).await
         }
         Reply::Converse(body) => {
-            http::write_full(
-                stream,
-                200,
-                request_id,
-                &[("content-type", "application/json")],
-                body.to_string().as_bytes(),
-                close,
-            )
-            .await?;
-            Ok(After::Continue)
+            let head = head(200, request_id).header("content-type", "application/json");
+            response::write_full(stream, head, body.to_string().as_bytes(), close).await
         }
         Reply::Error {
             status,
             error_type,
             message,
         } => {
-            write_error(
-                stream,
-                request_id,
-                status,
-                &error_type,
-                BEDROCK_NAMESPACE,
-                &message,
-                close,
-            )
-            .await?;
-            Ok(After::Continue)
+            let error = head_for_error(status, request_id, &error_type, BEDROCK_NAMESPACE);
+            write_error(stream, error, &message, close).await
         }
         Reply::Hang => std::future::pending().await,
     }
 }
 
-async fn write_frames(
-    stream: &mut TcpStream,
-    request_id: &str,
-    frames: &[reply::Frame],
-    close: bool,
-) -> std::io::Result<()> {
-    http::write_stream_head(stream, request_id, close).await?;
-    for frame in frames {
-        http::write_chunk(stream, &reply::encode(frame)).await?;
-    }
-    Ok(())
+/// The head of a restJson1 error: `x-amzn-errortype: <error_type>:<namespace URL>`.
+fn head_for_error(status: u16, request_id: &str, error_type: &str, namespace: &str) -> Head {
+    let error_header = format!("{error_type}:http://internal.amazon.com/coral/{namespace}/");
+    head(status, request_id)
+        .header("content-type", "application/json")
+        .header("x-amzn-errortype", &error_header)
 }
 
-/// Writes a restJson1 error: `x-amzn-errortype` plus a `{"message": ...}` body.
+/// Writes a restJson1 error: `head` plus a `{"message": ...}` body.
 async fn write_error(
     stream: &mut TcpStream,
-    request_id: &str,
-    status: u16,
-    error_type: &str,
-    namespace: &str,
+    head: Head,
     message: &str,
     close: bool,
-) -> std::io::Result<()> {
-    let error_header = format!("{error_type}:http://internal.amazon.com/coral/{namespace}/");
+) -> io::Result<After> {
     let body = json!({ "message": message }).to_string();
-    http::write_full(
-        stream,
-        status,
-        request_id,
-        &[
-            ("content-type", "application/json"),
-            ("x-amzn-errortype", &error_header),
-        ],
-        body.as_bytes(),
-        close,
-    )
-    .await
+    response::write_full(stream, head, body.as_bytes(), close).await
 }

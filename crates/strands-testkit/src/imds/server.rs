@@ -1,4 +1,4 @@
-//! The accept loop, bounded HTTP/1.1 reading and the metadata routes.
+//! The accept loop, the connection handling and the metadata routes.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::ImdsMode;
 use super::time::rfc3339_after;
+use crate::http::response::{Head, linger, write_full};
 use crate::http::{Incoming, Limits, RawRequest, read_request};
 
 /// Connections served at once; further ones wait in the listener's backlog.
@@ -173,7 +174,7 @@ async fn serve_connection(mut stream: TcpStream, shared: std::sync::Arc<Shared>)
             Ok(Incoming::Refused(refusal)) => {
                 let response = Response::new(refusal.status, refusal.message);
                 let _ = write_response(&mut stream, &response, true).await;
-                let _ = stream.shutdown().await;
+                linger(&mut stream).await;
                 return;
             }
             Ok(Incoming::Closed) | Err(_) => return,
@@ -275,48 +276,26 @@ fn credentials_response(shared: &Shared) -> Response {
     response
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        _ => "Status",
-    }
-}
-
+/// Writes `response`: `content-type: text/plain` unless it sets its own, then its headers and
+/// its body.
 async fn write_response(
     stream: &mut TcpStream,
     response: &Response,
     close: bool,
 ) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\n",
-        response.status,
-        reason(response.status)
-    );
+    let mut head = Head::new(response.status);
     if !response
         .headers
         .iter()
         .any(|(name, _)| *name == "content-type")
     {
-        out.push_str("content-type: text/plain\r\n");
+        head = head.header("content-type", "text/plain");
     }
     for (name, value) in &response.headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
+        head = head.header(name, value);
     }
-    out.push_str(&format!("content-length: {}\r\n", response.body.len()));
-    if close {
-        out.push_str("connection: close\r\n");
-    }
-    out.push_str("\r\n");
-    out.push_str(&response.body);
-    stream.write_all(out.as_bytes()).await?;
-    stream.flush().await
+    write_full(stream, head, response.body.as_bytes(), close).await?;
+    Ok(())
 }
 
 #[cfg(test)]

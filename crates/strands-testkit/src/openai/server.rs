@@ -1,16 +1,18 @@
 //! The accept loop, request checks and responses of the fake OpenAI-compatible server.
 
+use std::io;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::reply::{Reply, SseFrame};
 use super::{AuthOutcome, OpenAiRequest, completion, validate};
-use crate::http::{self, Incoming, Limits, Script};
+use crate::http::response::{self, After, Head};
+use crate::http::{self, Incoming, Limits, RawRequest, Script};
 
 /// 64 KiB of headers in at most 128 lines, 32 MiB bodies (more than any test sends).
 const LIMITS: Limits = Limits {
@@ -35,13 +37,6 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         serve_connection(stream, Arc::clone(&shared))
     })
     .await;
-}
-
-/// What the connection does after a response.
-#[derive(Debug, PartialEq)]
-enum After {
-    Continue,
-    Close,
 }
 
 /// How the accepted request wants its answer.
@@ -72,7 +67,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
                     true,
                 )
                 .await;
-                linger(&mut stream).await;
+                response::linger(&mut stream).await;
                 return;
             }
             Ok(Incoming::Closed) | Err(_) => break,
@@ -85,22 +80,6 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         }
     }
     let _ = stream.shutdown().await;
-}
-
-/// After refusing a request part-way through, half-closes the connection and discards what the
-/// client still sends (at most 1 MiB), so closing does not reset the connection before the client
-/// has read the answer.
-async fn linger(stream: &mut TcpStream) {
-    const MAX_DISCARD: usize = 1024 * 1024;
-    let _ = stream.shutdown().await;
-    let mut scratch = vec![0_u8; 16 * 1024];
-    let mut discarded = 0;
-    while discarded < MAX_DISCARD {
-        match stream.read(&mut scratch).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => discarded += n,
-        }
-    }
 }
 
 /// `sk-abc...wxyz` as OpenAI shows a rejected key: the start and end only.
@@ -116,7 +95,7 @@ fn redact(key: &str) -> String {
 
 /// Checks and records `request`, then picks the answer (consuming a scripted reply only for an
 /// accepted, valid `POST /v1/chat/completions`).
-fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, Wants) {
+fn decide(shared: &Shared, request: RawRequest) -> (Reply, Wants) {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let recorded = OpenAiRequest {
         method: request.method,
@@ -189,70 +168,11 @@ fn decide(shared: &Shared, request: http::RawRequest) -> (Reply, Wants) {
     (reply, wants)
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
-}
-
-async fn write_head<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    request_id: &str,
-    headers: &[(String, String)],
-    close: bool,
-) -> std::io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nx-request-id: {request_id}\r\nopenai-processing-ms: 7\r\n",
-        reason(status)
-    );
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if close {
-        out.push_str("connection: close\r\n");
-    }
-    out.push_str("\r\n");
-    stream.write_all(out.as_bytes()).await?;
-    stream.flush().await
-}
-
-async fn write_full<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    request_id: &str,
-    mut headers: Vec<(String, String)>,
-    body: &[u8],
-    close: bool,
-) -> std::io::Result<()> {
-    headers.push(("content-length".to_owned(), body.len().to_string()));
-    write_head(stream, status, request_id, &headers, close).await?;
-    stream.write_all(body).await?;
-    stream.flush().await
-}
-
-async fn write_chunk<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
-    if data.is_empty() {
-        return Ok(());
-    }
-    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-    stream.write_all(&out).await?;
-    stream.flush().await
+/// The status line and the headers every OpenAI response starts with.
+fn head(status: u16, request_id: &str) -> Head {
+    Head::new(status)
+        .header("x-request-id", request_id)
+        .header("openai-processing-ms", "7")
 }
 
 /// The envelope of one response's chunks.
@@ -321,39 +241,15 @@ fn prepare(frame: &SseFrame, envelope: &Envelope, include_usage: bool) -> Option
     Some(SseFrame::Chunk(envelope.complete(&chunk, "chat.completion.chunk")).to_sse())
 }
 
-async fn write_events<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    request_id: &str,
-    frames: &[SseFrame],
-    envelope: &Envelope,
+/// The events of `frames` as sent for this request (see [`prepare`]), one HTTP chunk each.
+fn sse_chunks<'a>(
+    frames: &'a [SseFrame],
+    envelope: &'a Envelope,
     include_usage: bool,
-    close: bool,
-) -> std::io::Result<()> {
-    write_head(
-        stream,
-        200,
-        request_id,
-        &[
-            (
-                "content-type".to_owned(),
-                "text/event-stream; charset=utf-8".to_owned(),
-            ),
-            ("cache-control".to_owned(), "no-cache".to_owned()),
-            ("transfer-encoding".to_owned(), "chunked".to_owned()),
-        ],
-        close,
-    )
-    .await?;
-    for frame in frames {
-        if let Some(event) = prepare(frame, envelope, include_usage) {
-            write_chunk(stream, event.as_bytes()).await?;
-        }
-    }
-    Ok(())
-}
-
-fn json_header() -> Vec<(String, String)> {
-    vec![("content-type".to_owned(), "application/json".to_owned())]
+) -> impl Iterator<Item = String> + 'a {
+    frames
+        .iter()
+        .filter_map(move |frame| prepare(frame, envelope, include_usage))
 }
 
 async fn respond(
@@ -362,92 +258,66 @@ async fn respond(
     reply: Reply,
     wants: &Wants,
     close: bool,
-) -> std::io::Result<After> {
+) -> io::Result<After> {
     let request_id = &format!("req_fake{response_number:016}");
     let envelope = Envelope::new(response_number, &wants.model);
     match reply {
-        Reply::Stream(frames) if wants.stream => {
-            write_events(
-                stream,
-                request_id,
-                &frames,
-                &envelope,
-                wants.include_usage,
-                close,
-            )
-            .await?;
-            stream.write_all(b"0\r\n\r\n").await?;
-            stream.flush().await?;
-            Ok(After::Continue)
+        Reply::Stream(events) if wants.stream => {
+            let head = head(200, request_id).event_stream();
+            let chunks = sse_chunks(&events, &envelope, wants.include_usage);
+            response::write_chunked(stream, head, chunks, close).await
         }
-        Reply::StreamThenCut(frames) if wants.stream => {
-            write_events(
-                stream,
-                request_id,
-                &frames,
-                &envelope,
-                wants.include_usage,
-                false,
-            )
-            .await?;
-            Ok(After::Close)
+        Reply::StreamThenCut(events) if wants.stream => {
+            let head = head(200, request_id).event_stream();
+            let chunks = sse_chunks(&events, &envelope, wants.include_usage);
+            response::write_chunked_then_cut(stream, head, chunks).await
         }
-        Reply::Stream(frames) => {
-            let (status, body) = match completion::fold(&frames) {
-                Ok(completion) => match completion {
-                    Value::Object(map) => (200, envelope.complete(&map, "chat.completion")),
-                    other => (200, other),
-                },
-                Err(error) => (500, error),
-            };
-            write_full(
-                stream,
-                status,
-                request_id,
-                json_header(),
-                body.to_string().as_bytes(),
-                close,
-            )
-            .await?;
-            Ok(After::Continue)
+        Reply::Stream(events) => {
+            let (status, body) = completion_body(&events, &envelope);
+            let head = json_head(status, request_id);
+            response::write_full(stream, head, body.to_string().as_bytes(), close).await
         }
         Reply::StreamThenCut(_) => {
             // A body announced but never finished.
-            let mut headers = json_header();
-            headers.push(("content-length".to_owned(), "4096".to_owned()));
-            write_head(stream, 200, request_id, &headers, false).await?;
-            stream.write_all(br#"{"id": "chatcmpl-cut", "#).await?;
-            stream.flush().await?;
-            Ok(After::Close)
+            let head = json_head(200, request_id);
+            let sent = br#"{"id": "chatcmpl-cut", "#;
+            response::write_full_then_cut(stream, head, 4096, sent).await
         }
         Reply::Error {
             status,
             headers,
             body,
         } => {
-            let mut all = json_header();
-            all.extend(headers);
-            write_full(
-                stream,
-                status,
-                request_id,
-                all,
-                body.to_string().as_bytes(),
-                close,
-            )
-            .await?;
-            Ok(After::Continue)
+            let mut head = json_head(status, request_id);
+            for (name, value) in &headers {
+                head = head.header(name, value);
+            }
+            response::write_full(stream, head, body.to_string().as_bytes(), close).await
         }
         Reply::Raw {
             status,
             content_type,
             body,
         } => {
-            let headers = vec![("content-type".to_owned(), content_type)];
-            write_full(stream, status, request_id, headers, body.as_bytes(), close).await?;
-            Ok(After::Continue)
+            let head = head(status, request_id).header("content-type", &content_type);
+            response::write_full(stream, head, body.as_bytes(), close).await
         }
     }
+}
+
+/// The status and `chat.completion` body answering a `"stream": false` request: the frames
+/// folded into one completion, or 500 with the error naming why they cannot be.
+fn completion_body(frames: &[SseFrame], envelope: &Envelope) -> (u16, Value) {
+    match completion::fold(frames) {
+        Ok(Value::Object(map)) => (200, envelope.complete(&map, "chat.completion")),
+        Ok(other) => (200, other),
+        Err(error) => (500, error),
+    }
+}
+
+/// [`head`] with `content-type: application/json`.
+fn json_head(status: u16, request_id: &str) -> Head {
+    head(status, request_id).header("content-type", "application/json")
 }
 
 #[cfg(test)]
