@@ -12,18 +12,40 @@ pub use strands_core::{
     Tool, ToolContext as Context, ToolSpec as Spec, ToolStream as Stream, ToolUse as Use,
 };
 
+use serde_json::Value;
+
 use crate::tools::IntoToolOutput;
 use crate::tools::function::call_typed;
-use crate::tools::schema::input_schema;
+use crate::tools::schema::{ArgsSchema, args_model_title};
 
-/// The spec of a generated tool.
-pub fn function_spec<A: JsonSchema>(name: &str, description: &str) -> ToolSpec {
-    ToolSpec::new(name, description, input_schema::<A>())
+/// What a generated tool keeps: its spec and the schema its arguments are validated against.
+#[derive(Debug)]
+pub struct TypedTool {
+    spec: ToolSpec,
+    model: Value,
+    title: String,
+}
+
+impl TypedTool {
+    /// The tool `name` for the function `function`, whose arguments are `A`.
+    pub fn new<A: JsonSchema>(name: &str, function: &str, description: &str) -> Self {
+        let ArgsSchema { input, model } = ArgsSchema::of::<A>();
+        Self {
+            spec: ToolSpec::new(name, description, input),
+            model,
+            title: args_model_title(function),
+        }
+    }
+
+    /// The spec the model is shown.
+    pub fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
 }
 
 /// Parses the arguments and runs a generated tool's function.
 pub fn run_typed<A, F, Fut, R>(
-    spec: &ToolSpec,
+    tool: &TypedTool,
     tool_use: ToolUse,
     context: ToolContext,
     function: F,
@@ -35,7 +57,8 @@ where
     R: IntoToolOutput,
 {
     tool_result_stream(call_typed(
-        &spec.input_schema.json,
+        &tool.model,
+        &tool.title,
         tool_use,
         context,
         function,

@@ -57,6 +57,7 @@ mod interrupts;
 mod invoke;
 mod metrics;
 mod normalize;
+mod pydantic;
 mod result;
 mod retry;
 pub mod session;

@@ -1,15 +1,20 @@
 //! Structured output: the model returns a value of a Rust type by calling a tool whose input
 //! schema is that type's, as Python Strands does.
 
+mod convert;
+
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use strands_core::{
     Message, Tool, ToolChoice, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse,
 };
+
+use crate::pydantic;
+use crate::tools::schema::normalize_schema;
 
 /// The user message appended when the model answered in text instead of calling the output
 /// tool (Python's default `structured_output_prompt`).
@@ -19,7 +24,9 @@ pub(crate) const STRUCTURED_OUTPUT_PROMPT: &str =
 /// How many invalid outputs the model may produce before the agent gives up.
 pub(crate) const MAX_INVALID_OUTPUTS: u32 = 3;
 
-type Validator = dyn Fn(&Value) -> Result<(), String> + Send + Sync;
+/// Validates the model's input; `Ok` is the validated value (pydantic's `model_dump`), `Err` the
+/// error lines (`- Field 'x': ...`).
+type Validator = dyn Fn(&Value) -> Result<Value, String> + Send + Sync;
 
 /// Per-invocation structured-output state: the tool, and what it captured.
 pub(crate) struct StructuredOutput {
@@ -47,11 +54,12 @@ impl StructuredOutput {
     ///
     /// # Errors
     ///
-    /// The agent already has a tool with the output tool's name (the type's name).
+    /// The agent already has a tool with the output tool's name (the type's name), or the type
+    /// is recursive.
     pub(crate) fn for_type<T: JsonSchema + DeserializeOwned + 'static>(
         agent_specs: &[ToolSpec],
     ) -> Result<Self, String> {
-        let tool = Arc::new(StructuredOutputTool::new::<T>());
+        let tool = Arc::new(StructuredOutputTool::new::<T>().map_err(|e| e.to_string())?);
         let name = tool.spec.name.clone();
         if agent_specs.iter().any(|s| s.name == name) {
             return Err(format!(
@@ -70,11 +78,11 @@ impl StructuredOutput {
     }
 
     /// Python's `result_from_text`: after a forced retry the model may still answer in text;
-    /// that text must be exactly one valid JSON object.
+    /// that text must be exactly one valid JSON object. Returns the validated value.
     pub(crate) fn parse_text(&self, message: &Message) -> Option<Value> {
         let text = message.text();
         let value: Value = serde_json::from_str(text.trim()).ok()?;
-        (self.tool.validator)(&value).ok().map(|()| value)
+        (self.tool.validator)(&value).ok()
     }
 }
 
@@ -86,16 +94,15 @@ pub(crate) struct StructuredOutputTool {
 }
 
 impl StructuredOutputTool {
-    fn new<T: JsonSchema + DeserializeOwned + 'static>() -> Self {
-        let generator = schemars::generate::SchemaSettings::draft2020_12()
-            .with(|s| s.inline_subschemas = true)
-            .into_generator();
-        let mut schema = match generator.into_root_schema_for::<T>().to_value() {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        schema.shift_remove("$schema");
-        let name = schema
+    /// The tool for `T`: its spec is Python's `convert_pydantic_to_tool_spec` of the equivalent
+    /// pydantic model, normalized as the registry does; its input is validated against `T`'s own
+    /// schema in pydantic's lax mode and must deserialize as a `T`; the captured value is that
+    /// input as pydantic's `model_dump()` gives it (defaults filled, fields in order, unknown
+    /// fields dropped, `-3` as `-3.0` for an `f64`).
+    fn new<T: JsonSchema + DeserializeOwned + 'static>() -> Result<Self, convert::ConvertError> {
+        let model = pydantic::model_json_schema::<T>();
+        let root = model.as_object().cloned().unwrap_or_default();
+        let name = root
             .get("title")
             .and_then(Value::as_str)
             .map_or_else(|| T::schema_name().into_owned(), str::to_owned);
@@ -110,23 +117,21 @@ impl StructuredOutputTool {
             })
             .take(64)
             .collect();
-        let description = schema
+        let description = root
             .get("description")
             .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
             .map_or_else(|| format!("{name} structured output tool"), str::to_owned);
         let description = format!(
             "IMPORTANT: This StructuredOutputTool should only be invoked as the last and final tool before returning the completed result to the caller. <description>{description}</description>"
         );
-        let validator: Arc<Validator> = Arc::new(|value: &Value| {
-            serde_json::from_value::<T>(value.clone())
-                .map(drop)
-                .map_err(|e| e.to_string())
-        });
-        Self {
+        let schema = normalize_schema(&convert::flatten_model_schema(root)?, 0);
+        let validator: Arc<Validator> = Arc::new(move |input: &Value| validate::<T>(input, &model));
+        Ok(Self {
             spec: ToolSpec::new(name, description, Value::Object(schema)),
             validator,
             captured: Mutex::new(None),
-        }
+        })
     }
 
     pub(crate) fn take_captured(&self) -> Option<Value> {
@@ -145,9 +150,8 @@ impl Tool for StructuredOutputTool {
     fn stream(&self, tool_use: ToolUse, _context: ToolContext) -> ToolStream<'_> {
         let name = &self.spec.name;
         let result = match (self.validator)(&tool_use.input) {
-            Ok(()) => {
-                *self.captured.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(tool_use.input);
+            Ok(value) => {
+                *self.captured.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
                 ToolResult::success(
                     tool_use.tool_use_id,
                     format!("Successfully validated {name} structured output"),
@@ -158,11 +162,26 @@ impl Tool for StructuredOutputTool {
                 ToolResult::error(
                     tool_use.tool_use_id,
                     format!(
-                        "Validation failed for {name}. Please fix the following errors:\n- Field 'root': {error}"
+                        "Validation failed for {name}. Please fix the following errors:\n{error}"
                     ),
                 )
             }
         };
         strands_core::tool_result_stream(async move { result })
     }
+}
+
+/// Pydantic's `Model(**input)` then `model_dump()`: lax validation against `model` (every
+/// failure listed as `- Field 'path': message`), the dump, and a check that it is a `T`.
+fn validate<T: DeserializeOwned>(input: &Value, model: &Value) -> Result<Value, String> {
+    let validated = pydantic::validate(input, model).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("- Field '{}': {}", e.arrow_path(), e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let dumped = pydantic::dump(&validated, model);
+    T::deserialize(&dumped).map_err(|e| format!("- Field 'root': {e}"))?;
+    Ok(dumped)
 }

@@ -11,7 +11,7 @@
 //!
 //! Entries look like ``* `a` - text``, ``- `a`: text``, `* a - text`, `a: text` or
 //! `a (int): text`; lines indented deeper than an entry, or following it without a blank line,
-//! continue it.
+//! continue it, after a line break (Python's docstring parser keeps them too).
 
 /// A parsed doc comment.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -162,7 +162,7 @@ fn section_line(section: &mut Section, line: &str, params: &mut Vec<(String, Str
 fn continue_entry(params: &mut [(String, String)], text: &str) {
     if let Some((_, description)) = params.last_mut() {
         if !description.is_empty() {
-            description.push(' ');
+            description.push('\n');
         }
         description.push_str(text);
     }
@@ -329,18 +329,18 @@ mod tests {
     }
 
     #[test]
-    fn continuation_lines_join_with_one_space() {
+    fn continuation_lines_keep_their_line_breaks_as_in_python() {
         let parsed = doc(
             "Args:\n    a: the first\n        addend,\n        really\n    b: second\nReturns:\n    x",
         );
         assert_eq!(
             parsed.params,
-            params(&[("a", "the first addend, really"), ("b", "second")])
+            params(&[("a", "the first\naddend,\nreally"), ("b", "second")])
         );
         let parsed = doc("# Arguments\n* `a` - the first\n  addend\n* `b` - lazy\ncontinuation");
         assert_eq!(
             parsed.params,
-            params(&[("a", "the first addend"), ("b", "lazy continuation")])
+            params(&[("a", "the first\naddend"), ("b", "lazy\ncontinuation")])
         );
     }
 

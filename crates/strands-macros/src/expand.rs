@@ -8,15 +8,18 @@ use syn::{Attribute, Expr, ExprLit, ItemFn, Lit, LitStr, Meta, Signature};
 use crate::args::ToolArgs;
 use crate::crate_path;
 use crate::doc_comment::{self, DocComment};
-use crate::signature::{self, Param};
+use crate::signature::{self, ArgDefault, Param};
 
 /// Expands `#[tool(attr)] item`. On error the compile errors are emitted together with the
-/// function unchanged, so that its uses do not add errors of their own.
+/// function (without its argument attributes), so that its uses do not add errors of their own.
 pub(crate) fn tool(attr: TokenStream, item: &TokenStream) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => expand(attr, function).unwrap_or_else(|error| {
+        Ok(function) => expand(attr, function.clone()).unwrap_or_else(|error| {
             let error = error.to_compile_error();
-            quote!(#error #item)
+            // Without the parameter attributes only `#[tool]` understands.
+            let mut function = function;
+            signature::strip_argument_attributes(&mut function.sig);
+            quote!(#error #function)
         }),
         Err(_) => {
             let error = syn::Error::new(
@@ -87,6 +90,8 @@ fn expand(attr: TokenStream, function: ItemFn) -> syn::Result<TokenStream> {
     // serde's message for input that is not an object; its default names the struct.
     let expecting = format!("a JSON object with the arguments of tool `{name}`");
     let fields = argument_fields(&params, &docs);
+    let default_fns = default_functions(&params);
+    let function_name = fn_ident.unraw().to_string();
     let call = call_expression(&params, &sig, args.blocking.is_some(), &private);
     let args_pattern = if fields.is_empty() {
         quote!(_)
@@ -101,6 +106,7 @@ fn expand(attr: TokenStream, function: ItemFn) -> syn::Result<TokenStream> {
 
     // The struct takes the function's name; the original function becomes `call`.
     sig.ident = format_ident!("call", span = sig.ident.span());
+    signature::strip_argument_attributes(&mut sig);
 
     Ok(quote! {
         #(#cfg_attrs)*
@@ -126,15 +132,21 @@ fn expand(attr: TokenStream, function: ItemFn) -> syn::Result<TokenStream> {
                 #(#fields,)*
             }
 
+            #(#default_fns)*
+
+            fn __strands_tool() -> &'static #private::TypedTool {
+                static TOOL: ::std::sync::OnceLock<#private::TypedTool> = ::std::sync::OnceLock::new();
+                TOOL.get_or_init(|| #private::TypedTool::new::<__StrandsToolArgs>(#name, #function_name, #description))
+            }
+
             impl #private::Tool for #fn_ident {
                 fn spec(&self) -> &#private::Spec {
-                    static SPEC: ::std::sync::OnceLock<#private::Spec> = ::std::sync::OnceLock::new();
-                    SPEC.get_or_init(|| #private::function_spec::<__StrandsToolArgs>(#name, #description))
+                    __strands_tool().spec()
                 }
 
                 fn stream(&self, tool_use: #private::Use, context: #private::Context) -> #private::Stream<'_> {
                     #private::run_typed(
-                        self.spec(),
+                        __strands_tool(),
                         tool_use,
                         context,
                         |#args_pattern: __StrandsToolArgs, #context_pattern: #private::Context| async move { #call },
@@ -197,22 +209,75 @@ fn doc_lines(doc_attrs: &[Attribute]) -> Vec<String> {
 }
 
 /// The fields of the arguments struct, each with its description (Python's fallback
-/// `Parameter <name>` when the doc comment has none).
+/// `Parameter <name>` when the doc comment has none), its default, and the parameter's
+/// `#[serde]`/`#[schemars]` attributes.
 fn argument_fields(params: &[Param], docs: &DocComment) -> Vec<TokenStream> {
     params
         .iter()
         .filter_map(|param| match param {
-            Param::Argument { ident, ty } => {
+            Param::Argument {
+                ident,
+                ty,
+                default,
+                forwarded,
+            } => {
                 let name = ident.unraw().to_string();
                 let description = docs
                     .param(&name)
                     .map_or_else(|| format!("Parameter {name}"), str::to_owned);
                 let description = LitStr::new(&description, ident.span());
-                Some(quote!(#[schemars(description = #description)] #ident: #ty))
+                let default = match default {
+                    None => TokenStream::new(),
+                    Some(ArgDefault::Trait) => quote!(#[serde(default)]),
+                    Some(ArgDefault::Expr(_)) => {
+                        let function = default_function_name(ident).to_string();
+                        quote!(#[serde(default = #function)])
+                    }
+                };
+                Some(quote! {
+                    #(#forwarded)*
+                    #default
+                    #[schemars(description = #description)]
+                    #ident: #ty
+                })
             }
             Param::Context => None,
         })
         .collect()
+}
+
+/// `fn __strands_default_<arg>() -> T { expr }` for each `#[tool(default = expr)]`; a string
+/// literal is converted with `Into`, so `default = "x"` works for a `String`.
+fn default_functions(params: &[Param]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .filter_map(|param| match param {
+            Param::Argument {
+                ident,
+                ty,
+                default: Some(ArgDefault::Expr(expr)),
+                ..
+            } => {
+                let function = default_function_name(ident);
+                let value = match expr.as_ref() {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(_), ..
+                    }) => quote!(::core::convert::Into::into(#expr)),
+                    _ => quote!(#expr),
+                };
+                Some(quote! {
+                    fn #function() -> #ty {
+                        #value
+                    }
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn default_function_name(ident: &syn::Ident) -> syn::Ident {
+    format_ident!("__strands_default_{}", ident.unraw())
 }
 
 /// `name::call(args...)`, awaited, inline, or on the blocking pool.

@@ -12,6 +12,9 @@
 //! | `description = "..."` | The tool description the model sees. | The doc comment without its arguments section; the function name if there is none. |
 //! | `blocking` | Runs a synchronous function on tokio's blocking pool (`spawn_blocking`). Not allowed on `async fn`. | Synchronous functions run inline on the agent's task. |
 //!
+//! On a parameter, `#[tool(default = expr)]` or `#[tool(default)]` lets the model omit the
+//! argument, and `#[serde(...)]`/`#[schemars(...)]` pass on to the generated arguments struct.
+//!
 //! See [`macro@tool`] for the full rules and an example.
 //!
 //! [Strands Agents]: https://strandsagents.com

@@ -2,7 +2,7 @@
 //! the [`ToolContext`](https://docs.rs/strands-core) slot.
 
 use proc_macro2::Ident;
-use syn::{FnArg, Pat, Signature, Type};
+use syn::{Attribute, Expr, FnArg, Pat, Signature, Type};
 
 /// A parameter of the function, in order.
 #[derive(Debug)]
@@ -13,9 +13,73 @@ pub(crate) enum Param {
         ident: Ident,
         /// The parameter type.
         ty: Box<Type>,
+        /// `#[tool(default ...)]` on the parameter.
+        default: Option<ArgDefault>,
+        /// `#[serde(...)]` and `#[schemars(...)]` on the parameter, for the arguments field.
+        forwarded: Vec<Attribute>,
     },
     /// The parameter receiving the tool context.
     Context,
+}
+
+/// The default of an argument the model may omit.
+#[derive(Debug)]
+pub(crate) enum ArgDefault {
+    /// `#[tool(default)]`: `Default::default()`.
+    Trait,
+    /// `#[tool(default = expr)]`.
+    Expr(Box<Expr>),
+}
+
+/// Attributes on a parameter that belong to the arguments field, not to the function.
+fn is_argument_attribute(attr: &Attribute) -> bool {
+    ["tool", "serde", "schemars"]
+        .iter()
+        .any(|name| attr.path().is_ident(name))
+}
+
+/// Removes the argument attributes from the function's parameters, which keep the others.
+pub(crate) fn strip_argument_attributes(sig: &mut Signature) {
+    for input in &mut sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            typed.attrs.retain(|attr| !is_argument_attribute(attr));
+        }
+    }
+}
+
+/// Parses `#[tool(default)]` / `#[tool(default = expr)]` and collects `#[serde]`/`#[schemars]`.
+fn argument_attributes(
+    attrs: &[Attribute],
+    errors: &mut Errors,
+) -> (Option<ArgDefault>, Vec<Attribute>) {
+    let mut default = None;
+    let mut forwarded = Vec::new();
+    for attr in attrs {
+        if attr.path().is_ident("tool") {
+            let parsed = attr.parse_nested_meta(|meta| {
+                if !meta.path.is_ident("default") {
+                    return Err(meta.error(
+                        "unknown `#[tool]` parameter argument; expected `default` or `default = <expr>`",
+                    ));
+                }
+                if default.is_some() {
+                    return Err(meta.error("`default` is given twice; keep one"));
+                }
+                default = Some(if meta.input.peek(syn::Token![=]) {
+                    ArgDefault::Expr(Box::new(meta.value()?.parse()?))
+                } else {
+                    ArgDefault::Trait
+                });
+                Ok(())
+            });
+            if let Err(error) = parsed {
+                errors.push(error);
+            }
+        } else if is_argument_attribute(attr) {
+            forwarded.push(attr.clone());
+        }
+    }
+    (default, forwarded)
 }
 
 /// Checks that `sig` can become a tool and returns its parameters.
@@ -59,8 +123,15 @@ pub(crate) fn check(sig: &Signature) -> syn::Result<Vec<Param>> {
             }
             FnArg::Typed(typed) => typed,
         };
+        let (default, forwarded) = argument_attributes(&typed.attrs, &mut errors);
         match context_kind(&typed.ty) {
             Some(ContextKind::Owned) => {
+                if default.is_some() || !forwarded.is_empty() {
+                    errors.push(syn::Error::new_spanned(
+                        typed,
+                        "the `ToolContext` parameter is not an argument: remove `#[tool]`, `#[serde]` and `#[schemars]` from it",
+                    ));
+                }
                 if context_seen {
                     errors.push(syn::Error::new_spanned(
                         typed,
@@ -86,6 +157,8 @@ pub(crate) fn check(sig: &Signature) -> syn::Result<Vec<Param>> {
                 params.push(Param::Argument {
                     ident: ident.clone(),
                     ty: typed.ty.clone(),
+                    default,
+                    forwarded,
                 });
             }
             None => errors.push(syn::Error::new_spanned(
@@ -199,6 +272,35 @@ mod tests {
         assert!(messages[3].contains("must be owned"));
         assert!(messages[4].contains("`impl Trait`"));
         assert!(messages[5].contains("at most one `ToolContext`"));
+    }
+
+    #[test]
+    fn defaults_and_forwarded_attributes_are_collected() {
+        let sig: Signature = parse_quote!(fn f(
+            #[tool(default = 5)] a: i64,
+            #[tool(default)] #[schemars(range(min = 0))] b: u32,
+            #[serde(default)] c: String
+        ));
+        let params = check(&sig).unwrap();
+        assert!(
+            matches!(&params[0], Param::Argument { default: Some(ArgDefault::Expr(_)), forwarded, .. } if forwarded.is_empty())
+        );
+        assert!(
+            matches!(&params[1], Param::Argument { default: Some(ArgDefault::Trait), forwarded, .. } if forwarded.len() == 1)
+        );
+        assert!(
+            matches!(&params[2], Param::Argument { default: None, forwarded, .. } if forwarded.len() == 1)
+        );
+    }
+
+    #[test]
+    fn unknown_and_repeated_parameter_arguments_are_rejected() {
+        let sig: Signature =
+            parse_quote!(fn f(#[tool(defualt = 5)] a: i64, #[tool(default, default = 1)] b: i64));
+        let messages = messages(&sig);
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(messages[0].starts_with("unknown `#[tool]` parameter argument"));
+        assert_eq!(messages[1], "`default` is given twice; keep one");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use strands_core::{
 };
 
 use super::output::IntoToolOutput;
-use super::schema::{input_schema, parse_args};
+use super::schema::{ArgsSchema, args_model_title, parse_args};
 
 type Handler = dyn Fn(ToolUse, ToolContext) -> BoxFuture<'static, ToolResult> + Send + Sync;
 
@@ -82,10 +82,12 @@ impl FunctionTool {
         Fut: Future<Output = R> + Send + 'static,
         R: IntoToolOutput,
     {
-        let spec = ToolSpec::new(name, description, input_schema::<A>());
-        let schema = spec.input_schema.json.clone();
+        let name = name.into();
+        let title = args_model_title(&name);
+        let ArgsSchema { input, model } = ArgsSchema::of::<A>();
+        let spec = ToolSpec::new(name, description, input);
         let handler = move |tool_use: ToolUse, context: ToolContext| {
-            call_typed(&schema, tool_use, context, &function)
+            call_typed(&model, &title, tool_use, context, &function)
         };
         Self {
             spec,
@@ -128,10 +130,12 @@ impl Tool for FunctionTool {
     }
 }
 
-/// Parses typed arguments (lax, like pydantic) and calls `function`; arguments that do not parse
-/// become the error result Python sends: `Error: Validation failed for input parameters: ...`.
+/// Parses typed arguments (lax, like pydantic, against the pydantic-shaped `model` schema titled
+/// `title`) and calls `function`; arguments that do not parse become the error result Python
+/// sends: `Error: Validation failed for input parameters: ...`.
 pub(crate) fn call_typed<A, F, Fut, R>(
-    schema: &Value,
+    model: &Value,
+    title: &str,
     tool_use: ToolUse,
     context: ToolContext,
     function: F,
@@ -143,7 +147,7 @@ where
     R: IntoToolOutput,
 {
     let id = tool_use.tool_use_id;
-    match parse_args::<A>(&tool_use.input, schema) {
+    match parse_args::<A>(&tool_use.input, model, title) {
         Ok(args) => {
             let future = function(args, context);
             Box::pin(async move { future.await.into_tool_result(&id) })

@@ -1,195 +1,279 @@
-//! Tool input schemas from Rust types, shaped like Python's `@tool` schemas, and lenient argument
-//! parsing that matches pydantic's lax mode.
+//! Tool input schemas from Rust types, built the way Python's `@tool` builds them (pydantic's
+//! schema of the arguments, cleaned by `_clean_pydantic_schema`, normalized by the registry),
+//! and argument parsing in pydantic's lax mode with pydantic's error text.
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// The input schema of `A`, cleaned the way Python Strands cleans pydantic's: no `$schema`,
-/// `title` or `additionalProperties`; `Option<T>` fields become plain `T` with `"default": null`;
-/// property descriptions come first; top-level keys ordered `properties`, `required`, `type`.
+use crate::pydantic;
+
+type Object = Map<String, Value>;
+
+/// What a typed tool needs from its arguments type `A`.
+#[derive(Debug, Clone)]
+pub(crate) struct ArgsSchema {
+    /// The input schema the model is shown.
+    pub(crate) input: Value,
+    /// The pydantic-shaped schema arguments are validated against.
+    pub(crate) model: Value,
+}
+
+impl ArgsSchema {
+    /// The schemas of `A`.
+    pub(crate) fn of<A: JsonSchema>() -> Self {
+        let model = pydantic::model_json_schema::<A>();
+        let input = input_schema_from_model(&model);
+        Self { input, model }
+    }
+}
+
+/// The input schema of `A` as Python's `@tool` would show it.
+#[cfg(test)]
 pub(crate) fn input_schema<A: JsonSchema>() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let schema = generator.into_root_schema_for::<A>();
-    clean(schema.to_value())
+    ArgsSchema::of::<A>().input
 }
 
-fn clean(schema: Value) -> Value {
-    let Value::Object(mut root) = schema else {
-        return schema;
+fn input_schema_from_model(model: &Value) -> Value {
+    let Value::Object(model) = model else {
+        return model.clone();
     };
-    for key in ["$schema", "title", "additionalProperties", "description"] {
-        root.shift_remove(key);
+    let mut schema = model.clone();
+    // A function has no docstring of its own for the arguments model.
+    schema.shift_remove("description");
+    clean_pydantic_schema(&mut schema);
+    inline_enums(&mut schema);
+    Value::Object(normalize_schema(&schema, 0))
+}
+
+/// `DecoratedFunctionTool._clean_pydantic_schema`: no `title` or `additionalProperties`, and an
+/// optional (not required) `Optional[X]` property becomes `X` beside its `"default": null`.
+fn clean_pydantic_schema(schema: &mut Object) {
+    for key in ["title", "additionalProperties"] {
+        schema.shift_remove(key);
     }
-    let required: Vec<String> = match root.get("required") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
+    let required = names(schema.get("required"));
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
     };
-    let mut properties = match root.shift_remove("properties") {
-        Some(Value::Object(properties)) => properties,
-        _ => Map::new(),
-    };
-    for (name, property) in &mut properties {
-        if let Value::Object(map) = property {
-            *map = clean_property(std::mem::take(map), required.iter().any(|r| r == name));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("properties".to_owned(), Value::Object(properties));
-    out.insert(
-        "required".to_owned(),
-        Value::Array(required.into_iter().map(Value::String).collect()),
-    );
-    root.shift_remove("required");
-    out.insert(
-        "type".to_owned(),
-        root.shift_remove("type")
-            .unwrap_or_else(|| Value::String("object".to_owned())),
-    );
-    out.extend(root);
-    Value::Object(out)
-}
-
-fn clean_property(mut property: Map<String, Value>, required: bool) -> Map<String, Value> {
-    // Integer width formats (`int64`, `uint32`, ...) tell a model nothing; Python emits none.
-    if matches!(property.get("format"), Some(Value::String(f)) if is_width_format(f)) {
-        property.shift_remove("format");
-    }
-    if !required {
-        collapse_nullable(&mut property);
-    }
-    let mut out = Map::new();
-    if let Some(description) = property.shift_remove("description") {
-        out.insert("description".to_owned(), description);
-    }
-    out.extend(property);
-    out
-}
-
-fn is_width_format(format: &str) -> bool {
-    matches!(
-        format,
-        "int8"
-            | "int16"
-            | "int32"
-            | "int64"
-            | "int128"
-            | "uint"
-            | "uint8"
-            | "uint16"
-            | "uint32"
-            | "uint64"
-            | "uint128"
-            | "float"
-            | "double"
-    )
-}
-
-/// `{"type": ["integer", "null"]}` or `{"anyOf": [X, {"type": "null"}]}` becomes `X` with
-/// `"default": null`, as Python does for `Optional[X] = None`.
-fn collapse_nullable(property: &mut Map<String, Value>) {
-    let mut collapsed = false;
-    if let Some(Value::Array(types)) = property.get("type") {
-        let non_null: Vec<Value> = types
-            .iter()
-            .filter(|t| t.as_str() != Some("null"))
-            .cloned()
-            .collect();
-        if non_null.len() == 1 && types.len() == 2 {
-            property.insert(
-                "type".to_owned(),
-                non_null.into_iter().next().unwrap_or(Value::Null),
-            );
-            collapsed = true;
-        }
-    } else if let Some(Value::Array(variants)) = property.get("anyOf") {
-        let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
-        if variants.len() == 2
-            && variants.iter().any(is_null)
-            && let Some(Value::Object(inner)) = variants.iter().find(|v| !is_null(v)).cloned()
+    for (name, property) in properties.iter_mut() {
+        let Value::Object(property) = property else {
+            continue;
+        };
+        if let Some(Value::Array(any_of)) = property.get("anyOf").cloned()
+            && !required.iter().any(|r| r == name)
+            && any_of.len() == 2
+            && any_of.iter().any(is_null_schema)
+            && let Some(Value::Object(item)) = any_of.iter().find(|i| !is_null_schema(i))
         {
-            property.shift_remove("anyOf");
-            for (k, v) in inner {
-                property.entry(k).or_insert(v);
+            for (key, value) in item {
+                property.insert(key.clone(), value.clone());
             }
-            collapsed = true;
+            property.shift_remove("anyOf");
         }
-    }
-    if collapsed {
-        property.entry("default").or_insert(Value::Null);
+        if property.contains_key("properties") {
+            clean_pydantic_schema(property);
+        }
+        for key in ["title", "additionalProperties"] {
+            property.shift_remove(key);
+        }
     }
 }
 
-/// Parses tool arguments. When strict parsing fails, retries once after pydantic-style lax
-/// coercion (`"3"` → `3` for integers, `2.0` → `2`, `"1.5"` → `1.5`, `"true"` → `true`).
+/// A Rust enum argument is shown inline, as Python shows a `Literal` (`{"enum": [...], "type":
+/// "string"}`), rather than as a `$ref` to `$defs` as Python shows an `Enum` class: Rust has one
+/// construct for both, and an inline list needs no reference resolution by the model.
+fn inline_enums(schema: &mut Object) {
+    let Some(defs) = schema.get("$defs").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    let inline = |node: &mut Object| {
+        let Some(definition) = node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| defs.get(name))
+            .and_then(Value::as_object)
+            .filter(|d| d.contains_key("enum"))
+        else {
+            return;
+        };
+        let mut entries: Vec<(String, Value)> = node
+            .iter()
+            .filter(|(key, _)| *key != "$ref")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, value) in definition {
+            if key != "title" && !node.contains_key(key) {
+                entries.push((key.clone(), value.clone()));
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        *node = entries.into_iter().collect();
+    };
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Value::Object(property) = property {
+                inline(property);
+                if let Some(Value::Object(items)) = property.get_mut("items") {
+                    inline(items);
+                }
+            }
+        }
+    }
+    drop_unused_definitions(schema);
+}
+
+/// Removes `$defs` entries nothing refers to any more (and `$defs` itself once empty).
+fn drop_unused_definitions(schema: &mut Object) {
+    let Some(Value::Object(defs)) = schema.shift_remove("$defs") else {
+        return;
+    };
+    let mut used: Vec<String> = Vec::new();
+    collect_refs(&Value::Object(schema.clone()), &mut used);
+    let mut i = 0;
+    while let Some(name) = used.get(i).cloned() {
+        if let Some(definition) = defs.get(&name) {
+            collect_refs(definition, &mut used);
+        }
+        i += 1;
+    }
+    let kept: Object = defs
+        .into_iter()
+        .filter(|(name, _)| used.contains(name))
+        .collect();
+    if !kept.is_empty() {
+        // `$defs` sorts first, as pydantic places it.
+        let rest = std::mem::take(schema);
+        schema.insert("$defs".to_owned(), Value::Object(kept));
+        schema.extend(rest);
+    }
+}
+
+fn collect_refs(value: &Value, used: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                && !used.iter().any(|u| u == name)
+            {
+                used.push(name.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, used));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, used)),
+        _ => {}
+    }
+}
+
+/// Python's `normalize_schema` (`tools/tools.py`), which the registry applies to every spec it
+/// sends: `type`, `properties` and `required` present; every property typed (`string` if
+/// untyped) and described (`Property <name>`); nested objects normalized alike.
+pub(crate) fn normalize_schema(schema: &Object, depth: usize) -> Object {
+    const MAX_DEPTH: usize = 64;
+    let mut normalized = schema.clone();
+    if depth > MAX_DEPTH {
+        return normalized;
+    }
+    normalized
+        .entry("type")
+        .or_insert_with(|| Value::from("object"));
+    normalized
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Object::new()));
+    normalized
+        .entry("required")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Some(Value::Object(properties)) = normalized.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            *property = normalize_property(name, property, depth);
+        }
+    }
+    normalized
+}
+
+fn normalize_property(name: &str, property: &Value, depth: usize) -> Value {
+    let Value::Object(property) = property else {
+        return serde_json::json!({"type": "string", "description": format!("Property {name}")});
+    };
+    if property.get("type").and_then(Value::as_str) == Some("object")
+        && property.contains_key("properties")
+    {
+        return Value::Object(normalize_schema(property, depth + 1));
+    }
+    let mut normalized = property.clone();
+    if normalized.contains_key("$ref") {
+        return Value::Object(normalized);
+    }
+    let composed = ["anyOf", "oneOf", "allOf", "not"]
+        .iter()
+        .any(|k| normalized.contains_key(*k));
+    if !composed {
+        normalized
+            .entry("type")
+            .or_insert_with(|| Value::from("string"));
+    }
+    normalized
+        .entry("description")
+        .or_insert_with(|| Value::String(format!("Property {name}")));
+    Value::Object(normalized)
+}
+
+/// Python's name for a function's arguments model: `{function.capitalize()}Tool`.
+pub(crate) fn args_model_title(function: &str) -> String {
+    let mut chars = function.chars();
+    let mut title: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    title.extend(chars.flat_map(char::to_lowercase));
+    title.push_str("Tool");
+    title
+}
+
+/// Parses tool arguments: validated and converted as pydantic's lax mode does (`"3"` → `3`,
+/// `2.0` → `2`, `"yes"` → `true`), then deserialized (which fills declared defaults).
 ///
 /// # Errors
 ///
-/// Returns the text Python sends the model: `Validation failed for input parameters: ...`.
-pub(crate) fn parse_args<A: DeserializeOwned>(input: &Value, schema: &Value) -> Result<A, String> {
-    match A::deserialize(input) {
-        Ok(args) => Ok(args),
-        Err(strict) => {
-            if let Some(coerced) = coerce_lax(input, schema)
-                && let Ok(args) = A::deserialize(&coerced)
-            {
-                return Ok(args);
-            }
-            Err(format!("Validation failed for input parameters: {strict}"))
-        }
-    }
-}
-
-fn coerce_lax(input: &Value, schema: &Value) -> Option<Value> {
-    let (Value::Object(args), Some(Value::Object(properties))) = (input, schema.get("properties"))
-    else {
-        return None;
+/// The text Python sends the model: `Validation failed for input parameters: ` and pydantic's
+/// `ValidationError` text for the model `title`; serde's message when the input is not an
+/// object or the type rejects it beyond what the schema says.
+pub(crate) fn parse_args<A: DeserializeOwned>(
+    input: &Value,
+    model: &Value,
+    title: &str,
+) -> Result<A, String> {
+    const PREFIX: &str = "Validation failed for input parameters: ";
+    let validated = if input.is_object() {
+        pydantic::validate(input, model).map_err(|errors| {
+            format!(
+                "{PREFIX}{}",
+                pydantic::validation_error_text(title, &errors)
+            )
+        })?
+    } else {
+        input.clone()
     };
-    let mut changed = false;
-    let mut out = args.clone();
-    for (name, value) in &mut out {
-        let Some(kind) = properties
-            .get(name)
-            .and_then(|p| p.get("type"))
-            .and_then(Value::as_str)
-        else {
-            continue;
-        };
-        if let Some(coerced) = coerce_value(value, kind) {
-            *value = coerced;
-            changed = true;
-        }
-    }
-    changed.then_some(Value::Object(out))
+    A::deserialize(&validated).map_err(|error| format!("{PREFIX}{error}"))
 }
 
-fn coerce_value(value: &Value, kind: &str) -> Option<Value> {
-    match (kind, value) {
-        ("integer", Value::String(s)) => s.trim().parse::<i64>().ok().map(Value::from),
-        ("integer", Value::Number(n)) => n
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| Value::from(f as i64)),
-        ("number", Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
-        ("boolean", Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" | "t" | "y" => Some(Value::Bool(true)),
-            "false" | "0" | "no" | "off" | "f" | "n" => Some(Value::Bool(false)),
-            _ => None,
-        },
-        ("boolean", Value::Number(n)) => match n.as_i64() {
-            Some(1) => Some(Value::Bool(true)),
-            Some(0) => Some(Value::Bool(false)),
-            _ => None,
-        },
-        _ => None,
-    }
+fn is_null_schema(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("null")
+}
+
+fn names(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -211,31 +295,30 @@ mod tests {
     fn schema_matches_python_shape() {
         let schema = input_schema::<Args>();
         assert_eq!(
-            schema,
-            json!({
-                "properties": {
-                    "a": {"description": "first addend", "type": "integer"},
-                    "note": {"description": "an optional note", "type": "string", "default": null}
-                },
-                "required": ["a"],
-                "type": "object"
-            })
+            serde_json::to_string(&schema).unwrap(),
+            r#"{"properties":{"a":{"description":"first addend","type":"integer"},"note":{"default":null,"description":"an optional note","type":"string"}},"required":["a"],"type":"object"}"#
         );
-        let keys: Vec<_> = schema.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["properties", "required", "type"]);
     }
 
     #[test]
     fn numeric_strings_are_coerced_like_pydantic_lax_mode() {
-        let schema = input_schema::<Args>();
-        let args: Args = parse_args(&json!({"a": "3"}), &schema).unwrap();
+        let schema = ArgsSchema::of::<Args>();
+        let args: Args = parse_args(&json!({"a": "3"}), &schema.model, "ArgsTool").unwrap();
         assert_eq!(args.a, 3);
-        let err = parse_args::<Args>(&json!({"a": "x"}), &schema)
+        let err = parse_args::<Args>(&json!({"a": "x"}), &schema.model, "ArgsTool")
             .err()
             .unwrap();
         assert!(
-            err.starts_with("Validation failed for input parameters: "),
+            err.starts_with(
+                "Validation failed for input parameters: 1 validation error for ArgsTool\na\n"
+            ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn args_model_title_is_python_capitalize() {
+        assert_eq!(args_model_title("literal_arg"), "Literal_argTool");
+        assert_eq!(args_model_title("addTwo"), "AddtwoTool");
     }
 }
