@@ -13,6 +13,12 @@
     reason = "tests"
 )]
 
+mod ministack;
+
+use ministack::{MiniStack, ministack};
+
+const TEST: &str = "s3_sessions_ministack";
+
 use std::collections::BTreeSet;
 
 use aws_config::BehaviorVersion;
@@ -23,34 +29,6 @@ use strands_core::Message;
 use strands_core::session::{
     Session, SessionAgent, SessionError, SessionMessage, SessionRepository,
 };
-
-struct MiniStack {
-    endpoint: String,
-    no_access: (String, String),
-}
-
-fn ministack() -> Option<MiniStack> {
-    let var = |name: &str| std::env::var(name).ok();
-    match (
-        var("MINISTACK_ENDPOINT"),
-        var("MINISTACK_NO_ACCESS_KEY_ID"),
-        var("MINISTACK_NO_ACCESS_SECRET"),
-    ) {
-        (Some(endpoint), Some(nk), Some(ns)) => Some(MiniStack {
-            endpoint,
-            no_access: (nk, ns),
-        }),
-        _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {
-            panic!("MiniStack variables are missing; run through scripts/ministack")
-        }
-        _ => {
-            eprintln!(
-                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test s3_sessions_ministack)"
-            );
-            None
-        }
-    }
-}
 
 /// An S3 client for MiniStack with path-style addressing.
 async fn s3(endpoint: &str, key: &str, secret: &str) -> aws_sdk_s3::Client {
@@ -157,7 +135,7 @@ fn ids(messages: &[SessionMessage]) -> Vec<u64> {
 
 #[tokio::test]
 async fn sessions_agents_and_messages_round_trip_in_numeric_order_across_pages() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let bucket = bucket(&ms).await;
     // Five keys per ListObjectsV2 page: the twelve messages take three pages.
     let repo = S3SessionRepository::new(root(&ms).await, &bucket, "/tenant-a/sessions/")
@@ -271,7 +249,7 @@ async fn sessions_agents_and_messages_round_trip_in_numeric_order_across_pages()
 
 #[tokio::test]
 async fn keys_and_json_are_python_s3_session_managers() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let bucket = bucket(&ms).await;
     for prefix in ["", "app/v1"] {
         let repo = S3SessionRepository::new(root(&ms).await, &bucket, prefix);
@@ -428,7 +406,7 @@ async fn invalid_ids_are_rejected_before_any_request() {
 
 #[tokio::test]
 async fn a_missing_bucket_is_a_backend_error_naming_it() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let missing = format!("no-such-bucket-{}", uuid::Uuid::new_v4());
     let repo = S3SessionRepository::new(root(&ms).await, &missing, "p");
     let errors = [
@@ -448,7 +426,7 @@ async fn a_missing_bucket_is_a_backend_error_naming_it() {
 
 #[tokio::test]
 async fn denied_access_names_the_permission_to_grant() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let bucket = bucket(&ms).await;
     let client = s3(&ms.endpoint, &ms.no_access.0, &ms.no_access.1).await;
     let repo = S3SessionRepository::new(client, &bucket, "");
@@ -479,7 +457,7 @@ async fn denied_access_names_the_permission_to_grant() {
 
 #[tokio::test]
 async fn a_document_that_is_not_json_is_a_json_error() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let bucket = bucket(&ms).await;
     let repo = S3SessionRepository::new(root(&ms).await, &bucket, "p");
     put(&ms, &bucket, "p/session_s/session.json", "not json").await;
@@ -529,7 +507,7 @@ async fn an_agent_persists_and_restores_its_conversation_through_s3() {
     use strands_agent::session::SessionManager;
     use strands_testkit::ScriptedModel;
 
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let bucket = bucket(&ms).await;
     let repo = S3SessionRepository::new(root(&ms).await, &bucket, "agents");
 

@@ -11,6 +11,10 @@
 )]
 #![cfg(unix)]
 
+mod ministack;
+
+use ministack::ministack;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,20 +28,10 @@ const BEDROCK_KEY: (&str, &str) = (
 
 #[tokio::test]
 async fn the_binary_signs_bedrock_calls_with_the_secrets_keys_and_region() {
-    let (Ok(endpoint), Ok(reader_key), Ok(reader_secret)) = (
-        std::env::var("MINISTACK_ENDPOINT"),
-        std::env::var("MINISTACK_READER_KEY_ID"),
-        std::env::var("MINISTACK_READER_SECRET"),
-    ) else {
-        assert!(
-            std::env::var("STRANDS_REQUIRE_MINISTACK").is_err(),
-            "MiniStack variables are missing; run through scripts/ministack"
-        );
-        eprintln!(
-            "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test secret_credentials_binary)"
-        );
+    let Some(ministack) = ministack("secret_credentials_binary") else {
         return;
     };
+    let (endpoint, (reader_key, reader_secret)) = (ministack.endpoint, ministack.reader);
     let root = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::new(

@@ -14,6 +14,12 @@
     reason = "tests"
 )]
 
+mod ministack;
+
+use ministack::{MiniStack, ministack};
+
+const TEST: &str = "secrets_ministack";
+
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,38 +32,6 @@ use strands_core::ModelError;
 use strands_models::bedrock::BedrockModel;
 use strands_testkit::bedrock::{AuthOutcome, FakeAuth, FakeBedrock, Reply, frames};
 use tracing_subscriber::fmt::MakeWriter;
-
-struct MiniStack {
-    endpoint: String,
-    reader: (String, String),
-    no_access: (String, String),
-}
-
-fn ministack() -> Option<MiniStack> {
-    let var = |name: &str| std::env::var(name).ok();
-    match (
-        var("MINISTACK_ENDPOINT"),
-        var("MINISTACK_READER_KEY_ID"),
-        var("MINISTACK_READER_SECRET"),
-        var("MINISTACK_NO_ACCESS_KEY_ID"),
-        var("MINISTACK_NO_ACCESS_SECRET"),
-    ) {
-        (Some(endpoint), Some(rk), Some(rs), Some(nk), Some(ns)) => Some(MiniStack {
-            endpoint,
-            reader: (rk, rs),
-            no_access: (nk, ns),
-        }),
-        _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {
-            panic!("MiniStack variables are missing; run through scripts/ministack")
-        }
-        _ => {
-            eprintln!(
-                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test secrets_ministack)"
-            );
-            None
-        }
-    }
-}
 
 async fn secrets_client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_secretsmanager::Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
@@ -109,7 +83,7 @@ const KEY_B: (&str, &str) = (
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_secrets_keys_sign_bedrock_calls_and_rotation_needs_no_restart() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(logs.clone())
@@ -193,7 +167,7 @@ async fn the_secrets_keys_sign_bedrock_calls_and_rotation_needs_no_restart() {
 
 #[tokio::test]
 async fn a_reader_without_permission_gets_a_clear_error() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let name = format!("bedrock/creds-{}", uuid::Uuid::new_v4());
     root(&ms)
         .await
@@ -215,7 +189,7 @@ async fn a_reader_without_permission_gets_a_clear_error() {
 
 #[tokio::test]
 async fn a_missing_secret_is_named_with_the_fix() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let client = secrets_client(&ms.endpoint, &ms.reader.0, &ms.reader.1).await;
     let error = SecretsManagerCredentials::new(client, "bedrock/does-not-exist")
         .current()
@@ -227,7 +201,7 @@ async fn a_missing_secret_is_named_with_the_fix() {
 
 #[tokio::test]
 async fn malformed_secret_json_is_a_clear_error_and_the_model_call_says_so() {
-    let Some(ms) = ministack() else { return };
+    let Some(ms) = ministack(TEST) else { return };
     let name = format!("bedrock/creds-{}", uuid::Uuid::new_v4());
     root(&ms)
         .await

@@ -1,0 +1,45 @@
+//! MiniStack, started by `scripts/ministack` (which `scripts/test` runs): its endpoint and the
+//! keys of its two IAM users. Shared by the tests that need it.
+#![allow(
+    dead_code,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test helper; not every test uses every field"
+)]
+
+/// Where MiniStack listens and who may call it.
+pub(crate) struct MiniStack {
+    pub(crate) endpoint: String,
+    /// A user allowed to read the test secrets.
+    pub(crate) reader: (String, String),
+    /// A user with no permissions.
+    pub(crate) no_access: (String, String),
+}
+
+/// The running MiniStack, or `None` with a note that `test` was skipped. Without MiniStack's
+/// variables and with `STRANDS_REQUIRE_MINISTACK=1` (set by `scripts/ministack`), a failure.
+pub(crate) fn ministack(test: &str) -> Option<MiniStack> {
+    let var = |name: &str| std::env::var(name).ok();
+    match (
+        var("MINISTACK_ENDPOINT"),
+        var("MINISTACK_READER_KEY_ID"),
+        var("MINISTACK_READER_SECRET"),
+        var("MINISTACK_NO_ACCESS_KEY_ID"),
+        var("MINISTACK_NO_ACCESS_SECRET"),
+    ) {
+        (Some(endpoint), Some(rk), Some(rs), Some(nk), Some(ns)) => Some(MiniStack {
+            endpoint,
+            reader: (rk, rs),
+            no_access: (nk, ns),
+        }),
+        _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {
+            panic!("MiniStack variables are missing; run through scripts/ministack")
+        }
+        _ => {
+            eprintln!(
+                "skipped: MiniStack is not running (run: scripts/ministack cargo test -p strands-runtime --test {test})"
+            );
+            None
+        }
+    }
+}
