@@ -1,14 +1,14 @@
 //! Where the loop's steps send their events: a plain `async fn` emits into an [`EventSink`], and
 //! [`EventStream`] turns the invocation's future into the stream `Agent::stream` returns.
 //!
-//! The stream behaves like a generator: `emit` parks the event in a one-event slot and suspends
-//! the loop; the stream hands the event out and resumes the loop only when asked for the next
-//! one. Dropping the stream drops the loop where it stands. `Agent::invoke` runs the same future
+//! The stream behaves like a generator: `emit` parks the event in a one-event, per-thread slot
+//! and suspends the loop; the stream takes it in the same poll, hands it out and resumes the loop
+//! only when asked for the next one. Dropping the stream drops the loop where it stands. `Agent::invoke` runs the same future
 //! with a discarding sink, so nothing is parked and no per-event work is done.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
@@ -17,49 +17,48 @@ use crate::error::AgentError;
 use crate::events::AgentEvent;
 use crate::result::AgentResult;
 
-/// One parked event. The lock is never contended: the loop and the stream that drives it are
-/// polled by the same task, one after the other.
-type Slot = Arc<Mutex<Option<AgentEvent>>>;
+thread_local! {
+    /// The event parked by the loop being polled on this thread. An event is parked and taken
+    /// within one poll of its [`EventStream`], on one thread; a stream polled inside another's
+    /// poll (an agent used as a tool) sets the outer one's event aside while it runs. No lock, no
+    /// allocation: the hot path of a streamed turn.
+    static PARKED: Cell<Option<AgentEvent>> = const { Cell::new(None) };
+}
 
 /// The receiving end of an invocation's events.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct EventSink {
-    slot: Option<Slot>,
+    live: bool,
 }
 
 impl EventSink {
     /// A sink that drops every event (`invoke`, `structured_output`).
     pub(crate) fn discard() -> Self {
-        Self { slot: None }
+        Self { live: false }
     }
 
     /// Whether anybody receives the events: callers skip building the per-chunk ones otherwise.
-    pub(crate) fn is_live(&self) -> bool {
-        self.slot.is_some()
+    pub(crate) fn is_live(self) -> bool {
+        self.live
     }
 
     /// Hands `event` to the stream's consumer; returns when the consumer asks for the next one.
     ///
     /// Must be awaited by the loop's own chain of futures (not inside a combinator that polls
     /// only woken futures): the stream resumes the loop by polling it again.
-    pub(crate) async fn emit(&self, event: AgentEvent) {
-        if let Some(slot) = &self.slot {
-            Emit {
-                slot,
-                event: Some(event),
-            }
-            .await;
+    pub(crate) async fn emit(self, event: AgentEvent) {
+        if self.live {
+            Emit { event: Some(event) }.await;
         }
     }
 }
 
 /// The future of one [`EventSink::emit`]: parks the event, then waits one poll.
-struct Emit<'a> {
-    slot: &'a Slot,
+struct Emit {
     event: Option<AgentEvent>,
 }
 
-impl Future for Emit<'_> {
+impl Future for Emit {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -67,15 +66,15 @@ impl Future for Emit<'_> {
             // Polled again: the consumer took the event and asked for the next one.
             return Poll::Ready(());
         };
-        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            *slot = Some(event);
-        } else {
-            // Another branch of the loop parked an event in this same poll: wait for a turn.
-            drop(slot);
-            self.event = Some(event);
-            cx.waker().wake_by_ref();
-        }
+        PARKED.with(|parked| match parked.take() {
+            None => parked.set(Some(event)),
+            Some(earlier) => {
+                // Another branch of the loop parked an event in this same poll: wait for a turn.
+                parked.set(Some(earlier));
+                self.event = Some(event);
+                cx.waker().wake_by_ref();
+            }
+        });
         Poll::Pending
     }
 }
@@ -85,7 +84,6 @@ pin_project_lite::pin_project! {
     pub(crate) struct EventStream<F> {
         #[pin]
         run: Option<F>,
-        slot: Slot,
     }
 }
 
@@ -95,13 +93,8 @@ where
 {
     /// The stream of the future `start` builds around a live sink.
     pub(crate) fn new(start: impl FnOnce(EventSink) -> F) -> Self {
-        let slot = Slot::default();
-        let sink = EventSink {
-            slot: Some(Arc::clone(&slot)),
-        };
         Self {
-            run: Some(start(sink)),
-            slot,
+            run: Some(start(EventSink { live: true })),
         }
     }
 }
@@ -117,12 +110,10 @@ where
         let Some(run) = this.run.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
+        // An enclosing stream's parked event (we are polled inside its poll) waits aside.
+        let outer = PARKED.take();
         let polled = run.poll(cx);
-        let parked = this
-            .slot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let parked = PARKED.replace(outer);
         if let Some(event) = parked {
             // `emit` returns `Pending` after parking, so the loop cannot have finished.
             return Poll::Ready(Some(Ok(event)));
@@ -143,6 +134,7 @@ mod tests {
 
     use super::*;
     use futures_util::StreamExt;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn result() -> Box<AgentResult> {
@@ -206,6 +198,28 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
         assert!(matches!(items[1], Ok(AgentEvent::StartEventLoop)));
+    }
+
+    #[tokio::test]
+    async fn a_stream_polled_inside_another_keeps_their_events_apart() {
+        // As when an agent runs as another agent's tool: the inner stream is polled while the
+        // outer loop has an event parked.
+        let outer = EventStream::new(|sink| async move {
+            let inner = EventStream::new(|inner_sink| async move {
+                inner_sink.emit(AgentEvent::StartEventLoop).await;
+                Ok(result())
+            });
+            let inner_items = async { inner.collect::<Vec<_>>().await };
+            let (_, inner_items) =
+                futures_util::future::join(sink.emit(AgentEvent::InitEventLoop), inner_items).await;
+            assert_eq!(inner_items.len(), 2);
+            assert!(matches!(inner_items[0], Ok(AgentEvent::StartEventLoop)));
+            Ok(result())
+        });
+        let items: Vec<_> = outer.collect().await;
+        assert_eq!(items.len(), 2);
+        assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
+        assert!(matches!(items[1], Ok(AgentEvent::Result(_))));
     }
 
     #[tokio::test]
