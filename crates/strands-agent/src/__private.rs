@@ -12,28 +12,24 @@ pub use strands_core::{
     Tool, ToolContext as Context, ToolSpec as Spec, ToolStream as Stream, ToolUse as Use,
 };
 
-use serde_json::Value;
-
 use crate::tools::IntoToolOutput;
 use crate::tools::function::call_typed;
-use crate::tools::schema::{ArgsSchema, args_model_title};
+use crate::tools::schema::{ArgsModel, ArgsSchema};
 
 /// What a generated tool keeps: its spec and the schema its arguments are validated against.
 #[derive(Debug)]
 pub struct TypedTool {
     spec: ToolSpec,
-    model: Value,
-    title: String,
+    args: ArgsModel,
 }
 
 impl TypedTool {
     /// The tool `name` for the function `function`, whose arguments are `A`.
     pub fn new<A: JsonSchema>(name: &str, function: &str, description: &str) -> Self {
-        let ArgsSchema { input, model } = ArgsSchema::of::<A>();
+        let ArgsSchema { input, args } = ArgsSchema::of::<A>(function);
         Self {
             spec: ToolSpec::new(name, description, input),
-            model,
-            title: args_model_title(function),
+            args,
         }
     }
 
@@ -56,13 +52,7 @@ where
     Fut: Future<Output = R> + Send + 'static,
     R: IntoToolOutput,
 {
-    tool_result_stream(call_typed(
-        &tool.model,
-        &tool.title,
-        tool_use,
-        context,
-        function,
-    ))
+    tool_result_stream(call_typed(&tool.args, tool_use, context, function))
 }
 
 /// Runs a blocking function on tokio's blocking pool; a panic is resumed in the caller so the

@@ -11,7 +11,7 @@ use strands_core::{
 };
 
 use super::output::IntoToolOutput;
-use super::schema::{ArgsSchema, args_model_title, parse_args};
+use super::schema::{ArgsModel, ArgsSchema};
 
 type Handler = dyn Fn(ToolUse, ToolContext) -> BoxFuture<'static, ToolResult> + Send + Sync;
 
@@ -83,11 +83,10 @@ impl FunctionTool {
         R: IntoToolOutput,
     {
         let name = name.into();
-        let title = args_model_title(&name);
-        let ArgsSchema { input, model } = ArgsSchema::of::<A>();
+        let ArgsSchema { input, args } = ArgsSchema::of::<A>(&name);
         let spec = ToolSpec::new(name, description, input);
         let handler = move |tool_use: ToolUse, context: ToolContext| {
-            call_typed(&model, &title, tool_use, context, &function)
+            call_typed(&args, tool_use, context, &function)
         };
         Self {
             spec,
@@ -130,12 +129,11 @@ impl Tool for FunctionTool {
     }
 }
 
-/// Parses typed arguments (lax, like pydantic, against the pydantic-shaped `model` schema titled
-/// `title`) and calls `function`; arguments that do not parse become the error result Python
+/// Parses typed arguments (lax, like pydantic, against the tool's pydantic-shaped model) and
+/// calls `function`; arguments that do not parse become the error result Python
 /// sends: `Error: Validation failed for input parameters: ...`.
 pub(crate) fn call_typed<A, F, Fut, R>(
-    model: &Value,
-    title: &str,
+    args: &ArgsModel,
     tool_use: ToolUse,
     context: ToolContext,
     function: F,
@@ -147,7 +145,7 @@ where
     R: IntoToolOutput,
 {
     let id = tool_use.tool_use_id;
-    match parse_args::<A>(&tool_use.input, model, title) {
+    match args.parse::<A>(&tool_use.input) {
         Ok(args) => {
             let future = function(args, context);
             Box::pin(async move { future.await.into_tool_result(&id) })

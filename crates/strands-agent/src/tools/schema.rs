@@ -15,23 +15,79 @@ type Object = Map<String, Value>;
 pub(crate) struct ArgsSchema {
     /// The input schema the model is shown.
     pub(crate) input: Value,
-    /// The pydantic-shaped schema arguments are validated against.
-    pub(crate) model: Value,
+    /// How arguments are checked.
+    pub(crate) args: ArgsModel,
 }
 
 impl ArgsSchema {
-    /// The schemas of `A`.
-    pub(crate) fn of<A: JsonSchema>() -> Self {
+    /// The schemas of `A`, for the function `function`.
+    pub(crate) fn of<A: JsonSchema>(function: &str) -> Self {
         let model = pydantic::model_json_schema::<A>();
         let input = input_schema_from_model(&model);
-        Self { input, model }
+        let args = ArgsModel {
+            plain: !has_constraints(&model),
+            model,
+            title: args_model_title(function),
+        };
+        Self { input, args }
+    }
+}
+
+/// The pydantic-shaped model a tool's arguments are validated against.
+#[derive(Debug, Clone)]
+pub(crate) struct ArgsModel {
+    model: Value,
+    /// Python's name for it, `<Function>Tool`, in validation errors.
+    title: String,
+    /// No constraint serde cannot check itself (bounds, lengths, patterns): arguments that
+    /// deserialize as they are need no validation pass.
+    plain: bool,
+}
+
+impl ArgsModel {
+    /// Parses tool arguments; see [`parse_args`]. Arguments that already have the right types
+    /// skip the validator (the common case, and the hot path of every tool call), unless the
+    /// schema has constraints only the validator checks.
+    pub(crate) fn parse<A: DeserializeOwned>(&self, input: &Value) -> Result<A, String> {
+        if self.plain
+            && let Ok(args) = A::deserialize(input)
+        {
+            return Ok(args);
+        }
+        parse_args(input, &self.model, &self.title)
+    }
+}
+
+/// Whether `schema` holds a keyword that constrains values beyond their type.
+fn has_constraints(schema: &Value) -> bool {
+    const CONSTRAINTS: [&str; 13] = [
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    ];
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| CONSTRAINTS.contains(&key.as_str()) || has_constraints(value)),
+        Value::Array(items) => items.iter().any(has_constraints),
+        _ => false,
     }
 }
 
 /// The input schema of `A` as Python's `@tool` would show it.
 #[cfg(test)]
 pub(crate) fn input_schema<A: JsonSchema>() -> Value {
-    ArgsSchema::of::<A>().input
+    ArgsSchema::of::<A>("f").input
 }
 
 fn input_schema_from_model(model: &Value) -> Value {
@@ -302,18 +358,30 @@ mod tests {
 
     #[test]
     fn numeric_strings_are_coerced_like_pydantic_lax_mode() {
-        let schema = ArgsSchema::of::<Args>();
-        let args: Args = parse_args(&json!({"a": "3"}), &schema.model, "ArgsTool").unwrap();
+        let args_model = ArgsSchema::of::<Args>("args").args;
+        let args: Args = args_model.parse(&json!({"a": "3"})).unwrap();
         assert_eq!(args.a, 3);
-        let err = parse_args::<Args>(&json!({"a": "x"}), &schema.model, "ArgsTool")
-            .err()
-            .unwrap();
+        let err = args_model.parse::<Args>(&json!({"a": "x"})).err().unwrap();
         assert!(
             err.starts_with(
                 "Validation failed for input parameters: 1 validation error for ArgsTool\na\n"
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bounds_are_enforced_even_when_the_arguments_deserialize() {
+        #[derive(Debug, Deserialize, schemars::JsonSchema)]
+        struct Bounded {
+            #[schemars(range(min = 0))]
+            n: i64,
+        }
+        let args_model = ArgsSchema::of::<Bounded>("bounded").args;
+        assert!(!args_model.plain);
+        assert!(args_model.parse::<Bounded>(&json!({"n": -1})).is_err());
+        assert_eq!(args_model.parse::<Bounded>(&json!({"n": 2})).unwrap().n, 2);
+        assert!(ArgsSchema::of::<Args>("args").args.plain);
     }
 
     #[test]
