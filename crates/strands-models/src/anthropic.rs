@@ -41,9 +41,12 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGE
 use serde_json::{Map, Value, json};
 use strands_core::{Model, ModelError, ModelRequest, ModelStream, StreamEvent};
 
+use crate::http;
 use crate::sse::SseDecoder;
 use errors::ApiError;
 use response::{Converter, Outcome};
+
+pub use errors::AnthropicBuildError;
 
 /// The model used when none is set (the Anthropic API name of Python's Bedrock default).
 pub const DEFAULT_MODEL_ID: &str = "claude-sonnet-4-6";
@@ -62,9 +65,9 @@ pub const BASE_URL_ENV: &str = "ANTHROPIC_BASE_URL";
 /// `_MAX_PAUSE_TURN_CONTINUATIONS`).
 const MAX_PAUSE_TURN_CONTINUATIONS: usize = 10;
 /// Default connect timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit on the wait for the next bytes of a response (the Anthropic SDK's 10 minutes).
-const READ_TIMEOUT: Duration = Duration::from_secs(600);
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What an [`AnthropicModel`] sends with every call.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +137,7 @@ impl AnthropicModel {
     /// Sends `body` and returns the response once its status is 2xx; other statuses become
     /// typed errors (reading at most a bounded part of the error body).
     async fn send(&self, body: Vec<u8>) -> Result<reqwest::Response, ModelError> {
-        let response = self
+        let mut response = self
             .client
             .post(self.url.clone())
             .headers(self.headers.clone())
@@ -147,7 +150,7 @@ impl AnthropicModel {
             return Ok(response);
         }
         let headers = response.headers().clone();
-        let body = read_bounded(response, errors::MAX_ERROR_BODY_BYTES).await;
+        let body = http::error_body(&mut response).await;
         let error = ApiError::from_response(status.as_u16(), &headers, &body);
         tracing::debug!(status = status.as_u16(), error_type = %error.error_type, "Anthropic refused the request");
         Err(errors::classify(error, &self.config.model_id))
@@ -208,8 +211,7 @@ impl AnthropicModel {
                         yield out;
                     }
                 }
-                let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                match converter.finish_response(latency_ms)? {
+                match converter.finish_response(http::elapsed_ms(started))? {
                     Outcome::Done(events) => {
                         for out in events {
                             yield out;
@@ -242,22 +244,6 @@ fn sse_error(error: crate::sse::SseError) -> ModelError {
     )
 }
 
-/// Reads at most `limit` bytes of the body; the rest is dropped with the response. A body that
-/// breaks part-way yields what arrived.
-async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let take = chunk.len().min(limit - body.len());
-                body.extend_from_slice(&chunk[..take]);
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    body
-}
-
 impl Model for AnthropicModel {
     fn model_id(&self) -> &str {
         &self.config.model_id
@@ -266,53 +252,6 @@ impl Model for AnthropicModel {
     fn stream<'a>(&'a self, request: ModelRequest<'a>) -> ModelStream<'a> {
         Box::pin(self.stream_impl(request))
     }
-}
-
-/// Why an [`AnthropicModel`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AnthropicBuildError {
-    /// Neither the builder nor `ANTHROPIC_API_KEY` gave an API key.
-    #[error(
-        "no Anthropic API key: set the ANTHROPIC_API_KEY environment variable or call AnthropicModelBuilder::api_key"
-    )]
-    MissingApiKey,
-    /// The API key holds characters an HTTP header cannot carry.
-    #[error(
-        "the Anthropic API key contains characters an HTTP header cannot carry (a stray newline or quote?); check the value"
-    )]
-    InvalidApiKey,
-    /// The base URL is not an absolute http(s) URL.
-    #[error("the Anthropic base URL `{url}` is not valid: {reason}")]
-    InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `params` is not a JSON object.
-    #[error("Anthropic params must be a JSON object such as {{\"temperature\": 0.3}}, got {found}")]
-    InvalidParams {
-        /// The JSON kind given instead.
-        found: &'static str,
-    },
-    /// A server tool carries an `input_schema`, so it is a function tool.
-    #[error(
-        "anthropic_tools holds `{name}`, which has an input_schema: function tools are given to the agent as tools; anthropic_tools is for Anthropic server tools such as web_search"
-    )]
-    FunctionToolAsServerTool {
-        /// The tool's name.
-        name: String,
-    },
-    /// An extra header has an invalid name or value (the value is not shown).
-    #[error("the header `{name}` has an invalid name or value")]
-    InvalidHeader {
-        /// The header name as given.
-        name: String,
-    },
-    /// The HTTP client could not be created (TLS setup).
-    #[error("could not create the HTTP client for Anthropic: {0}")]
-    Client(#[source] reqwest::Error),
 }
 
 /// Configures an [`AnthropicModel`].
@@ -440,7 +379,7 @@ impl AnthropicModelBuilder {
             Some(Value::Object(map)) => map,
             Some(other) => {
                 return Err(AnthropicBuildError::InvalidParams {
-                    found: json_kind(&other),
+                    found: http::json_kind(&other),
                 });
             }
         };
@@ -481,10 +420,10 @@ impl AnthropicModelBuilder {
         }
 
         let client = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
-            .read_timeout(self.read_timeout.unwrap_or(READ_TIMEOUT))
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
             .build()
-            .map_err(AnthropicBuildError::Client)?;
+            .map_err(|e| AnthropicBuildError::HttpClient(Box::new(e)))?;
         Ok(AnthropicModel {
             config: AnthropicConfig {
                 model_id: self.model_id.unwrap_or_else(|| DEFAULT_MODEL_ID.to_owned()),
@@ -515,17 +454,6 @@ fn messages_url(base_url: &str) -> Result<reqwest::Url, AnthropicBuildError> {
         )));
     }
     Ok(url)
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@
 //! # }
 //! ```
 //!
+//! Building is `async` (it may load the default AWS configuration) and cannot fail; see
+//! [`BedrockModelBuilder::build`].
+//!
 //! Python: `strands.models.bedrock.BedrockModel`.
 
 mod document;
@@ -41,7 +44,6 @@ use strands_core::streaming::RedactContentEvent;
 use strands_core::{Model, ModelError, ModelRequest, ModelStream, StreamEvent};
 
 use errors::CallSite;
-use request::Formatting;
 
 /// The request members Converse and ConverseStream share; their builders (and guardrail
 /// configuration types) are distinct types with the same setters.
@@ -475,9 +477,16 @@ impl BedrockModelBuilder {
         self
     }
 
-    /// Builds the model. Without an SDK config, the default AWS configuration is loaded
-    /// (environment, profile, container and instance credentials); credentials are resolved at
-    /// the first call, not here.
+    /// Builds the model. Without an [SDK config](Self::sdk_config), the default AWS
+    /// configuration is loaded (environment, profile, container and instance credentials);
+    /// credentials are resolved at the first call, not here.
+    ///
+    /// Unlike the other providers' `build()`, this one is `async`, because loading the AWS
+    /// configuration is: it reads the profile files and may ask the instance metadata service
+    /// for the region, and the SDK offers no blocking way to do so. Given an SDK config, it does
+    /// no I/O. It cannot fail, so it returns the model rather than a `Result`: every setting is
+    /// checked by Bedrock at the first call, and the SDK config loader itself falls back to
+    /// defaults instead of failing.
     pub async fn build(self) -> BedrockModel {
         let sdk_config = match self.sdk_config {
             Some(config) => config,
@@ -526,57 +535,5 @@ impl BedrockModelBuilder {
             region,
             on_credentials_rejected: self.on_credentials_rejected,
         }
-    }
-}
-
-impl request::Parts {
-    fn new(
-        config: &BedrockConfig,
-        request: &ModelRequest<'_>,
-    ) -> Result<Self, aws_smithy_types::error::operation::BuildError> {
-        let formatting = Formatting::for_model(&config.model_id, config.include_tool_result_status);
-        let system = match (request.system_prompt_content, request.system_prompt) {
-            (Some(blocks), _) if !blocks.is_empty() => Some(request::system(blocks)?),
-            (_, Some(prompt)) => Some(vec![bedrock::SystemContentBlock::Text(prompt.to_owned())]),
-            _ => None,
-        };
-        let inference = (config.max_tokens.is_some()
-            || config.temperature.is_some()
-            || config.top_p.is_some()
-            || !config.stop_sequences.is_empty())
-        .then(|| {
-            bedrock::InferenceConfiguration::builder()
-                .set_max_tokens(config.max_tokens)
-                .set_temperature(config.temperature)
-                .set_top_p(config.top_p)
-                .set_stop_sequences(
-                    (!config.stop_sequences.is_empty()).then(|| config.stop_sequences.clone()),
-                )
-                .build()
-        });
-        // Bedrock rejects reasoning settings while a tool is forced (Python drops them too).
-        let forced = matches!(
-            request.tool_choice,
-            Some(strands_core::ToolChoice::Tool { .. }) | Some(strands_core::ToolChoice::Any {})
-        );
-        let additional_fields = config.additional_request_fields.as_ref().map(|fields| {
-            let mut fields = fields.clone();
-            if forced && let Value::Object(map) = &mut fields {
-                map.shift_remove("thinking");
-            }
-            document::to_document(&fields)
-        });
-        Ok(Self {
-            messages: request::messages(request.messages, formatting)?,
-            system,
-            tool_config: request::tool_config(
-                request.tool_specs,
-                request.tool_choice,
-                request.messages,
-            )?,
-            inference,
-            additional_fields: additional_fields
-                .filter(|d| !matches!(d, aws_smithy_types::Document::Object(m) if m.is_empty())),
-        })
     }
 }

@@ -26,4 +26,6 @@ pub mod local;
 pub mod openai;
 
 #[cfg(any(feature = "anthropic", feature = "openai"))]
+mod http;
+#[cfg(any(feature = "anthropic", feature = "openai"))]
 mod sse;

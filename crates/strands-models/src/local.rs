@@ -43,8 +43,9 @@
 
 mod backend;
 mod download;
-mod generate;
-mod prompt;
+mod errors;
+mod request;
+mod response;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -53,13 +54,14 @@ use std::sync::{Arc, Mutex};
 
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
-use strands_core::{BoxError, Model, ModelError, ModelRequest, ModelStream};
+use strands_core::{Model, ModelError, ModelRequest, ModelStream};
 
 pub use backend::log_llama_cpp_to_tracing;
 pub use download::{
     DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DownloadError, DownloadProgress, ModelCache,
     default_model_path, ensure_default_model,
 };
+pub use errors::LocalBuildError;
 
 /// The context size used when none is set (capped by the model's training context).
 pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
@@ -157,7 +159,7 @@ impl LocalModel {
     ///
     /// [`ModelError::InvalidRequest`] when llama.cpp cannot apply the template to the messages.
     pub fn render_prompt(&self, request: &ModelRequest<'_>) -> Result<String, ModelError> {
-        prompt::render(&self.inner.model, &self.inner.template, request)
+        request::render(&self.inner.model, &self.inner.template, request)
     }
 }
 
@@ -176,14 +178,14 @@ impl Model for LocalModel {
                     "the local model is not shown tool specs and never calls tools; the tools passed are ignored"
                 );
             }
-            let prompt = match prompt::render(&inner.model, &inner.template, &request) {
+            let prompt = match request::render(&inner.model, &inner.template, &request) {
                 Ok(prompt) => prompt,
                 Err(error) => {
                     yield Err(error);
                     return;
                 }
             };
-            let mut events = match generate::spawn(inner, prompt, started) {
+            let mut events = match response::spawn(inner, prompt, started) {
                 Ok(events) => events,
                 Err(error) => {
                     yield Err(error);
@@ -276,30 +278,30 @@ impl LocalModelBuilder {
     ///
     /// # Errors
     ///
-    /// [`LocalModelError`] when no path was set, the file is missing or not a loadable GGUF,
+    /// [`LocalBuildError`] when no path was set, the file is missing or not a loadable GGUF,
     /// the settings are out of range, or the llama.cpp backend could not be initialised.
-    pub fn build(self) -> Result<LocalModel, LocalModelError> {
-        let path = self.model_path.ok_or(LocalModelError::NoModelPath)?;
+    pub fn build(self) -> Result<LocalModel, LocalBuildError> {
+        let path = self.model_path.ok_or(LocalBuildError::MissingModelPath)?;
         if !path.is_file() {
-            return Err(LocalModelError::NotFound { path });
+            return Err(LocalBuildError::NotFound { path });
         }
         if self.context_size == Some(0) {
-            return Err(LocalModelError::InvalidConfig {
+            return Err(LocalBuildError::InvalidConfig {
                 message: "context_size must be at least 1".to_owned(),
             });
         }
         if self.threads == Some(0) {
-            return Err(LocalModelError::InvalidConfig {
+            return Err(LocalBuildError::InvalidConfig {
                 message: "threads must be at least 1".to_owned(),
             });
         }
         let backend = backend::backend()?;
         let model = LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())
-            .map_err(|source| LocalModelError::Load {
+            .map_err(|source| LocalBuildError::Load {
                 path: path.clone(),
                 source: Box::new(source),
             })?;
-        let template = prompt::template(&model).map_err(|source| LocalModelError::Load {
+        let template = request::template(&model).map_err(|source| LocalBuildError::Load {
             path: path.clone(),
             source: Box::new(source),
         })?;
@@ -346,52 +348,6 @@ fn model_id_from_path(path: &Path) -> String {
     }
 }
 
-/// Why a [`LocalModel`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LocalModelError {
-    /// The builder was given no model file.
-    #[error(
-        "no model file was set; pass a GGUF path to LocalModelBuilder::model_path (ensure_default_model() downloads the default one)"
-    )]
-    NoModelPath,
-    /// The model file does not exist.
-    #[error(
-        "the model file {} does not exist; check the path (or STRANDS_LOCAL_MODEL_PATH), or call ensure_default_model() to download the default model",
-        path.display()
-    )]
-    NotFound {
-        /// The missing file.
-        path: PathBuf,
-    },
-    /// llama.cpp could not load the file.
-    #[error(
-        "llama.cpp could not load {} as a model; is it a complete GGUF file of an architecture this llama.cpp supports?",
-        path.display()
-    )]
-    Load {
-        /// The file.
-        path: PathBuf,
-        /// What llama.cpp reported.
-        #[source]
-        source: BoxError,
-    },
-    /// A setting is out of range.
-    #[error("invalid local model setting: {message}")]
-    InvalidConfig {
-        /// What is wrong.
-        message: String,
-    },
-    /// The llama.cpp backend could not be initialised.
-    #[error(
-        "the llama.cpp backend could not be initialised: {message}; it can be initialised once per process, so another library may have done it already"
-    )]
-    Backend {
-        /// What llama.cpp reported.
-        message: String,
-    },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,7 +364,7 @@ mod tests {
     #[test]
     fn build_without_a_path_says_what_to_do() {
         let error = LocalModel::builder().build().unwrap_err();
-        assert!(matches!(error, LocalModelError::NoModelPath));
+        assert!(matches!(error, LocalBuildError::MissingModelPath));
         assert!(error.to_string().contains("ensure_default_model"));
     }
 
@@ -418,7 +374,7 @@ mod tests {
             .model_path("/nonexistent/model.gguf")
             .build()
             .unwrap_err();
-        assert!(matches!(error, LocalModelError::NotFound { .. }), "{error}");
+        assert!(matches!(error, LocalBuildError::NotFound { .. }), "{error}");
     }
 
     #[test]
@@ -430,6 +386,6 @@ mod tests {
         std::fs::write(&path, b"definitely not a gguf file").unwrap();
         let error = LocalModel::builder().model_path(&path).build().unwrap_err();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(error, LocalModelError::Load { .. }), "{error}");
+        assert!(matches!(error, LocalBuildError::Load { .. }), "{error}");
     }
 }

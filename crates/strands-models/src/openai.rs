@@ -45,10 +45,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_core::Stream;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
-use strands_core::{BoxError, Model, ModelError, ModelRequest, ModelStream, StreamEvent};
+use strands_core::{Model, ModelError, ModelRequest, ModelStream, StreamEvent};
 
+use crate::http::{self, BodyEnd};
 use crate::sse::SseDecoder;
 use errors::CallSite;
+
+pub use errors::OpenAiBuildError;
 
 /// The OpenAI API, used when no base URL is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -114,7 +117,7 @@ impl fmt::Debug for ApiKey {
 ///     .build()?;
 /// assert_eq!(model.model_id(), "qwen2.5:7b");
 /// assert_eq!(model.config().base_url, "http://localhost:11434/v1");
-/// # Ok::<(), strands_models::openai::BuildError>(())
+/// # Ok::<(), strands_models::openai::OpenAiBuildError>(())
 /// ```
 ///
 /// Python: `strands.models.openai.OpenAIModel`.
@@ -156,7 +159,7 @@ impl OpenAiModel {
     /// // OPENAI_BASE_URL=http://localhost:8000/v1 MODEL_ID=Qwen/Qwen2.5-7B-Instruct
     /// let model = OpenAiModel::from_env().build()?;
     /// println!("{}", model.config().base_url);
-    /// # Ok::<(), strands_models::openai::BuildError>(())
+    /// # Ok::<(), strands_models::openai::OpenAiBuildError>(())
     /// ```
     pub fn from_env() -> OpenAiModelBuilder {
         let env = |name: &str| {
@@ -257,6 +260,31 @@ impl OpenAiModel {
         })
     }
 
+    /// The whole (non-streamed) completion, at most [`MAX_COMPLETION_BYTES`].
+    async fn read_completion(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, ModelError> {
+        let body = http::read_bounded(response, MAX_COMPLETION_BYTES).await;
+        match body.end {
+            BodyEnd::Complete => Ok(body.bytes),
+            BodyEnd::Truncated => Err(ModelError::stream(
+                format!(
+                    "the completion from {} is larger than {MAX_COMPLETION_BYTES} bytes",
+                    self.config.base_url
+                ),
+                None,
+            )),
+            BodyEnd::Broken(error) => Err(ModelError::stream(
+                format!(
+                    "the completion from {} broke before it ended",
+                    self.config.base_url
+                ),
+                Some(Box::new(error.without_url())),
+            )),
+        }
+    }
+
     fn stream_impl<'a>(
         &'a self,
         request: ModelRequest<'a>,
@@ -278,9 +306,7 @@ impl OpenAiModel {
             let status = response.status();
             if !status.is_success() {
                 let headers = response.headers().clone();
-                let body = read_limited(&mut response, errors::MAX_ERROR_BODY_BYTES, true)
-                    .await
-                    .unwrap_or_default();
+                let body = http::error_body(&mut response).await;
                 Err::<(), _>(errors::http_error(status.as_u16(), &headers, &body, self.site()))?;
             }
             let is_json = response
@@ -290,14 +316,14 @@ impl OpenAiModel {
                 .is_some_and(|v| v.trim_start().starts_with("application/json"));
             if is_json {
                 // `streaming(false)`, or a server that ignores `stream: true`.
-                let body = read_limited(&mut response, MAX_COMPLETION_BYTES, false).await?;
+                let body = self.read_completion(&mut response).await?;
                 let completion = serde_json::from_slice(&body).map_err(|e| {
                     ModelError::stream(
                         format!("could not decode the completion from {}", self.config.base_url),
                         Some(Box::new(e)),
                     )
                 })?;
-                for event in response::completion_events(completion, &id_salt, elapsed_ms(started))? {
+                for event in response::completion_events(completion, &id_salt, http::elapsed_ms(started))? {
                     yield event;
                 }
                 return;
@@ -365,7 +391,7 @@ impl OpenAiModel {
             if !done {
                 tracing::debug!("the response stream ended without `data: [DONE]`");
             }
-            if let Some(metadata) = decoder.end(elapsed_ms(started)) {
+            if let Some(metadata) = decoder.end(http::elapsed_ms(started)) {
                 yield metadata;
             }
         }
@@ -389,10 +415,6 @@ fn sse_error(error: crate::sse::SseError) -> ModelError {
     )
 }
 
-fn elapsed_ms(started: Instant) -> u64 {
-    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
 /// Goes into ids made for tool calls the server sent without one (unique enough to tell calls
 /// of different turns apart).
 fn id_salt() -> String {
@@ -400,78 +422,6 @@ fn id_salt() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{:x}", nanos & 0xffff_ffff_ffff)
-}
-
-/// Reads at most `limit` bytes of the body; `truncate` keeps the first `limit` bytes of a longer
-/// body instead of failing.
-async fn read_limited(
-    response: &mut reqwest::Response,
-    limit: usize,
-    truncate: bool,
-) -> Result<Vec<u8>, ModelError> {
-    let mut body = Vec::new();
-    loop {
-        let chunk = response.chunk().await.map_err(|e| {
-            ModelError::stream(
-                "the response body broke before it ended",
-                Some(Box::new(e.without_url())),
-            )
-        })?;
-        let Some(chunk) = chunk else { break };
-        let room = limit.saturating_sub(body.len());
-        if chunk.len() > room {
-            if truncate {
-                body.extend_from_slice(chunk.get(..room).unwrap_or_default());
-                break;
-            }
-            return Err(ModelError::stream(
-                format!("the completion is larger than {limit} bytes"),
-                None,
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Why an [`OpenAiModel`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No model id was set.
-    #[error(
-        "no model id was set; call OpenAiModelBuilder::model_id with the served model, e.g. `gpt-4o-mini`, or `llama3.2` for Ollama"
-    )]
-    MissingModelId,
-    /// The base URL is not an absolute `http` or `https` URL.
-    #[error(
-        "the base URL `{url}` is not an http(s) URL ({reason}); use e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`"
-    )]
-    InvalidBaseUrl {
-        /// The URL as given, without credentials.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `params` was not a JSON object.
-    #[error(
-        "params must be a JSON object of request fields such as {{\"temperature\": 0.2}}, not {found}"
-    )]
-    ParamsNotObject {
-        /// The JSON type given.
-        found: &'static str,
-    },
-    /// A header name or value (or the API key) cannot be sent in an HTTP header.
-    #[error(
-        "the {what} cannot be sent as an HTTP header (it must be visible ASCII without line breaks)"
-    )]
-    InvalidHeader {
-        /// Which header, e.g. `header x-api-key` or `API key`; never the value.
-        what: String,
-    },
-    /// The HTTP client could not be created (TLS initialisation).
-    #[error("could not create the HTTP client")]
-    HttpClient(#[source] BoxError),
 }
 
 /// Where the API key comes from.
@@ -505,7 +455,7 @@ enum KeySource {
 ///     .build()?;
 /// assert_eq!(model.config().params["top_p"], 0.9);
 /// assert!(format!("{model:?}").contains("(set, hidden)"));
-/// # Ok::<(), strands_models::openai::BuildError>(())
+/// # Ok::<(), strands_models::openai::OpenAiBuildError>(())
 /// ```
 #[derive(Default)]
 #[must_use]
@@ -581,11 +531,7 @@ impl OpenAiModelBuilder {
     pub fn params(mut self, params: Value) -> Self {
         match params {
             Value::Object(map) => self.params.extend(map),
-            Value::Null => self.params_error = Some("null"),
-            Value::Bool(_) => self.params_error = Some("a boolean"),
-            Value::Number(_) => self.params_error = Some("a number"),
-            Value::String(_) => self.params_error = Some("a string"),
-            Value::Array(_) => self.params_error = Some("an array"),
+            other => self.params_error = Some(http::json_kind(&other)),
         }
         self
     }
@@ -630,19 +576,20 @@ impl OpenAiModelBuilder {
     ///
     /// # Errors
     ///
-    /// [`BuildError`]: no model id, a base URL that is not http(s), `params` that are not an
-    /// object, a header that cannot be sent, or an HTTP client that cannot be created.
-    pub fn build(self) -> Result<OpenAiModel, BuildError> {
+    /// [`OpenAiBuildError`]: no model id, an API key or header that cannot be sent, a base URL
+    /// that is not http(s), `params` that are not an object, or an HTTP client that cannot be
+    /// created.
+    pub fn build(self) -> Result<OpenAiModel, OpenAiBuildError> {
         let model_id = self
             .model_id
             .filter(|m| !m.trim().is_empty())
-            .ok_or(BuildError::MissingModelId)?;
+            .ok_or(OpenAiBuildError::MissingModelId)?;
         if let Some(found) = self.params_error {
-            return Err(BuildError::ParamsNotObject { found });
+            return Err(OpenAiBuildError::InvalidParams { found });
         }
         let raw_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = raw_url.trim().trim_end_matches('/');
-        let invalid = |reason: String| BuildError::InvalidBaseUrl {
+        let invalid = |reason: String| OpenAiBuildError::InvalidBaseUrl {
             url: redact_url(base_url),
             reason,
         };
@@ -663,20 +610,15 @@ impl OpenAiModelBuilder {
         };
         let api_key = key
             .map(|key| {
-                let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                    BuildError::InvalidHeader {
-                        what: "API key".to_owned(),
-                    }
-                })?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
+                    .map_err(|_| OpenAiBuildError::InvalidApiKey)?;
                 value.set_sensitive(true);
                 Ok(ApiKey(value))
             })
             .transpose()?;
         let mut headers = HeaderMap::new();
         for (name, value) in self.headers {
-            let invalid = || BuildError::InvalidHeader {
-                what: format!("header `{name}`"),
-            };
+            let invalid = || OpenAiBuildError::InvalidHeader { name: name.clone() };
             let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
             let mut header_value = HeaderValue::from_str(&value).map_err(|_| invalid())?;
             header_value.set_sensitive(true);
@@ -686,7 +628,7 @@ impl OpenAiModelBuilder {
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             .read_timeout(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT))
             .build()
-            .map_err(|e| BuildError::HttpClient(Box::new(e)))?;
+            .map_err(|e| OpenAiBuildError::HttpClient(Box::new(e)))?;
         Ok(OpenAiModel {
             client,
             config: OpenAiConfig {
@@ -741,7 +683,7 @@ mod tests {
     fn build_errors_say_what_to_fix() {
         assert!(matches!(
             OpenAiModel::builder().build(),
-            Err(BuildError::MissingModelId)
+            Err(OpenAiBuildError::MissingModelId)
         ));
         let error = OpenAiModel::builder()
             .model_id("m")
@@ -757,15 +699,24 @@ mod tests {
                 .model_id("m")
                 .params(json!([1]))
                 .build(),
-            Err(BuildError::ParamsNotObject { found: "an array" })
+            Err(OpenAiBuildError::InvalidParams { found: "an array" })
         ));
         assert!(matches!(
             OpenAiModel::builder()
                 .model_id("m")
                 .api_key("bad\nkey")
                 .build(),
-            Err(BuildError::InvalidHeader { .. })
+            Err(OpenAiBuildError::InvalidApiKey)
         ));
+        let error = OpenAiModel::builder()
+            .model_id("m")
+            .header("bad header", "v")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&error, OpenAiBuildError::InvalidHeader { name } if name == "bad header"),
+            "{error}"
+        );
     }
 
     #[test]

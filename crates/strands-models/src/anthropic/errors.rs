@@ -1,5 +1,6 @@
-//! Anthropic failures → [`ModelError`], so the agent retries what can be retried and says what to
-//! fix otherwise.
+//! Anthropic's errors: why a model could not be built ([`AnthropicBuildError`]), and Anthropic
+//! failures → [`ModelError`], so the agent retries what can be retried and says what to fix
+//! otherwise.
 //!
 //! Python: the `except anthropic.RateLimitError` / `except anthropic.BadRequestError` blocks of
 //! `AnthropicModel.stream`.
@@ -8,7 +9,58 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use strands_core::ModelError;
+use strands_core::{BoxError, ModelError};
+
+use crate::http;
+
+/// Why an [`AnthropicModel`](super::AnthropicModel) could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnthropicBuildError {
+    /// Neither the builder nor `ANTHROPIC_API_KEY` gave an API key.
+    #[error(
+        "no Anthropic API key: set the ANTHROPIC_API_KEY environment variable or call AnthropicModelBuilder::api_key"
+    )]
+    MissingApiKey,
+    /// The API key holds characters an HTTP header cannot carry.
+    #[error(
+        "the Anthropic API key contains characters an HTTP header cannot carry (a stray newline or quote?); check the value"
+    )]
+    InvalidApiKey,
+    /// The base URL is not an absolute http(s) URL.
+    #[error("the Anthropic base URL `{url}` is not valid: {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `params` is not a JSON object.
+    #[error("Anthropic params must be a JSON object such as {{\"temperature\": 0.3}}, got {found}")]
+    InvalidParams {
+        /// The JSON kind given instead.
+        found: &'static str,
+    },
+    /// A server tool carries an `input_schema`, so it is a function tool.
+    #[error(
+        "anthropic_tools holds `{name}`, which has an input_schema: function tools are given to the agent as tools; anthropic_tools is for Anthropic server tools such as web_search"
+    )]
+    FunctionToolAsServerTool {
+        /// The tool's name.
+        name: String,
+    },
+    /// An extra header has an invalid name or value (the value is not shown).
+    #[error(
+        "the header `{name}` has an invalid name or value (both must be visible ASCII without line breaks)"
+    )]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+    },
+    /// The HTTP client could not be created (TLS setup).
+    #[error("could not create the HTTP client for Anthropic (TLS setup)")]
+    HttpClient(#[source] BoxError),
+}
 
 /// Substrings (compared lower-case) of Anthropic's context-window overflow messages (Python's
 /// `AnthropicModel.OVERFLOW_MESSAGES`).
@@ -18,12 +70,6 @@ const OVERFLOW_MESSAGES: [&str; 4] = [
     "input length exceeds context window",
     "input and output tokens exceed your context limit",
 ];
-
-/// The most of an error body that is read; the rest is discarded.
-pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-
-/// The most of a non-JSON error body quoted in a message.
-const MAX_QUOTED_CHARS: usize = 500;
 
 /// An error Anthropic reported, over HTTP (`status` set) or as an `error` event inside an open
 /// stream (`status` unset).
@@ -65,24 +111,13 @@ impl ApiError {
                 parsed.error.message,
                 parsed.request_id,
             ),
-            Err(_) => {
-                let text = String::from_utf8_lossy(body);
-                let text = text.trim();
-                let mut quoted: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-                if quoted.len() < text.len() {
-                    quoted.push_str("...");
-                }
-                if quoted.is_empty() {
-                    quoted = "(empty body)".to_owned();
-                }
-                (String::new(), quoted, None)
-            }
+            Err(_) => (String::new(), http::quote_body(body), None),
         };
         Self {
             status: Some(status),
             error_type,
             message,
-            retry_after: retry_after(headers),
+            retry_after: http::retry_after(headers),
             request_id: header("request-id").map(str::to_owned).or(body_request_id),
         }
     }
@@ -110,25 +145,6 @@ impl ApiError {
         }
         text
     }
-}
-
-/// `retry-after-ms` (Anthropic's, milliseconds) or `retry-after` (seconds); HTTP dates are
-/// ignored.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    if let Some(ms) = number("retry-after-ms") {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
-    }
-    number("retry-after").map(Duration::from_secs_f64)
 }
 
 /// Maps an Anthropic error onto the [`ModelError`] the agent acts on.
@@ -224,7 +240,15 @@ mod tests {
         assert!(mapped.to_string().contains("request id req_1"), "{mapped}");
 
         headers.insert("retry-after-ms", HeaderValue::from_static("1500"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
+        let mapped = classify(
+            ApiError::from_response(
+                429,
+                &headers,
+                body("rate_limit_error", "slow down").as_bytes(),
+            ),
+            "m",
+        );
+        assert_eq!(mapped.retry_after(), Some(Duration::from_millis(1500)));
 
         assert!(classify(http(529, &body("overloaded_error", "Overloaded")), "m").is_retryable());
         let in_stream = ApiError::from_event(ErrorDetail {
@@ -280,7 +304,7 @@ mod tests {
     fn non_json_bodies_are_quoted_bounded() {
         let long = "x".repeat(2000);
         let error = http(502, &long);
-        assert_eq!(error.message.len(), MAX_QUOTED_CHARS + 3);
+        assert_eq!(error.message.len(), crate::http::MAX_QUOTED_CHARS + 3);
         assert_eq!(http(502, "").message, "(empty body)");
         let mapped = classify(http(502, "<html>Bad gateway</html>"), "m");
         assert!(mapped.to_string().contains("HTTP 502"), "{mapped}");

@@ -1,4 +1,5 @@
-//! Bedrock failures → [`ModelError`], each with the fix in its message.
+//! Bedrock failures → [`ModelError`], each with the fix in its message. Bedrock has no build
+//! error: building a model cannot fail (see `BedrockModelBuilder::build`).
 //!
 //! Python: the `except ClientError` block of `BedrockModel._stream`.
 

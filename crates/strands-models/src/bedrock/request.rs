@@ -6,15 +6,16 @@
 use aws_sdk_bedrockruntime::types as bedrock;
 use aws_smithy_types::Blob as SmithyBlob;
 use aws_smithy_types::error::operation::BuildError;
-use serde_json::json;
+use serde_json::{Value, json};
 use strands_core::citations::{Citation, CitationLocation, CitationsContentBlock, DocumentRange};
 use strands_core::content::{CachePoint, GuardContent, ReasoningContentBlock};
 use strands_core::media::{AudioContent, DocumentContent, ImageContent, MediaSource, VideoContent};
 use strands_core::{
-    ContentBlock, ModelMessages, Role, SystemContentBlock, ToolChoice, ToolResult,
+    ContentBlock, ModelMessages, ModelRequest, Role, SystemContentBlock, ToolChoice, ToolResult,
     ToolResultContent, ToolResultStatus, ToolSpec,
 };
 
+use super::BedrockConfig;
 use super::document::to_document;
 
 /// Model-dependent choices made while formatting, from the model id (as Python does).
@@ -456,4 +457,53 @@ pub(crate) struct Parts {
     pub(crate) tool_config: Option<bedrock::ToolConfiguration>,
     pub(crate) inference: Option<bedrock::InferenceConfiguration>,
     pub(crate) additional_fields: Option<aws_smithy_types::Document>,
+}
+
+impl Parts {
+    /// The parts of a call for `request` with this configuration.
+    pub(crate) fn new(
+        config: &BedrockConfig,
+        request: &ModelRequest<'_>,
+    ) -> Result<Self, BuildError> {
+        let formatting = Formatting::for_model(&config.model_id, config.include_tool_result_status);
+        let system = match (request.system_prompt_content, request.system_prompt) {
+            (Some(blocks), _) if !blocks.is_empty() => Some(system(blocks)?),
+            (_, Some(prompt)) => Some(vec![bedrock::SystemContentBlock::Text(prompt.to_owned())]),
+            _ => None,
+        };
+        let inference = (config.max_tokens.is_some()
+            || config.temperature.is_some()
+            || config.top_p.is_some()
+            || !config.stop_sequences.is_empty())
+        .then(|| {
+            bedrock::InferenceConfiguration::builder()
+                .set_max_tokens(config.max_tokens)
+                .set_temperature(config.temperature)
+                .set_top_p(config.top_p)
+                .set_stop_sequences(
+                    (!config.stop_sequences.is_empty()).then(|| config.stop_sequences.clone()),
+                )
+                .build()
+        });
+        // Bedrock rejects reasoning settings while a tool is forced (Python drops them too).
+        let forced = matches!(
+            request.tool_choice,
+            Some(ToolChoice::Tool { .. }) | Some(ToolChoice::Any {})
+        );
+        let additional_fields = config.additional_request_fields.as_ref().map(|fields| {
+            let mut fields = fields.clone();
+            if forced && let Value::Object(map) = &mut fields {
+                map.shift_remove("thinking");
+            }
+            to_document(&fields)
+        });
+        Ok(Self {
+            messages: messages(request.messages, formatting)?,
+            system,
+            tool_config: tool_config(request.tool_specs, request.tool_choice, request.messages)?,
+            inference,
+            additional_fields: additional_fields
+                .filter(|d| !matches!(d, aws_smithy_types::Document::Object(m) if m.is_empty())),
+        })
+    }
 }

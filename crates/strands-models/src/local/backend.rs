@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use llama_cpp_2::LogOptions;
 use llama_cpp_2::llama_backend::LlamaBackend;
 
-use super::LocalModelError;
+use super::LocalBuildError;
 
 /// llama.cpp's backend can be initialised once per process (`LlamaBackend::init` fails the
 /// second time), so every model shares this one.
@@ -17,7 +17,7 @@ static LOGS_TO_TRACING: AtomicBool = AtomicBool::new(false);
 
 /// The shared backend, initialised on first use with llama.cpp's own logging silenced (it
 /// prints hundreds of lines to stderr while loading a model).
-pub(super) fn backend() -> Result<&'static LlamaBackend, LocalModelError> {
+pub(super) fn backend() -> Result<&'static LlamaBackend, LocalBuildError> {
     BACKEND
         .get_or_init(|| {
             let mut backend = LlamaBackend::init().map_err(|error| error.to_string())?;
@@ -29,7 +29,7 @@ pub(super) fn backend() -> Result<&'static LlamaBackend, LocalModelError> {
             Ok(backend)
         })
         .as_ref()
-        .map_err(|message| LocalModelError::Backend {
+        .map_err(|message| LocalBuildError::Backend {
             message: message.clone(),
         })
 }

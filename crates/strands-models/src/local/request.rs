@@ -1,4 +1,4 @@
-//! Turning a Strands conversation into the model's prompt with its own chat template.
+//! Strands messages and system prompt → the model's prompt, written with its own chat template.
 //!
 //! llama.cpp's `llama_chat_apply_template` recognises the GGUF's Jinja template (ChatML, Llama
 //! 2/3, Mistral, Gemma, Phi, ...) and formats role/content pairs with it. Strands content that

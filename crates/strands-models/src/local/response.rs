@@ -1,4 +1,5 @@
-//! The generation thread: prompt processing, sampling, and streaming the pieces back.
+//! The generated tokens → Strands [`StreamEvent`]s: the generation thread processes the prompt,
+//! samples the answer and streams its pieces back.
 
 use std::num::NonZeroU32;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,7 +16,7 @@ use strands_core::streaming::MessageStopEvent;
 use strands_core::{Metrics, ModelError, StopReason, StreamEvent, Usage};
 use tokio::sync::mpsc;
 
-use super::{BATCH_SIZE, Inner, LocalConfig, backend};
+use super::{BATCH_SIZE, Inner, LocalConfig, backend, errors};
 
 /// Events buffered between the generation thread and the consumer; generation pauses when
 /// the consumer falls this far behind.
@@ -226,8 +227,7 @@ fn context_tokens(config: &LocalConfig, n_prompt: usize) -> u32 {
 }
 
 fn new_context(inner: &Inner, n_ctx: u32) -> Result<LlamaContext<'_>, ModelError> {
-    let backend =
-        backend::backend().map_err(|error| ModelError::provider(error.to_string(), None))?;
+    let backend = backend::backend().map_err(|error| errors::backend_error(&error))?;
     let threads = i32::try_from(inner.config.threads).unwrap_or(i32::MAX);
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(n_ctx))
@@ -239,12 +239,10 @@ fn new_context(inner: &Inner, n_ctx: u32) -> Result<LlamaContext<'_>, ModelError
         .new_context
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    inner.model.new_context(backend, params).map_err(|error| {
-        ModelError::provider(
-            format!("llama.cpp could not create a context of {n_ctx} tokens (out of memory?)"),
-            Some(Box::new(error)),
-        )
-    })
+    inner
+        .model
+        .new_context(backend, params)
+        .map_err(|error| errors::context_error(error, n_ctx))
 }
 
 fn sampler(config: &LocalConfig) -> LlamaSampler {
@@ -267,23 +265,14 @@ fn add(
     position: usize,
     logits: bool,
 ) -> Result<(), ModelError> {
-    let position = i32::try_from(position)
-        .map_err(|_| ModelError::context_window_overflow("the position does not fit llama.cpp"))?;
+    let position = i32::try_from(position).map_err(|_| errors::position_error())?;
     batch
         .add(token, position, &[0], logits)
-        .map_err(|error| ModelError::provider("llama.cpp batch is full", Some(Box::new(error))))
+        .map_err(errors::batch_error)
 }
 
 fn decode(ctx: &mut LlamaContext<'_>, batch: &mut LlamaBatch<'_>) -> Result<(), ModelError> {
-    ctx.decode(batch).map_err(|error| match error {
-        llama_cpp_2::DecodeError::NoKvCacheSlot => ModelError::context_window_overflow(
-            "llama.cpp found no free slot in the context's KV cache",
-        ),
-        other => ModelError::provider(
-            "llama.cpp failed to evaluate the tokens",
-            Some(Box::new(other)),
-        ),
-    })
+    ctx.decode(batch).map_err(errors::decode_error)
 }
 
 /// Sends an event; `false` when the consumer dropped the stream.

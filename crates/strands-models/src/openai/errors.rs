@@ -1,19 +1,60 @@
-//! Failures of an OpenAI-compatible server → [`ModelError`], so the agent retries what can be
-//! retried and the message says what to fix otherwise.
+//! The OpenAI-compatible provider's errors: why a model could not be built
+//! ([`OpenAiBuildError`]), and failures of an OpenAI-compatible server → [`ModelError`], so the
+//! agent retries what can be retried and the message says what to fix otherwise.
 //!
 //! Python: `strands.models._openai_errors.classify_openai_error` (throttling and context
 //! overflow); the status mapping stands in for the `openai` client's typed exceptions.
 
-use std::time::Duration;
-
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use strands_core::ModelError;
+use strands_core::{BoxError, ModelError};
 
-/// The most of an error body that is read; the rest is discarded.
-pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-/// The most of a non-JSON error body quoted in a message.
-const MAX_QUOTED_CHARS: usize = 500;
+use crate::http;
+
+/// Why an [`OpenAiModel`](super::OpenAiModel) could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenAiBuildError {
+    /// No model id was set.
+    #[error(
+        "no model id was set; call OpenAiModelBuilder::model_id with the served model, e.g. `gpt-4o-mini`, or `llama3.2` for Ollama"
+    )]
+    MissingModelId,
+    /// The API key holds characters an HTTP header cannot carry.
+    #[error(
+        "the API key contains characters an HTTP header cannot carry (a stray newline or quote?); check the value or OPENAI_API_KEY"
+    )]
+    InvalidApiKey,
+    /// The base URL is not an absolute `http` or `https` URL.
+    #[error(
+        "the base URL `{url}` is not an http(s) URL ({reason}); use e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`"
+    )]
+    InvalidBaseUrl {
+        /// The URL as given, without credentials.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `params` was not a JSON object.
+    #[error(
+        "params must be a JSON object of request fields such as {{\"temperature\": 0.2}}, not {found}"
+    )]
+    InvalidParams {
+        /// The JSON kind given instead.
+        found: &'static str,
+    },
+    /// An extra header has an invalid name or value (the value is not shown).
+    #[error(
+        "the header `{name}` has an invalid name or value (both must be visible ASCII without line breaks)"
+    )]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+    },
+    /// The HTTP client could not be created (TLS setup).
+    #[error("could not create the HTTP client (TLS setup)")]
+    HttpClient(#[source] BoxError),
+}
 
 /// Python's `_CONTEXT_WINDOW_OVERFLOW_PATTERNS` (lower-case), plus the llama.cpp server's and
 /// LiteLLM's phrasings.
@@ -97,17 +138,8 @@ impl ErrorBody {
         {
             return Self::from_value(&value);
         }
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
-        let mut quoted: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-        if quoted.len() < text.len() {
-            quoted.push_str("...");
-        }
-        if quoted.is_empty() {
-            quoted = "(empty body)".to_owned();
-        }
         Self {
-            message: quoted,
+            message: http::quote_body(body),
             ..Self::default()
         }
     }
@@ -156,25 +188,6 @@ fn exceeds_model_maximum(message: &str) -> bool {
     })
 }
 
-/// `retry-after-ms` (milliseconds, as the `openai` client reads it) or `retry-after` (seconds);
-/// HTTP dates are ignored.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    if let Some(ms) = number("retry-after-ms") {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
-    }
-    number("retry-after").map(Duration::from_secs_f64)
-}
-
 /// Maps a non-2xx response onto the [`ModelError`] the agent acts on.
 pub(crate) fn http_error(
     status: u16,
@@ -200,7 +213,7 @@ pub(crate) fn http_error(
     if matches!(status, 429 | 503 | 529) || error.is_throttling() {
         return ModelError::Throttled {
             message: format!("{} (HTTP {status} from {base_url})", error.describe()),
-            retry_after: retry_after(headers),
+            retry_after: http::retry_after(headers),
         };
     }
     if error.is_overflow() {
@@ -252,6 +265,8 @@ pub(crate) fn in_stream_error(error: &Value) -> ModelError {
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
+    use std::time::Duration;
+
     use reqwest::header::HeaderValue;
 
     use super::*;
@@ -278,7 +293,8 @@ mod tests {
         assert!(error.is_retryable());
         assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
         headers.insert("retry-after-ms", HeaderValue::from_static("450"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(450)));
+        let error = http_error(429, &headers, br#"{"error":{"message":"slow down"}}"#, SITE);
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(450)));
         // llama.cpp's busy server.
         assert!(
             classify(
@@ -344,7 +360,7 @@ mod tests {
     fn long_text_bodies_are_cut() {
         let body = "x".repeat(10_000);
         let parsed = ErrorBody::parse(body.as_bytes());
-        assert_eq!(parsed.message.len(), MAX_QUOTED_CHARS + 3);
+        assert_eq!(parsed.message.len(), http::MAX_QUOTED_CHARS + 3);
         assert_eq!(ErrorBody::parse(b"").message, "(empty body)");
     }
 
