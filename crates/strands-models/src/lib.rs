@@ -1,5 +1,6 @@
 //! Model providers for the (unofficial) Rust port of [Strands Agents], each behind a cargo
-//! feature. Every provider implements [`strands_core::Model`].
+//! feature. Every provider implements [`strands_core::Model`]. [`LazyModel`], available with
+//! any set of features, builds a model at its first call.
 //!
 //! | Feature | Provider | Default |
 //! |---|---|---|
@@ -18,6 +19,7 @@ pub mod anthropic;
 #[cfg(feature = "bedrock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
+mod lazy_model;
 #[cfg(feature = "local")]
 #[cfg_attr(docsrs, doc(cfg(feature = "local")))]
 pub mod local;
@@ -29,3 +31,6 @@ pub mod openai;
 mod http;
 #[cfg(any(feature = "anthropic", feature = "openai"))]
 mod sse;
+
+#[doc(inline)]
+pub use lazy_model::LazyModel;

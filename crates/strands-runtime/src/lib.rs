@@ -24,7 +24,6 @@ mod agent_entrypoint;
 mod app;
 pub mod context;
 pub mod doctor;
-mod lazy_model;
 pub mod logging;
 mod ping;
 pub mod provider;
@@ -39,8 +38,6 @@ pub use app::{AgentCoreApp, DEFAULT_MAX_BODY_BYTES, WsConnection, WsError};
 pub use axum::extract::ws::Message as WsMessage;
 #[doc(inline)]
 pub use context::{RequestContext, is_forwardable_header};
-#[doc(inline)]
-pub use lazy_model::LazyModel;
 #[doc(inline)]
 pub use ping::{BusyGuard, HealthTracker, PingStatus};
 #[doc(inline)]

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strands_core::{Model, ModelError};
+use strands_models::LazyModel;
 use strands_models::bedrock::BedrockModel;
-
-use crate::LazyModel;
 
 /// A model provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
