@@ -5,7 +5,8 @@
 //! answers the IMDSv2 token request with `405`, which the Rust SDK treats as a hard error.
 //! [`credentials_chain`] is the SDK's default chain followed by an IMDS provider that falls back
 //! to tokenless (IMDSv1) requests; [`SecretsManagerCredentials`] serves keys kept in a Secrets
-//! Manager secret, re-read on rotation.
+//! Manager secret, re-read on rotation ([`SecretsManagerCredentials::from_env`] reads the one
+//! `BEDROCK_CREDENTIALS_SECRET` names).
 
 mod chain;
 mod env_report;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
@@ -15,6 +16,11 @@ use tokio::sync::Mutex;
 
 /// How often the secret is re-read by default, so a rotation is picked up without a restart.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
+
+/// Names the secret [`SecretsManagerCredentials::from_env`] reads.
+const SECRET_VAR: &str = "BEDROCK_CREDENTIALS_SECRET";
+/// Seconds between reads of that secret.
+const REFRESH_VAR: &str = "BEDROCK_CREDENTIALS_REFRESH_SECONDS";
 
 /// Keys read from a secret. `Debug` hides the secret key and token.
 #[derive(Clone, PartialEq, Eq)]
@@ -192,6 +198,52 @@ impl fmt::Debug for SecretsManagerCredentials {
 }
 
 impl SecretsManagerCredentials {
+    /// The secret named by `BEDROCK_CREDENTIALS_SECRET` (a name or ARN; surrounding blanks are
+    /// ignored), re-read every `BEDROCK_CREDENTIALS_REFRESH_SECONDS` seconds ([`DEFAULT_REFRESH`]
+    /// when unset or not a number), with a Secrets Manager client built from `reader`, whose
+    /// credentials are the reader's (usually [`sdk_config`](crate::sdk_config)). `None` when the
+    /// variable is unset or blank. Nothing is read until the first use.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), strands_aws::SecretError> {
+    /// use strands_aws::SecretsManagerCredentials;
+    ///
+    /// let reader = strands_aws::sdk_config().await;
+    /// if let Some(secret) = SecretsManagerCredentials::from_env(&reader) {
+    ///     let keys = secret.current().await?;
+    ///     println!("`{}` holds keys for {:?}", secret.secret_id(), keys.region);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_env(reader: &SdkConfig) -> Option<Self> {
+        Self::from_vars(
+            reader,
+            std::env::var(SECRET_VAR).ok(),
+            std::env::var(REFRESH_VAR).ok(),
+        )
+    }
+
+    fn from_vars(
+        reader: &SdkConfig,
+        secret_id: Option<String>,
+        refresh_seconds: Option<String>,
+    ) -> Option<Self> {
+        let secret_id = secret_id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())?;
+        let refresh = refresh_seconds
+            .and_then(|s| s.trim().parse().ok())
+            .map_or(DEFAULT_REFRESH, Duration::from_secs);
+        Some(Self::with_refresh_interval(
+            Client::new(reader),
+            secret_id,
+            refresh,
+        ))
+    }
+
     /// Reads `secret_id` with `client` (whose credentials are the reader's).
     pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
         Self::with_refresh_interval(client, secret_id, DEFAULT_REFRESH)
@@ -217,6 +269,11 @@ impl SecretsManagerCredentials {
     /// The secret's id or ARN.
     pub fn secret_id(&self) -> &str {
         &self.inner.secret_id
+    }
+
+    /// How long keys read from the secret are used before it is read again.
+    pub fn refresh_interval(&self) -> Duration {
+        self.inner.refresh
     }
 
     /// Forces the next use to re-read the secret (after a service rejected the keys).
@@ -325,6 +382,45 @@ mod tests {
             assert_eq!(keys.secret_access_key, "S");
             assert_eq!(keys.session_token.as_deref(), Some("T"));
             assert_eq!(keys.region.as_deref(), Some("eu-west-1"));
+        }
+    }
+
+    fn reader() -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+
+    #[test]
+    fn an_unset_or_blank_secret_variable_means_no_secret() {
+        assert!(SecretsManagerCredentials::from_vars(&reader(), None, None).is_none());
+        assert!(
+            SecretsManagerCredentials::from_vars(&reader(), Some("  ".to_owned()), None).is_none()
+        );
+    }
+
+    #[test]
+    fn the_secret_id_is_trimmed_and_the_refresh_falls_back_to_the_default() {
+        let secret = SecretsManagerCredentials::from_vars(
+            &reader(),
+            Some(" bedrock/creds ".to_owned()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(secret.secret_id(), "bedrock/creds");
+        assert_eq!(secret.refresh_interval(), DEFAULT_REFRESH);
+        for (text, seconds) in [(" 60 ", 60), ("soon", 300), ("", 300), ("-5", 300)] {
+            let secret = SecretsManagerCredentials::from_vars(
+                &reader(),
+                Some("s".to_owned()),
+                Some(text.to_owned()),
+            )
+            .unwrap();
+            assert_eq!(
+                secret.refresh_interval(),
+                Duration::from_secs(seconds),
+                "{text:?}"
+            );
         }
     }
 

@@ -175,19 +175,15 @@ pub async fn run(call_model: bool) -> Report {
     }
 
     // The Bedrock credentials secret.
-    if let Some(secret_id) = std::env::var("BEDROCK_CREDENTIALS_SECRET")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-    {
-        let reader = aws_sdk_secretsmanager::Client::new(&config);
-        let secret = strands_aws::SecretsManagerCredentials::new(reader, secret_id.trim());
+    if let Some(secret) = strands_aws::SecretsManagerCredentials::from_env(&config) {
+        let secret_id = secret.secret_id();
         match tokio::time::timeout(Duration::from_secs(10), secret.current()).await {
             Ok(Ok(keys)) => report.push(
                 "credentials secret",
                 CheckStatus::Ok,
                 format!(
                     "`{}` readable; holds keys{}",
-                    secret_id.trim(),
+                    secret_id,
                     if keys.session_token.is_some() {
                         " and a session token"
                     } else {
@@ -205,7 +201,7 @@ pub async fn run(call_model: bool) -> Report {
             Err(_) => report.push(
                 "credentials secret",
                 CheckStatus::Fail,
-                format!("reading `{}` took more than 10 s", secret_id.trim()),
+                format!("reading `{secret_id}` took more than 10 s"),
                 Some("check network access to Secrets Manager"),
             ),
         }

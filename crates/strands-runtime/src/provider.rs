@@ -8,7 +8,6 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use strands_core::{Model, ModelError};
 use strands_models::LazyModel;
@@ -317,7 +316,7 @@ async fn bedrock_model(model_id: Option<String>) -> Arc<dyn Model> {
     };
     strands_aws::log_credential_env();
     let base = strands_aws::sdk_config().await;
-    let Some(secret_id) = non_empty_env("BEDROCK_CREDENTIALS_SECRET") else {
+    let Some(credentials) = strands_aws::SecretsManagerCredentials::from_env(&base) else {
         tracing::info!("Bedrock credentials come from the credentials chain");
         if let Some(provider) = base.credentials_provider() {
             // Resolve once in the background so the log names the source (or the problem).
@@ -333,17 +332,9 @@ async fn bedrock_model(model_id: Option<String>) -> Arc<dyn Model> {
         return Arc::new(builder().sdk_config(base).build().await);
     };
 
-    let refresh = Duration::from_secs(
-        non_empty_env("BEDROCK_CREDENTIALS_REFRESH_SECONDS")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(300),
-    );
-    let reader = aws_sdk_secretsmanager::Client::new(&base);
-    let credentials =
-        strands_aws::SecretsManagerCredentials::with_refresh_interval(reader, &secret_id, refresh);
     tracing::info!(
-        secret_id = %secret_id,
-        refresh_seconds = refresh.as_secs(),
+        secret_id = %credentials.secret_id(),
+        refresh_seconds = credentials.refresh_interval().as_secs(),
         "Bedrock credentials come from a Secrets Manager secret, read with the credentials chain"
     );
     // Read the secret once in the background: problems show up in the log at start-up with
