@@ -8,22 +8,20 @@ use aws_credential_types::provider::ProvideCredentials;
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Check {
+struct Check {
     /// What was checked.
-    pub name: &'static str,
+    name: &'static str,
     /// The outcome.
-    pub status: CheckStatus,
+    status: CheckStatus,
     /// What was found.
-    pub detail: String,
+    detail: String,
     /// What to do, when something is wrong.
-    pub fix: Option<String>,
+    fix: Option<String>,
 }
 
 /// How a check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckStatus {
+enum CheckStatus {
     /// Fine.
     Ok,
     /// Works, but likely not as intended.
@@ -34,10 +32,9 @@ pub enum CheckStatus {
 
 /// Everything the doctor found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Report {
+pub(crate) struct Report {
     /// The findings, in order.
-    pub checks: Vec<Check>,
+    checks: Vec<Check>,
 }
 
 impl Report {
@@ -57,12 +54,12 @@ impl Report {
     }
 
     /// Whether any check failed.
-    pub fn has_failures(&self) -> bool {
+    pub(crate) fn has_failures(&self) -> bool {
         self.checks.iter().any(|c| c.status == CheckStatus::Fail)
     }
 
     /// The report as text, one check per line with its fix below.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::from("strands-runtime doctor\n");
         for check in &self.checks {
             let mark = match check.status {
@@ -81,7 +78,7 @@ impl Report {
 
 /// Whether `model_id` is a raw foundation-model id that on-demand Bedrock refuses for models
 /// served through inference profiles (Claude and most newer models).
-pub fn is_raw_model_id(model_id: &str) -> bool {
+fn is_raw_model_id(model_id: &str) -> bool {
     const GEO: [&str; 6] = ["us.", "eu.", "apac.", "us-gov.", "global.", "jp."];
     !model_id.starts_with("arn:")
         && !GEO.iter().any(|g| model_id.starts_with(g))
@@ -89,7 +86,7 @@ pub fn is_raw_model_id(model_id: &str) -> bool {
 }
 
 /// Runs every check. With `call_model`, also makes one small Bedrock call.
-pub async fn run(call_model: bool) -> Report {
+pub(crate) async fn run(call_model: bool) -> Report {
     let mut report = Report::default();
 
     // Region.
@@ -283,6 +280,33 @@ pub async fn run(call_model: bool) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_has_a_line_per_check_with_its_fix_below() {
+        let mut report = Report::default();
+        report.push(
+            "region",
+            CheckStatus::Ok,
+            "us-east-1 (from AWS_REGION)",
+            None,
+        );
+        report.push(
+            "model id",
+            CheckStatus::Warn,
+            "not set",
+            Some("set MODEL_ID"),
+        );
+        assert!(!report.has_failures());
+        report.push("credentials", CheckStatus::Fail, "none", Some("set some"));
+        assert!(report.has_failures());
+        assert_eq!(
+            report.render(),
+            "strands-runtime doctor\n\
+             [ ok ] region: us-east-1 (from AWS_REGION)\n\
+             [warn] model id: not set\n       fix: set MODEL_ID\n\
+             [FAIL] credentials: none\n       fix: set some\n"
+        );
+    }
 
     #[test]
     fn raw_model_ids_are_told_apart_from_inference_profiles() {

@@ -20,13 +20,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+// `cli.rs`, `provider.rs` and `doctor.rs` beside this file are modules of the binary
+// (`main.rs`), not of this library.
 mod agent_entrypoint;
 mod app;
 pub mod context;
-pub mod doctor;
 pub mod logging;
 mod ping;
-pub mod provider;
 mod reply;
 mod wire;
 

@@ -16,6 +16,10 @@
 //! `strands-runtime doctor [--call-model]` checks the region, credential sources, the credentials
 //! secret and the model id, and prints what to fix.
 
+mod cli;
+mod doctor;
+mod provider;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,52 +27,13 @@ use std::time::Duration;
 
 use strands_agent::Agent;
 use strands_core::Model;
-use strands_runtime::provider::{Provider, ProviderConfig};
 use strands_runtime::{
     AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, logging,
 };
-
-const USAGE: &str = "usage: strands-runtime [serve] [--provider bedrock|anthropic|openai|local] [--model-id ID] [--host HOST] [--port PORT]
-       strands-runtime doctor [--call-model]
-Environment: MODEL_PROVIDER, MODEL_ID, SYSTEM_PROMPT, HOST, PORT, LOG_LEVEL (see docs/runtime.md).
-";
-
-/// Command-line options of `serve`; each overrides its environment variable.
-#[derive(Debug, Default)]
-struct ServeArgs {
-    provider: Option<String>,
-    model_id: Option<String>,
-    host: Option<String>,
-    port: Option<String>,
-}
-
-fn parse_serve_args(args: &[String]) -> Result<ServeArgs, String> {
-    let mut parsed = ServeArgs::default();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let slot = match flag {
-            "--provider" => &mut parsed.provider,
-            "--model-id" => &mut parsed.model_id,
-            "--host" => &mut parsed.host,
-            "--port" => &mut parsed.port,
-            other => return Err(format!("unknown argument {other:?}")),
-        };
-        let value = match inline {
-            Some(value) => value,
-            None => args
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))?,
-        };
-        *slot = Some(value);
-    }
-    Ok(parsed)
-}
 use tokio::net::TcpListener;
+
+use crate::cli::{Command, ServeArgs, USAGE};
+use crate::provider::{Provider, ProviderConfig};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -88,35 +53,16 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        #[allow(clippy::print_stdout, reason = "usage is the command's output")]
-        {
-            print!("{USAGE}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    if args.first().map(String::as_str) == Some("doctor") {
-        let call = std::env::args().any(|a| a == "--call-model");
-        let report = strands_runtime::doctor::run(call).await;
-        #[allow(
-            clippy::print_stdout,
-            reason = "the doctor's report is the command's output"
-        )]
-        {
-            print!("{}", report.render());
-        }
-        return if report.has_failures() {
-            ExitCode::FAILURE
-        } else {
+    match cli::parse(&args) {
+        Ok(Command::Help) => {
+            #[allow(clippy::print_stdout, reason = "usage is the command's output")]
+            {
+                print!("{USAGE}");
+            }
             ExitCode::SUCCESS
-        };
-    }
-    let serve_args = match args.first().map(String::as_str) {
-        Some("serve") => &args[1..],
-        _ => &args[..],
-    };
-    let serve_args = match parse_serve_args(serve_args) {
-        Ok(parsed) => parsed,
+        }
+        Ok(Command::Doctor { call_model }) => run_doctor(call_model).await,
+        Ok(Command::Serve(serve_args)) => serve(serve_args).await,
         Err(error) => {
             #[allow(
                 clippy::print_stderr,
@@ -125,9 +71,30 @@ async fn main() -> ExitCode {
             {
                 eprint!("strands-runtime: {error}\n{USAGE}");
             }
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
+    }
+}
+
+/// `strands-runtime doctor`: prints the report; fails when a check failed.
+async fn run_doctor(call_model: bool) -> ExitCode {
+    let report = doctor::run(call_model).await;
+    #[allow(
+        clippy::print_stdout,
+        reason = "the doctor's report is the command's output"
+    )]
+    {
+        print!("{}", report.render());
+    }
+    if report.has_failures() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `strands-runtime [serve]`: serves until SIGTERM or Ctrl-C.
+async fn serve(serve_args: ServeArgs) -> ExitCode {
     let mut config = match ProviderConfig::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -144,12 +111,11 @@ async fn main() -> ExitCode {
             }
         }
     }
-    if let Some(model_id) = serve_args.model_id.clone() {
+    if let Some(model_id) = serve_args.model_id {
         config = config.with_model_id(model_id);
     }
     let host: String = serve_args
         .host
-        .clone()
         .unwrap_or_else(|| env_or("HOST", "0.0.0.0".to_owned()));
     let port: u16 = match serve_args.port.as_deref().map(str::parse) {
         Some(Ok(port)) => port,

@@ -1,4 +1,4 @@
-//! Which model provider the `strands-runtime` binary serves, chosen by configuration.
+//! Which model provider the binary serves, chosen by configuration.
 //!
 //! `--provider` (or `MODEL_PROVIDER`) selects one of [`Provider`]; Bedrock is the default, as
 //! inside AgentCore. The choice is logged at start-up and nothing falls back silently: a
@@ -15,8 +15,7 @@ use strands_models::bedrock::BedrockModel;
 
 /// A model provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Provider {
+pub(crate) enum Provider {
     /// Amazon Bedrock (ConverseStream), with the AgentCore-aware credentials chain.
     #[default]
     Bedrock,
@@ -30,10 +29,10 @@ pub enum Provider {
 
 impl Provider {
     /// Every provider, in the order they are documented.
-    pub const ALL: [Self; 4] = [Self::Bedrock, Self::Anthropic, Self::OpenAi, Self::Local];
+    const ALL: [Self; 4] = [Self::Bedrock, Self::Anthropic, Self::OpenAi, Self::Local];
 
     /// The name used on the command line and in `MODEL_PROVIDER`.
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::Bedrock => "bedrock",
             Self::Anthropic => "anthropic",
@@ -43,7 +42,7 @@ impl Provider {
     }
 
     /// Whether this binary was built with the provider.
-    pub fn is_compiled(self) -> bool {
+    fn is_compiled(self) -> bool {
         match self {
             Self::Bedrock => true,
             Self::Anthropic => cfg!(feature = "anthropic"),
@@ -73,8 +72,7 @@ impl FromStr for Provider {
 
 /// Why the configured provider cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProviderError {
+pub(crate) enum ProviderError {
     /// The name is not a provider.
     #[error("unknown model provider {0:?}; use one of: bedrock, anthropic, openai, local")]
     Unknown(String),
@@ -95,17 +93,16 @@ pub enum ProviderError {
 
 /// What to build: the provider and the model id (`--model-id` / `MODEL_ID`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ProviderConfig {
+pub(crate) struct ProviderConfig {
     /// The provider.
-    pub provider: Provider,
+    pub(crate) provider: Provider,
     /// The model id; each provider has its own default or requires one.
-    pub model_id: Option<String>,
+    model_id: Option<String>,
 }
 
 impl ProviderConfig {
     /// A configuration for `provider`.
-    pub fn new(provider: Provider) -> Self {
+    fn new(provider: Provider) -> Self {
         Self {
             provider,
             model_id: None,
@@ -114,7 +111,7 @@ impl ProviderConfig {
 
     /// The same configuration with a model id.
     #[must_use]
-    pub fn with_model_id(mut self, model_id: impl Into<String>) -> Self {
+    pub(crate) fn with_model_id(mut self, model_id: impl Into<String>) -> Self {
         self.model_id = Some(model_id.into()).filter(|m: &String| !m.trim().is_empty());
         self
     }
@@ -124,7 +121,7 @@ impl ProviderConfig {
     /// # Errors
     ///
     /// [`ProviderError::Unknown`] for an unknown `MODEL_PROVIDER`.
-    pub fn from_env() -> Result<Self, ProviderError> {
+    pub(crate) fn from_env() -> Result<Self, ProviderError> {
         let provider = match non_empty_env("MODEL_PROVIDER") {
             Some(name) => name.parse()?,
             None => Provider::default(),
@@ -143,7 +140,7 @@ impl ProviderConfig {
     /// # Errors
     ///
     /// The provider is not compiled in or not configured.
-    pub async fn build(&self) -> Result<Arc<dyn Model>, ProviderError> {
+    pub(crate) async fn build(&self) -> Result<Arc<dyn Model>, ProviderError> {
         if !self.provider.is_compiled() {
             return Err(ProviderError::NotCompiled(self.provider));
         }
