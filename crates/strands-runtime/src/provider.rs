@@ -189,13 +189,18 @@ fn in_background(
     Arc::new(LazyModel::new(model_id, move || {
         let handle = handle.clone();
         Box::pin(async move {
-            let Some(task) = handle.lock().await.take() else {
+            // The handle stays in its slot while awaited: a call dropped meanwhile (a client
+            // that went away) leaves it for the next call instead of losing the build.
+            let mut slot = handle.lock().await;
+            let Some(task) = slot.as_mut() else {
                 return Err(ModelError::provider(
                     "building the model failed earlier; see the log and restart",
                     None,
                 ));
             };
-            task.await.map_err(|e| {
+            let built = task.await;
+            *slot = None;
+            built.map_err(|e| {
                 ModelError::provider(format!("building the model failed: {e}"), None)
             })?
         })
