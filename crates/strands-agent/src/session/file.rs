@@ -123,11 +123,7 @@ impl FileSessionRepository {
     {
         Box::pin(async move {
             let path = self.path(key)?;
-            let root = self.root.clone();
-            let joined = tokio::task::spawn_blocking(move || {
-                create_private_dir(&root)?;
-                job(&path)
-            });
+            let joined = tokio::task::spawn_blocking(move || job(&path));
             match joined.await {
                 Ok(result) => result,
                 Err(join_error) => Err(SessionError::Backend {
@@ -258,7 +254,8 @@ enum Replace {
 
 /// Writes a file atomically, like Python's `_write_file`: into a fresh temp file in the same
 /// directory, flushed to disk, then renamed over `path` (or, when it must not replace a file,
-/// hard-linked to `path`, which fails if one exists). `Ok(false)` when a file was there and must
+/// hard-linked to `path`, which fails if one exists; where the file system has no hard links, the
+/// file is created in place with `create_new`). `Ok(false)` when a file was there and must
 /// not be replaced. The temp file is removed whatever happens.
 fn write_file(path: &Path, body: &[u8], replace: Replace) -> SessionResult<bool> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
@@ -270,8 +267,11 @@ fn write_file(path: &Path, body: &[u8], replace: Replace) -> SessionResult<bool>
         let placed = match replace {
             Replace::Yes => fs::rename(&tmp_path, path).map(|()| true),
             Replace::No => match fs::hard_link(&tmp_path, path) {
+                Ok(()) => Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-                other => other.map(|()| true),
+                // No hard links here (exFAT, some FUSE and SMB mounts): create the file in
+                // place, which still fails if one exists.
+                Err(_) => create_new_file(path, body),
             },
         };
         placed.map_err(|source| io_error(path, source))
@@ -281,6 +281,23 @@ fn write_file(path: &Path, body: &[u8], replace: Replace) -> SessionResult<bool>
         let _ = fs::remove_file(&tmp_path);
     }
     placed
+}
+
+/// Creates `path` only if nothing is there and writes `body` into it; `Ok(false)` if a file
+/// exists. Not atomic for readers: the fallback where hard links are missing.
+fn create_new_file(path: &Path, body: &[u8]) -> io::Result<bool> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(file) => write_and_sync(file, body).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes `body` into `file` and flushes it to disk.

@@ -68,7 +68,10 @@ pub trait ObjectStore: Send + Sync {
     /// one, never a torn one.
     fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, SessionResult<()>>;
 
-    /// Every key that starts with `prefix`, in any order.
+    /// The keys of the documents under `prefix` (which ends with `/`), in any order: at least
+    /// those directly under it (a store may return deeper ones too; the layout ignores them).
+    /// A prefix that never held anything may be an error (the file system tells a missing
+    /// directory from an empty one, as Python's file manager does) or an empty list (S3).
     fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, SessionResult<Vec<String>>>;
 
     /// Removes the document at `key`; nothing to remove is not an error.
