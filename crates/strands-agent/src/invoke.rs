@@ -18,7 +18,7 @@ impl Agent {
     /// Runs the agent on `input` and returns the result once the loop ends.
     ///
     /// The history, hooks and result are those of [`Agent::stream`]: the same loop runs, only
-    /// no event is built.
+    /// the per-chunk events are not built and no event is handed out.
     ///
     /// # Errors
     ///
@@ -163,7 +163,7 @@ impl Agent {
         serde_json::from_value(value).map_err(AgentError::StructuredOutputType)
     }
 
-    /// One invocation for a caller that wants only its result: no event is built.
+    /// One invocation for a caller that wants only its result: events are dropped unseen.
     async fn run(
         &mut self,
         input: AgentInput,

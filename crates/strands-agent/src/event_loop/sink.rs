@@ -4,7 +4,7 @@
 //! The stream behaves like a generator: `emit` parks the event in a one-event, per-thread slot
 //! and suspends the loop; the stream takes it in the same poll, hands it out and resumes the loop
 //! only when asked for the next one. Dropping the stream drops the loop where it stands. `Agent::invoke` runs the same future
-//! with a discarding sink, so nothing is parked and no per-event work is done.
+//! with a discarding sink: the per-chunk events are not even built, and nothing is parked.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -44,8 +44,10 @@ impl EventSink {
 
     /// Hands `event` to the stream's consumer; returns when the consumer asks for the next one.
     ///
-    /// Must be awaited by the loop's own chain of futures (not inside a combinator that polls
-    /// only woken futures): the stream resumes the loop by polling it again.
+    /// Must be awaited by the loop's own chain of futures, on the task that polls the stream
+    /// (never from a spawned task, and not inside a combinator that polls only woken futures):
+    /// the event is parked on the polling thread and the stream resumes the loop by polling it
+    /// again.
     pub(crate) async fn emit(self, event: AgentEvent) {
         if self.live {
             Emit { event: Some(event) }.await;
@@ -84,6 +86,8 @@ pin_project_lite::pin_project! {
     pub(crate) struct EventStream<F> {
         #[pin]
         run: Option<F>,
+        // The loop's outcome when it finished in the poll that also parked an event.
+        finished: Option<Result<Box<AgentResult>, AgentError>>,
     }
 }
 
@@ -95,6 +99,7 @@ where
     pub(crate) fn new(start: impl FnOnce(EventSink) -> F) -> Self {
         Self {
             run: Some(start(EventSink { live: true })),
+            finished: None,
         }
     }
 }
@@ -107,23 +112,56 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
+        if let Some(result) = this.finished.take() {
+            return Poll::Ready(Some(result.map(AgentEvent::Result)));
+        }
         let Some(run) = this.run.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        // An enclosing stream's parked event (we are polled inside its poll) waits aside.
-        let outer = PARKED.take();
+        let aside = SetAside::new();
         let polled = run.poll(cx);
-        let parked = PARKED.replace(outer);
-        if let Some(event) = parked {
-            // `emit` returns `Pending` after parking, so the loop cannot have finished.
-            return Poll::Ready(Some(Ok(event)));
-        }
-        match polled {
-            Poll::Pending => Poll::Pending,
+        let parked = aside.restore();
+        let finished = match polled {
+            Poll::Pending => None,
             Poll::Ready(result) => {
                 this.run.set(None);
-                Poll::Ready(Some(result.map(AgentEvent::Result)))
+                Some(result)
             }
+        };
+        match (parked, finished) {
+            (Some(event), finished) => {
+                *this.finished = finished;
+                Poll::Ready(Some(Ok(event)))
+            }
+            (None, Some(result)) => Poll::Ready(Some(result.map(AgentEvent::Result))),
+            (None, None) => Poll::Pending,
+        }
+    }
+}
+
+/// An enclosing stream's parked event (this stream is polled inside its poll), set aside while
+/// this stream's loop runs and put back afterwards, also when the loop panics.
+struct SetAside {
+    outer: Option<Option<AgentEvent>>,
+}
+
+impl SetAside {
+    fn new() -> Self {
+        Self {
+            outer: Some(PARKED.take()),
+        }
+    }
+
+    /// Puts the enclosing event back; returns the event this stream's loop parked.
+    fn restore(mut self) -> Option<AgentEvent> {
+        PARKED.replace(self.outer.take().flatten())
+    }
+}
+
+impl Drop for SetAside {
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take() {
+            PARKED.set(outer);
         }
     }
 }
@@ -217,6 +255,20 @@ mod tests {
             Ok(result())
         });
         let items: Vec<_> = outer.collect().await;
+        assert_eq!(items.len(), 2);
+        assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
+        assert!(matches!(items[1], Ok(AgentEvent::Result(_))));
+    }
+
+    #[tokio::test]
+    async fn a_loop_that_finishes_in_the_poll_that_parked_an_event_loses_neither() {
+        let stream = EventStream::new(|sink| async move {
+            // The emit parks its event, then the other branch completes the select at once.
+            let emit = std::pin::pin!(sink.emit(AgentEvent::InitEventLoop));
+            futures_util::future::select(emit, std::future::ready(())).await;
+            Ok(result())
+        });
+        let items: Vec<_> = stream.collect().await;
         assert_eq!(items.len(), 2);
         assert!(matches!(items[0], Ok(AgentEvent::InitEventLoop)));
         assert!(matches!(items[1], Ok(AgentEvent::Result(_))));
