@@ -79,6 +79,17 @@ impl Run {
     }
 }
 
+impl Run {
+    /// Appends `message` to the history, emits it (a `Message` event) and returns it.
+    async fn append(&self, agent: &mut Agent, message: Message) -> Result<Message, AgentError> {
+        let message = agent.push_message(message).await?;
+        self.sink
+            .emit(AgentEvent::Message(Box::new(message.clone())))
+            .await;
+        Ok(message)
+    }
+}
+
 /// What a step decided.
 enum Next {
     /// Go on with the loop.

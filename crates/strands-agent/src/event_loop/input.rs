@@ -6,7 +6,6 @@ use strands_core::{ContentBlock, Message, Role, StopReason, ToolResult};
 use super::{Next, Run};
 use crate::agent::{Agent, AgentInput};
 use crate::error::AgentError;
-use crate::events::AgentEvent;
 use crate::hooks::BeforeInvocationEvent;
 use crate::interrupts::ResumeError;
 
@@ -75,10 +74,7 @@ async fn deny(agent: &mut Agent, run: &mut Run, text: String) -> Result<Next, Ag
         text
     };
     run.denied = true;
-    let message = agent.push_message(Message::assistant(text)).await?;
-    run.sink
-        .emit(AgentEvent::Message(Box::new(message.clone())))
-        .await;
+    let message = run.append(agent, Message::assistant(text)).await?;
     Ok(Next::Stop(run.finish(StopReason::EndTurn, message)))
 }
 

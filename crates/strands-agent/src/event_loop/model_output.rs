@@ -31,10 +31,7 @@ pub(super) async fn answer(agent: &mut Agent, run: &mut Run) -> Result<Answer, A
         ModelCall::Done(output) => *output,
         ModelCall::Denied(message) => {
             // As in Python: no usage or metrics on the hook's answer.
-            let message = agent.push_message(message).await?;
-            run.sink
-                .emit(AgentEvent::Message(Box::new(message.clone())))
-                .await;
+            let message = run.append(agent, message).await?;
             return Ok(Answer::Stop(run.finish(StopReason::EndTurn, message)));
         }
         ModelCall::Failed { error, .. } if error.is_context_window_overflow() => {
@@ -85,10 +82,7 @@ async fn record(
             message: Box::new(stored),
         });
     }
-    let message = agent.push_message(message).await?;
-    run.sink
-        .emit(AgentEvent::Message(Box::new(message.clone())))
-        .await;
+    let message = run.append(agent, message).await?;
     Ok(Answer::Message(stop_reason, message))
 }
 
