@@ -169,6 +169,9 @@ def _parity_builders() -> Any:
     spec = importlib.util.spec_from_file_location("strands_parity_generate", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, so pydantic resolves the generator's postponed annotations
+    # (its tools take models and `Optional`s) in the module's namespace.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
