@@ -12,6 +12,11 @@ use crate::interrupts::ResumeError;
 /// Text of the result given to a tool use left pending in history when a new prompt arrives.
 const TOOL_INTERRUPTED: &str = "Tool was interrupted.";
 
+/// Text of the assistant message that closes a turn left unanswered (a failed model call, a
+/// dropped stream, a cancellation or a limit that stopped the loop after tool results) when a
+/// new user message arrives: history alternates roles, which Bedrock's Converse requires.
+pub(crate) const NO_RESPONSE: &str = "No response: the previous turn ended before an answer.";
+
 /// Prepares the history for the first cycle; stops early when a hook denies the invocation.
 pub(super) async fn prepare(
     agent: &mut Agent,
@@ -60,10 +65,22 @@ async fn append_input(
     if messages.is_empty() && agent.messages.is_empty() {
         return Err(AgentError::EmptyConversation);
     }
+    close_unanswered_turn(agent, &messages).await?;
     for message in messages {
         agent.push_message(message).await?;
     }
     Ok(Next::Continue)
+}
+
+/// A user message that would follow a user message closes the unanswered turn first with
+/// [`NO_RESPONSE`] (Python appends the second user message, and the next Bedrock call fails).
+async fn close_unanswered_turn(agent: &mut Agent, incoming: &[Message]) -> Result<(), AgentError> {
+    let is_user = |m: Option<&Message>| m.is_some_and(|m| m.role == Role::User);
+    if is_user(incoming.first()) && is_user(agent.messages.last()) {
+        tracing::debug!("the previous turn ended without an answer; closing it");
+        agent.push_message(Message::assistant(NO_RESPONSE)).await?;
+    }
+    Ok(())
 }
 
 /// A hook denied the invocation: its text is the answer.
