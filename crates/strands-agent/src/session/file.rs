@@ -1,9 +1,13 @@
 //! [`FileSessionRepository`]: sessions as JSON files on the local file system, in the layout of
 //! Python's `FileSessionManager` (the layout itself is `strands_core::session`'s).
 
+use std::collections::HashSet;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use strands_core::BoxFuture;
 use strands_core::session::{ObjectStore, SessionError, SessionResult};
@@ -14,6 +18,12 @@ const TEMP_SUFFIX: &str = ".tmp";
 const TEMP_ALPHABET: &[u8; 37] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
 /// How many temp names to try before giving up (Python tries `os.TMP_MAX` = 10000).
 const TEMP_ATTEMPTS: usize = 100;
+/// Age (since its last modification) after which a temp file is taken for the leftover of a
+/// writer that is gone, and removed. A live writer keeps its temp file only for one write, sync
+/// and rename.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+/// Directories remembered as swept before the memory is cleared (and they are swept again).
+const SWEPT_DIRS_KEPT: usize = 4096;
 
 /// Sessions stored as JSON files under a root directory, in the same layout and format as Python
 /// Strands' `FileSessionManager`, so a session directory can move between the two:
@@ -35,6 +45,15 @@ const TEMP_ATTEMPTS: usize = 100;
 /// over the target, so a reader (or a process restarted after a crash) sees the old document or
 /// the new one, never a torn one. On Unix, directories are created with mode `0700` and files
 /// with `0600`. Reads and writes refuse to go through a symbolic link at the target path.
+///
+/// A writer killed mid-write (or a Python one) leaves its temp file behind. Readers never see
+/// temp files (listing skips them), and the repository removes stale ones: every temp file
+/// found when listing a directory, and those in a directory it reads a document from for the
+/// first time, once their last modification is 60 seconds old. Removing by age is safe with
+/// other processes writing the same session: a live writer holds its temp file only while it
+/// writes, syncs and renames it, and a temp file name is never reused while the file exists; a
+/// writer stalled for a whole minute (or a file system whose clock lags by as much) sees its
+/// rename fail with an error and the previous document stays in place.
 ///
 /// Session and agent ids are checked with
 /// [`validate_id`](strands_core::session::validate_id) before any path is built, and the store
@@ -62,13 +81,45 @@ const TEMP_ATTEMPTS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct FileSessionRepository {
     root: PathBuf,
+    swept: SweptDirs,
+}
+
+/// The directories a repository (and its clones) already swept for stale temp files.
+#[derive(Clone, Default)]
+struct SweptDirs(Arc<Mutex<HashSet<PathBuf>>>);
+
+impl fmt::Debug for SweptDirs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let swept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        write!(f, "{} directories swept", swept.len())
+    }
+}
+
+impl SweptDirs {
+    /// Removes the stale temp files in `dir` the first time it is asked about `dir`.
+    fn sweep_once(&self, dir: &Path) {
+        {
+            let mut swept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if swept.contains(dir) {
+                return;
+            }
+            if swept.len() >= SWEPT_DIRS_KEPT {
+                swept.clear();
+            }
+            swept.insert(dir.to_path_buf());
+        }
+        remove_stale_temp_files(dir);
+    }
 }
 
 impl FileSessionRepository {
     /// A repository storing sessions under `root`. Nothing is created until the first write;
     /// then `root` is created (mode `0700`) if it does not exist.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            swept: SweptDirs::default(),
+        }
     }
 
     /// Python's default storage directory, `~/.strands/sessions`: private to the user and out of
@@ -139,7 +190,13 @@ impl FileSessionRepository {
 
 impl ObjectStore for FileSessionRepository {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, SessionResult<Option<Vec<u8>>>> {
-        self.blocking(key, read_file)
+        let swept = self.swept.clone();
+        self.blocking(key, move |path| {
+            if let Some(dir) = path.parent() {
+                swept.sweep_once(dir);
+            }
+            read_file(path)
+        })
     }
 
     fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, SessionResult<()>> {
@@ -180,9 +237,9 @@ fn io_error(path: &Path, source: io::Error) -> SessionError {
     }
 }
 
-/// The keys (`prefix` + file name) of the files directly in `dir`, temp files left out. Unlike an
-/// empty directory, a missing one is an error, as in Python's `FileSessionManager` (listing the
-/// messages of an agent never created).
+/// The keys (`prefix` + file name) of the files directly in `dir`, temp files left out (and
+/// removed when stale). Unlike an empty directory, a missing one is an error, as in Python's
+/// `FileSessionManager` (listing the messages of an agent never created).
 fn list_files(dir: &Path, prefix: &str) -> SessionResult<Vec<String>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -198,13 +255,60 @@ fn list_files(dir: &Path, prefix: &str) -> SessionResult<Vec<String>> {
     let mut keys = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| io_error(dir, source))?;
-        if let Some(name) = entry.file_name().to_str()
-            && !name.starts_with(TEMP_PREFIX)
-        {
+        let file_name = entry.file_name();
+        let Some(name) = file_name.to_str() else {
+            continue;
+        };
+        if name.starts_with(TEMP_PREFIX) {
+            remove_if_stale_temp_file(&entry.path(), name);
+        } else {
             keys.push(format!("{prefix}{name}"));
         }
     }
     Ok(keys)
+}
+
+/// Removes the stale temp files directly in `dir`; best effort (a missing or unreadable directory
+/// is left to the read or write that follows).
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Some(name) = entry.file_name().to_str()
+            && name.starts_with(TEMP_PREFIX)
+        {
+            remove_if_stale_temp_file(&entry.path(), name);
+        }
+    }
+}
+
+/// Removes `path` if it is a temp file of this store (`.strands_*.tmp`, a regular file, not a
+/// symbolic link) last modified at least [`STALE_TEMP_AGE`] ago. A modification time in the
+/// future (clock skew) is not stale. Best effort: failures are ignored.
+fn remove_if_stale_temp_file(path: &Path, name: &str) {
+    if !is_temp_name(name) {
+        return;
+    }
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let stale = meta.file_type().is_file()
+        && meta
+            .modified()
+            .ok()
+            .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+    if stale {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Whether `name` is a temp file name of this store (or of Python's `FileSessionManager`).
+fn is_temp_name(name: &str) -> bool {
+    name.len() > TEMP_PREFIX.len() + TEMP_SUFFIX.len()
+        && name.starts_with(TEMP_PREFIX)
+        && name.ends_with(TEMP_SUFFIX)
 }
 
 /// Creates `dir` and any missing parents with mode `0700` (Unix).
@@ -411,5 +515,93 @@ mod tests {
             ["kept.json", "target.json"].map(std::ffi::OsString::from)
         );
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Sets the modification time of `path` to `age` ago.
+    fn age(path: &Path, age: Duration) {
+        let file = File::open(path).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+    }
+
+    #[tokio::test]
+    async fn stale_temp_files_are_removed_fresh_ones_kept_and_none_is_listed() {
+        let root =
+            std::env::temp_dir().join(format!("strands-file-stale-{}", uuid::Uuid::new_v4()));
+        let repo = FileSessionRepository::new(&root);
+        let messages = root.join("session_s/agents/agent_a/messages");
+        let agent_dir = messages.parent().unwrap().to_path_buf();
+        create_private_dir(&messages).unwrap();
+        let write = |path: PathBuf, old: bool| {
+            fs::write(&path, b"{\"torn").unwrap();
+            if old {
+                age(&path, STALE_TEMP_AGE + Duration::from_secs(1));
+            }
+            path
+        };
+        let stale_message = write(messages.join(".strands_stale001.tmp"), true);
+        let fresh_message = write(messages.join(".strands_fresh001.tmp"), false);
+        let not_ours = write(messages.join(".strands_notes"), true);
+        let message = write(messages.join("message_0.json"), true);
+        let stale_agent = write(agent_dir.join(".strands_stale002.tmp"), true);
+        let fresh_agent = write(agent_dir.join(".strands_fresh002.tmp"), false);
+        let directory = agent_dir.join(".strands_dir0001.tmp");
+        fs::create_dir(&directory).unwrap();
+        age(&directory, STALE_TEMP_AGE * 2);
+        #[cfg(unix)]
+        let link = {
+            let link = agent_dir.join(".strands_link001.tmp");
+            std::os::unix::fs::symlink(&message, &link).unwrap();
+            link
+        };
+
+        // Listing leaves temp files out and removes the stale ones.
+        let keys = repo
+            .list("session_s/agents/agent_a/messages/")
+            .await
+            .unwrap();
+        assert_eq!(keys, ["session_s/agents/agent_a/messages/message_0.json"]);
+        assert!(!stale_message.exists());
+        assert!(fresh_message.exists() && not_ours.exists() && message.exists());
+
+        // The first read in a directory sweeps it; a fresh temp file stays until it is stale.
+        assert_eq!(
+            repo.get("session_s/agents/agent_a/agent.json")
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(!stale_agent.exists());
+        assert!(fresh_agent.exists() && directory.is_dir());
+        #[cfg(unix)]
+        assert!(
+            fs::symlink_metadata(&link).is_ok(),
+            "a symlink is never removed"
+        );
+        age(&fresh_agent, STALE_TEMP_AGE);
+        repo.get("session_s/agents/agent_a/agent.json")
+            .await
+            .unwrap();
+        assert!(
+            fresh_agent.exists(),
+            "a directory is swept once per repository"
+        );
+        let reopened = FileSessionRepository::new(&root);
+        reopened
+            .get("session_s/agents/agent_a/agent.json")
+            .await
+            .unwrap();
+        assert!(!fresh_agent.exists(), "a new repository sweeps again");
+
+        // A temp file dated in the future (clock skew) is not stale.
+        let future = write(messages.join(".strands_future01.tmp"), false);
+        let file = OpenOptions::new().append(true).open(&future).unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(3600))
+            .unwrap();
+        repo.list("session_s/agents/agent_a/messages/")
+            .await
+            .unwrap();
+        assert!(future.exists());
+        assert!(format!("{repo:?}").contains("directories swept"));
+        fs::remove_dir_all(&root).unwrap();
     }
 }
