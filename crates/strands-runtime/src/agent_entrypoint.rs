@@ -6,7 +6,7 @@
 //! invocation of the same session waits for the first to finish (history is never interleaved).
 //! Invocations without a session id get a fresh agent that is not kept.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -36,17 +36,165 @@ impl fmt::Debug for AgentEntrypoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("AgentEntrypoint")
-            .field("sessions", &sessions.agents.len())
+            .field("sessions", &sessions.len())
             .field("max_sessions", &sessions.max)
             .field("idle_timeout", &sessions.idle)
             .finish_non_exhaustive()
     }
 }
 
-struct Sessions {
-    agents: HashMap<String, (Arc<AsyncMutex<Agent>>, Instant)>,
+/// The kept agents by session id, with an index of their last use so that creating a session
+/// costs O(log n) whatever the number of sessions: idle sessions are swept from the oldest end of
+/// the index (only those expired are looked at) and the least recently used session is the first
+/// one there that is not running.
+///
+/// An agent is running while an invocation holds a second reference to it
+/// (`Arc::strong_count > 1`); running agents are never expired or evicted. They stay in the index
+/// at their last-use position, so the oldest end may hold some of them; their number is bounded
+/// by the number of concurrent invocations, and the sweeps step over them.
+struct Sessions<A = AsyncMutex<Agent>> {
+    slots: HashMap<String, Slot<A>>,
+    /// Every slot's `used` key, oldest first; always the same sessions as `slots`.
+    by_use: BTreeMap<UseKey, String>,
+    next_seq: u64,
     max: usize,
     idle: Duration,
+    /// Index entries looked at by sweeps and evictions, for the tests' cost bounds.
+    #[cfg(test)]
+    examined: usize,
+}
+
+/// When a session was last used; the sequence number orders uses at the same instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct UseKey {
+    at: Instant,
+    seq: u64,
+}
+
+struct Slot<A> {
+    agent: Arc<A>,
+    used: UseKey,
+}
+
+/// Every session slot holds a running agent.
+#[derive(Debug, PartialEq, Eq)]
+struct Busy;
+
+fn running<A>(agent: &Arc<A>) -> bool {
+    Arc::strong_count(agent) > 1
+}
+
+impl<A> Sessions<A> {
+    fn new(max: usize, idle: Duration) -> Self {
+        Self {
+            slots: HashMap::new(),
+            by_use: BTreeMap::new(),
+            next_seq: 0,
+            max: max.max(1),
+            idle,
+            #[cfg(test)]
+            examined: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn expired(&self, used: UseKey, now: Instant) -> bool {
+        now.saturating_duration_since(used.at) >= self.idle
+    }
+
+    fn stamp(&mut self, now: Instant) -> UseKey {
+        let key = UseKey {
+            at: now,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        key
+    }
+
+    fn note_examined(&mut self, entries: usize) {
+        #[cfg(test)]
+        {
+            self.examined += entries;
+        }
+        #[cfg(not(test))]
+        let _ = entries;
+    }
+
+    /// The agent of `id` if it is kept and live (running, or used within the idle time), marked
+    /// as used now. An expired agent is dropped. O(log n).
+    fn hit(&mut self, id: &str, now: Instant) -> Option<Arc<A>> {
+        let slot = self.slots.get(id)?;
+        let (live, old) = (
+            running(&slot.agent) || !self.expired(slot.used, now),
+            slot.used,
+        );
+        if !live {
+            self.remove(id);
+            return None;
+        }
+        let used = self.stamp(now);
+        self.by_use.remove(&old);
+        self.by_use.insert(used, id.to_owned());
+        let slot = self.slots.get_mut(id)?;
+        slot.used = used;
+        Some(slot.agent.clone())
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(slot) = self.slots.remove(id) {
+            self.by_use.remove(&slot.used);
+        }
+    }
+
+    /// Makes room for one more session: drops the expired agents that are not running, then, at
+    /// the bound, the least recently used one that is not running. Looks only at the expired
+    /// entries and at running ones in front of the victim. `Err(Busy)` when every slot runs.
+    fn make_room(&mut self, now: Instant) -> Result<(), Busy> {
+        let mut examined = 0;
+        let mut expired = Vec::new();
+        for (used, id) in &self.by_use {
+            examined += 1;
+            if !self.expired(*used, now) {
+                break;
+            }
+            if self.slots.get(id).is_some_and(|slot| !running(&slot.agent)) {
+                expired.push(id.clone());
+            }
+        }
+        for id in &expired {
+            self.remove(id);
+        }
+        while self.len() >= self.max {
+            let victim = self
+                .by_use
+                .values()
+                .inspect(|_| examined += 1)
+                .find(|id| {
+                    self.slots
+                        .get(*id)
+                        .is_some_and(|slot| !running(&slot.agent))
+                })
+                .cloned();
+            let Some(id) = victim else {
+                self.note_examined(examined);
+                return Err(Busy);
+            };
+            self.remove(&id);
+        }
+        self.note_examined(examined);
+        Ok(())
+    }
+
+    /// Keeps `agent` for `id`, used now. Call [`Self::make_room`] first.
+    fn insert(&mut self, id: &str, agent: Arc<A>, now: Instant) {
+        self.remove(id);
+        let used = self.stamp(now);
+        self.by_use.insert(used, id.to_owned());
+        self.slots.insert(id.to_owned(), Slot { agent, used });
+    }
 }
 
 /// Default bound on kept sessions.
@@ -60,11 +208,10 @@ impl AgentEntrypoint {
     pub fn new(factory: impl Fn() -> Result<Agent, BuildError> + Send + Sync + 'static) -> Self {
         Self {
             factory: Arc::new(factory),
-            sessions: Arc::new(Mutex::new(Sessions {
-                agents: HashMap::new(),
-                max: DEFAULT_MAX_SESSIONS,
-                idle: DEFAULT_SESSION_IDLE,
-            })),
+            sessions: Arc::new(Mutex::new(Sessions::new(
+                DEFAULT_MAX_SESSIONS,
+                DEFAULT_SESSION_IDLE,
+            ))),
         }
     }
 
@@ -92,7 +239,6 @@ impl AgentEntrypoint {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .agents
             .len()
     }
 
@@ -107,45 +253,18 @@ impl AgentEntrypoint {
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        let idle = sessions.idle;
-        // A running agent is never idle: its invocation holds a second reference.
-        let live = |agent: &Arc<AsyncMutex<Agent>>, used: Instant| {
-            Arc::strong_count(agent) > 1 || now.duration_since(used) < idle
-        };
-        if let Some((agent, used)) = sessions.agents.get_mut(session_id)
-            && live(agent, *used)
-        {
-            *used = now;
-            return Ok(agent.clone());
+        if let Some(agent) = sessions.hit(session_id, now) {
+            return Ok(agent);
         }
-        // A new (or expired) session: drop the idle ones first. Hits above stay O(1).
-        sessions
-            .agents
-            .retain(|_, (agent, used)| live(agent, *used));
-        if sessions.agents.len() >= sessions.max {
-            // Drop the least recently used session that is not running.
-            let victim = sessions
-                .agents
-                .iter()
-                .filter(|(_, (agent, _))| Arc::strong_count(agent) == 1)
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(id, _)| id.clone());
-            match victim {
-                Some(id) => {
-                    sessions.agents.remove(&id);
-                }
-                None => {
-                    return Err(HandlerError::http(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "every session slot is busy; retry shortly",
-                    ));
-                }
-            }
+        // A new (or expired) session: O(log n) plus the expired and running entries stepped over.
+        if sessions.make_room(now).is_err() {
+            return Err(HandlerError::http(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "every session slot is busy; retry shortly",
+            ));
         }
         let agent = new_agent()?;
-        sessions
-            .agents
-            .insert(session_id.to_owned(), (agent.clone(), now));
+        sessions.insert(session_id, agent.clone(), now);
         Ok(agent)
     }
 
@@ -194,5 +313,338 @@ impl AgentEntrypoint {
                 }
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        reason = "tests"
+    )]
+
+    use std::collections::HashSet;
+
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn ms(start: Instant, millis: u64) -> Instant {
+        start + Duration::from_millis(millis)
+    }
+
+    /// What `agent_for` does with a session id, on the bare bookkeeping.
+    fn open(sessions: &mut Sessions<u32>, id: &str, now: Instant) -> Result<Arc<u32>, Busy> {
+        if let Some(agent) = sessions.hit(id, now) {
+            return Ok(agent);
+        }
+        sessions.make_room(now)?;
+        let agent = Arc::new(0);
+        sessions.insert(id, agent.clone(), now);
+        Ok(agent)
+    }
+
+    fn ids(sessions: &Sessions<u32>) -> Vec<&str> {
+        let mut ids: Vec<&str> = sessions.slots.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The index holds exactly the map's sessions, each under its slot's last use.
+    fn assert_consistent(sessions: &Sessions<u32>) {
+        assert_eq!(sessions.by_use.len(), sessions.slots.len());
+        for (used, id) in &sessions.by_use {
+            assert_eq!(sessions.slots[id].used, *used, "{id}");
+        }
+        assert!(sessions.len() <= sessions.max);
+    }
+
+    #[test]
+    fn the_least_recently_used_session_is_evicted_first() {
+        let t = Instant::now();
+        let mut sessions = Sessions::new(3, HOUR);
+        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+            drop(open(&mut sessions, id, ms(t, i as u64)).unwrap());
+        }
+        drop(open(&mut sessions, "a", ms(t, 3)).unwrap()); // a hit: a is now the newest
+        drop(open(&mut sessions, "d", ms(t, 4)).unwrap());
+        assert_eq!(
+            ids(&sessions),
+            ["a", "c", "d"],
+            "b was the least recently used"
+        );
+        drop(open(&mut sessions, "e", ms(t, 5)).unwrap());
+        assert_eq!(ids(&sessions), ["a", "d", "e"]);
+        assert_consistent(&sessions);
+    }
+
+    #[test]
+    fn idle_sessions_expire_on_a_hit_or_the_next_creation() {
+        let t = Instant::now();
+        let mut sessions = Sessions::new(10, Duration::from_secs(10));
+        let a = open(&mut sessions, "a", t).unwrap();
+        drop(open(&mut sessions, "b", ms(t, 5_000)).unwrap());
+        drop(a);
+        assert!(
+            sessions.hit("b", ms(t, 9_000)).is_some(),
+            "used within the idle time"
+        );
+        assert!(
+            sessions.hit("a", ms(t, 10_000)).is_none(),
+            "idle for 10 s: gone"
+        );
+        assert_eq!(ids(&sessions), ["b"]);
+        drop(open(&mut sessions, "c", ms(t, 18_999)).unwrap());
+        assert_eq!(ids(&sessions), ["b", "c"], "b was used 9.999 s ago");
+        drop(open(&mut sessions, "d", ms(t, 19_000)).unwrap());
+        assert_eq!(ids(&sessions), ["c", "d"], "b expired when d was created");
+        assert_consistent(&sessions);
+
+        // With no idle time, only the latest session is kept.
+        let mut sessions = Sessions::new(10, Duration::ZERO);
+        for i in 0..5 {
+            drop(open(&mut sessions, &format!("s{i}"), ms(t, i)).unwrap());
+        }
+        assert_eq!(ids(&sessions), ["s4"]);
+    }
+
+    #[test]
+    fn running_sessions_are_never_expired_nor_evicted_and_a_full_house_is_busy() {
+        let t = Instant::now();
+        let mut sessions = Sessions::new(2, Duration::from_secs(1));
+        let a = open(&mut sessions, "a", t).unwrap(); // held: running
+        drop(open(&mut sessions, "b", ms(t, 1)).unwrap());
+        drop(open(&mut sessions, "c", ms(t, 5_000)).unwrap());
+        assert_eq!(ids(&sessions), ["a", "c"], "b expired, a runs");
+        let c = sessions.hit("c", ms(t, 5_001)).unwrap();
+        assert_eq!(open(&mut sessions, "d", ms(t, 5_002)), Err(Busy));
+        assert_eq!(ids(&sessions), ["a", "c"]);
+        let again = sessions.hit("a", ms(t, 9_000)).unwrap();
+        assert!(
+            Arc::ptr_eq(&a, &again),
+            "an old running session is still served"
+        );
+        drop((again, c));
+        drop(open(&mut sessions, "d", ms(t, 9_001)).unwrap());
+        assert_eq!(ids(&sessions), ["a", "d"], "c (not running) made room");
+        drop(a);
+        drop(open(&mut sessions, "e", ms(t, 9_002)).unwrap());
+        assert_eq!(
+            ids(&sessions),
+            ["d", "e"],
+            "a, no longer running, was the oldest"
+        );
+        assert_consistent(&sessions);
+    }
+
+    #[test]
+    fn the_entrypoint_answers_503_when_every_slot_runs() {
+        let entrypoint = AgentEntrypoint::new(|| {
+            Agent::builder()
+                .model(strands_testkit::ScriptedModel::builder().build())
+                .build()
+        })
+        .with_limits(2, HOUR);
+        let a = entrypoint.agent_for(Some("a")).unwrap();
+        let b = entrypoint.agent_for(Some("b")).unwrap();
+        let busy = entrypoint.agent_for(Some("c")).unwrap_err();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.message(), "every session slot is busy; retry shortly");
+        assert!(Arc::ptr_eq(&a, &entrypoint.agent_for(Some("a")).unwrap()));
+        drop(a);
+        drop(entrypoint.agent_for(Some("c")).unwrap());
+        assert_eq!(entrypoint.session_count(), 2);
+        drop(b);
+        drop(entrypoint.agent_for(None).unwrap());
+        assert_eq!(entrypoint.session_count(), 2, "no session id: not kept");
+    }
+
+    /// A tiny deterministic pseudo-random sequence (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        }
+    }
+
+    /// The previous implementation (retain everything live, then a full scan for the victim),
+    /// kept as the oracle.
+    #[derive(Default)]
+    struct Oracle {
+        used: HashMap<String, Instant>,
+    }
+
+    impl Oracle {
+        fn open(
+            &mut self,
+            id: &str,
+            now: Instant,
+            running: &HashSet<String>,
+            max: usize,
+            idle: Duration,
+        ) -> Result<(), Busy> {
+            let live = |id: &str, used: Instant| {
+                running.contains(id) || now.saturating_duration_since(used) < idle
+            };
+            if let Some(used) = self.used.get_mut(id)
+                && live(id, *used)
+            {
+                *used = now;
+                return Ok(());
+            }
+            self.used.retain(|id, used| live(id, *used));
+            if self.used.len() >= max {
+                let victim = self
+                    .used
+                    .iter()
+                    .filter(|(id, _)| !running.contains(*id))
+                    .min_by_key(|(_, used)| **used)
+                    .map(|(id, _)| id.clone())
+                    .ok_or(Busy)?;
+                self.used.remove(&victim);
+            }
+            self.used.insert(id.to_owned(), now);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn index_and_map_agree_with_the_full_scan_after_many_random_operations() {
+        for seed in 1..=4_u64 {
+            let (max, idle) = (8, Duration::from_millis(400));
+            let t = Instant::now();
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut sessions = Sessions::new(max, idle);
+            let mut oracle = Oracle::default();
+            let mut held: HashMap<String, Arc<u32>> = HashMap::new();
+            let mut clock = 0;
+            let mut busy = 0;
+            for _ in 0..5_000 {
+                clock += 1 + rng.below(40);
+                let now = ms(t, clock);
+                let id = format!("s{}", rng.below(24));
+                match rng.below(10) {
+                    // Start running a session (an invocation holding its agent).
+                    0 | 1 => {
+                        let running: HashSet<String> = held.keys().cloned().collect();
+                        let expected = oracle.open(&id, now, &running, max, idle);
+                        let got = open(&mut sessions, &id, now);
+                        assert_eq!(got.as_ref().err(), expected.as_ref().err(), "{id}");
+                        busy += usize::from(got.is_err());
+                        if let Ok(agent) = got {
+                            held.insert(id, agent);
+                        }
+                    }
+                    // Finish a running one.
+                    2 => {
+                        let done = held.keys().nth(rng.below(8) as usize).cloned();
+                        done.map(|id| held.remove(&id));
+                    }
+                    // An invocation that starts and ends.
+                    _ => {
+                        let running: HashSet<String> = held.keys().cloned().collect();
+                        let expected = oracle.open(&id, now, &running, max, idle);
+                        let got = open(&mut sessions, &id, now).map(drop);
+                        assert_eq!(got, expected, "{id}");
+                        busy += usize::from(got.is_err());
+                    }
+                }
+                assert_consistent(&sessions);
+                let mut expected: Vec<&str> = oracle.used.keys().map(String::as_str).collect();
+                expected.sort_unstable();
+                assert_eq!(ids(&sessions), expected);
+                for id in held.keys() {
+                    assert!(sessions.slots.contains_key(id), "running {id} was dropped");
+                }
+            }
+            assert!(
+                busy > 0,
+                "seed {seed}: the sequence never filled every slot"
+            );
+        }
+    }
+
+    #[test]
+    fn creating_a_session_among_50_000_looks_at_few_entries() {
+        const N: u64 = 50_000;
+        let t = Instant::now();
+        let mut sessions = Sessions::new(N as usize, HOUR);
+        // The oldest sessions run throughout: they sit at the old end of the index.
+        let running: Vec<Arc<u32>> = (0..5)
+            .map(|i| open(&mut sessions, &format!("r{i}"), ms(t, i)).unwrap())
+            .collect();
+        for i in 5..N {
+            sessions.examined = 0;
+            drop(open(&mut sessions, &format!("s{i}"), ms(t, i)).unwrap());
+            assert!(
+                sessions.examined <= 1,
+                "creation {i}: {}",
+                sessions.examined
+            );
+        }
+        assert_eq!(sessions.len(), N as usize);
+
+        // Full: each creation evicts the least recently used idle session, stepping over the
+        // five running ones only.
+        for i in N..N + 1_000 {
+            sessions.examined = 0;
+            drop(open(&mut sessions, &format!("s{i}"), ms(t, i)).unwrap());
+            assert!(
+                sessions.examined <= 8,
+                "creation {i}: {}",
+                sessions.examined
+            );
+            assert!(!sessions.slots.contains_key(&format!("s{}", i - N + 5)));
+        }
+
+        // Hits look at no entry of the index.
+        sessions.examined = 0;
+        for i in N..N + 1_000 {
+            assert!(
+                sessions
+                    .hit(&format!("s{i}"), ms(t, N + 1_000 + i))
+                    .is_some()
+            );
+        }
+        assert_eq!(sessions.examined, 0);
+
+        // An hour after the middle of the fill, about half have expired: one creation sweeps
+        // them (each entry is swept once, ever), then creations are cheap again.
+        let later = HOUR.as_millis() as u64 + N / 2;
+        let before = sessions.len();
+        sessions.examined = 0;
+        drop(open(&mut sessions, "late-0", ms(t, later)).unwrap());
+        let swept = before + 1 - sessions.len();
+        assert!(swept > N as usize / 4, "swept {swept}");
+        assert!(
+            sessions.examined <= swept + 5 + 1,
+            "{} for {swept}",
+            sessions.examined
+        );
+        for i in 1..1_000 {
+            sessions.examined = 0;
+            drop(
+                open(
+                    &mut sessions,
+                    &format!("late-{i}"),
+                    ms(t, later + i),
+                )
+                .unwrap(),
+            );
+            assert!(
+                sessions.examined <= 5 + 1 + 1,
+                "late {i}: {}",
+                sessions.examined
+            );
+        }
+        assert_eq!(running.iter().map(Arc::strong_count).sum::<usize>(), 10);
+        assert_consistent(&sessions);
     }
 }
