@@ -149,12 +149,10 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Starting bench_server on {address} (BENCH_MODE={mode_name})");
-    let router = app(mode, model).into_router();
-    // Served exactly as the `strands-runtime` binary serves (TCP_NODELAY on).
-    let served = tokio::select! {
-        result = axum::serve(strands_runtime::nodelay(listener), router) => result,
-        () = shutdown() => Ok(()),
-    };
+    // Served exactly as the `strands-runtime` binary serves: its server, its timeouts.
+    let served = strands_runtime::Server::new(app(mode, model))
+        .serve(listener, shutdown())
+        .await;
     if let Err(error) = served {
         eprintln!("bench_server: the server stopped with an error: {error}");
         return ExitCode::FAILURE;

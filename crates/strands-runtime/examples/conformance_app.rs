@@ -95,7 +95,8 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(error) = axum::serve(listener, app.into_router()).await {
+    let server = strands_runtime::Server::new(app);
+    if let Err(error) = server.serve(listener, std::future::pending()).await {
         eprintln!("conformance_app: {error}");
         std::process::exit(1);
     }

@@ -630,14 +630,7 @@ mod tests {
         );
         for i in 1..1_000 {
             sessions.examined = 0;
-            drop(
-                open(
-                    &mut sessions,
-                    &format!("late-{i}"),
-                    ms(t, later + i),
-                )
-                .unwrap(),
-            );
+            drop(open(&mut sessions, &format!("late-{i}"), ms(t, later + i)).unwrap());
             assert!(
                 sessions.examined <= 5 + 1 + 1,
                 "late {i}: {}",

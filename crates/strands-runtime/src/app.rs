@@ -7,28 +7,38 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::Value;
 use strands_core::BoxFuture;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
+use crate::body::{self, BodyBudget, BodyLimits};
 use crate::context::RequestContext;
+use crate::logging::Bounded;
 use crate::ping::{HealthTracker, PingStatus};
 use crate::reply::{HandlerError, Reply, SseStream};
 use crate::wire;
+use crate::ws::WsConnection;
 
 /// Default limit on request bodies: AgentCore accepts payloads up to 100 MB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
+/// Default bound on the bytes of request bodies held at once, across requests.
+pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 256 * 1024 * 1024;
+/// Default time a request body may take to arrive, from the end of its headers.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// AgentCore session and request ids are at most this many characters.
+pub const MAX_ID_LEN: usize = 256;
 
 type EntrypointFn =
     dyn Fn(Value, RequestContext) -> BoxFuture<'static, Result<Reply, HandlerError>> + Send + Sync;
@@ -54,9 +64,15 @@ type WebSocketFn = dyn Fn(WsConnection, RequestContext) -> BoxFuture<'static, Re
 #[derive(Clone)]
 pub struct AgentCoreApp {
     entrypoint: Option<Arc<EntrypointFn>>,
-    websocket: Option<Arc<WebSocketFn>>,
-    health: HealthTracker,
+    pub(crate) websocket: Option<Arc<WebSocketFn>>,
+    pub(crate) health: HealthTracker,
+    pub(crate) ws: crate::ws::WsSettings,
     max_body_bytes: usize,
+    body_read_timeout: Duration,
+    body_budget: BodyBudget,
+    /// Cancelled when a server's shutdown grace period ends: running streams send an error
+    /// frame and end.
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl fmt::Debug for AgentCoreApp {
@@ -65,6 +81,8 @@ impl fmt::Debug for AgentCoreApp {
             .field("entrypoint", &self.entrypoint.is_some())
             .field("websocket", &self.websocket.is_some())
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_body_bytes_in_flight", &self.body_budget.bytes())
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +100,11 @@ impl AgentCoreApp {
             entrypoint: None,
             websocket: None,
             health: HealthTracker::default(),
+            ws: crate::ws::WsSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            body_budget: BodyBudget::new(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
+            shutdown: CancellationToken::new(),
         }
     }
 
@@ -135,6 +157,24 @@ impl AgentCoreApp {
         self
     }
 
+    /// How long a request body may take to arrive after its headers (default 60 s); a slower
+    /// one gets `408`.
+    #[must_use]
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of request bodies held at once across requests (default 256 MiB; the
+    /// largest accepted body is also bounded by it). A request whose body would go past it waits
+    /// for others to finish, up to a quarter of the body read timeout, then gets `503` with
+    /// `Retry-After`.
+    #[must_use]
+    pub fn max_body_bytes_in_flight(mut self, bytes: usize) -> Self {
+        self.body_budget = BodyBudget::new(bytes);
+        self
+    }
+
     /// The health tracker, to register background work (`start_task`) or force a status.
     pub fn health(&self) -> HealthTracker {
         self.health.clone()
@@ -152,7 +192,7 @@ impl AgentCoreApp {
                 "/invocations",
                 post(invocations).fallback(|| async { method_not_allowed("POST") }),
             )
-            .route("/ws", any(websocket))
+            .route("/ws", any(crate::ws::websocket))
             .fallback(not_found)
             .with_state(state)
     }
@@ -199,39 +239,50 @@ async fn ping(State(app): State<Arc<AgentCoreApp>>) -> Response {
     wire::json_response(StatusCode::OK, body)
 }
 
-const SENSITIVE: [&str; 7] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "workloadaccesstoken",
-    "x-amz-bedrock-agentcore-identity-wat",
-    "x-amz-security-token",
-    "x-api-key",
+/// Headers whose values debug logs may show; every other value is hidden, whatever its name
+/// (custom headers such as `X-Amzn-Bedrock-AgentCore-Runtime-Custom-Password` included).
+const SHOWN_HEADERS: [&str; 16] = [
+    "accept",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "content-type",
+    "expect",
+    "host",
+    "sec-websocket-version",
+    "traceparent",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-bedrock-agentcore-runtime-request-id",
+    "x-amzn-bedrock-agentcore-runtime-session-id",
+    "x-amzn-trace-id",
+    "x-forwarded-proto",
 ];
 
-/// Headers for debug logs, with credentials and tokens redacted.
-fn redacted_headers(headers: &HeaderMap) -> String {
+/// Headers for debug logs: allow-listed values, bounded; the others only by length.
+pub(crate) fn redacted_headers(headers: &HeaderMap) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for (name, value) in headers {
-        let name = name.as_str();
-        let sensitive =
-            SENSITIVE.contains(&name) || name.contains("token") || name.contains("secret");
-        let value = if sensitive {
-            "(set, hidden)"
-        } else {
-            value.to_str().unwrap_or("(binary)")
-        };
         if !out.is_empty() {
             out.push_str(", ");
         }
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(value);
+        let name = name.as_str();
+        let _ = match value.to_str() {
+            Ok(text) if SHOWN_HEADERS.contains(&name) => {
+                write!(out, "{}: {}", Bounded(name), Bounded(text))
+            }
+            _ => write!(out, "{}: (hidden, {} bytes)", Bounded(name), value.len()),
+        };
     }
     out
 }
 
 async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
+    if let Some(response) = oversized_id(request.headers()) {
+        return response;
+    }
     let context = Arc::new(RequestContext::from_headers(request.headers()));
     let span = tracing::info_span!(
         "invocation",
@@ -247,6 +298,38 @@ async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> 
         .await
 }
 
+/// `400` for a session or request id longer than AgentCore allows: ids are logged and kept
+/// per session, so they are bounded before anything else reads them.
+pub(crate) fn oversized_id(headers: &HeaderMap) -> Option<Response> {
+    use crate::context::{REQUEST_ID_HEADER, SESSION_HEADER};
+    for (name, shown) in [
+        (
+            SESSION_HEADER,
+            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+        ),
+        (
+            REQUEST_ID_HEADER,
+            "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id",
+        ),
+    ] {
+        let Some(value) = headers.get(name) else {
+            continue;
+        };
+        if value.len() > MAX_ID_LEN {
+            tracing::warn!(target: "bedrock_agentcore.app", "Rejected a {shown} of {} bytes", value.len());
+            return Some(wire::error_with_details(
+                StatusCode::BAD_REQUEST,
+                "Invalid header",
+                &format!(
+                    "{shown} is {} bytes long; AgentCore ids have at most {MAX_ID_LEN} characters",
+                    value.len()
+                ),
+            ));
+        }
+    }
+    None
+}
+
 async fn invoke(
     app: Arc<AgentCoreApp>,
     request: Request,
@@ -256,45 +339,60 @@ async fn invoke(
     if tracing::enabled!(target: "bedrock_agentcore.app", tracing::Level::DEBUG) {
         tracing::debug!(target: "bedrock_agentcore.app", "Request headers: {}", redacted_headers(request.headers()));
     }
-    let guard = app.health.start_invocation();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > app.max_body_bytes) {
-        return too_large(app.max_body_bytes);
-    }
-    let Ok(body) = to_bytes(request.into_body(), app.max_body_bytes).await else {
-        return too_large(app.max_body_bytes);
+    let limits = BodyLimits {
+        max_bytes: app.max_body_bytes,
+        timeout: app.body_read_timeout,
+        budget: app.body_budget.clone(),
     };
-    let payload = match parse_payload(&body) {
+    let body = match body::read(request.into_body(), declared, &limits).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::warn!(target: "bedrock_agentcore.app", "Request body refused ({:.3}s): {error:?}", started.elapsed().as_secs_f64());
+            return error.into_response();
+        }
+    };
+    let payload = match parse_payload(&body.bytes) {
         Ok(payload) => payload,
         Err(response) => {
             tracing::warn!(target: "bedrock_agentcore.app", "Invalid JSON in request ({:.3}s)", started.elapsed().as_secs_f64());
             return response;
         }
     };
+    drop(body);
+    // Busy from here: a request still arriving is not work in progress.
+    let guard = app.health.start_invocation();
     let Some(entrypoint) = app.entrypoint.as_ref() else {
         tracing::error!(target: "bedrock_agentcore.app", "No entrypoint defined");
         return wire::error(StatusCode::INTERNAL_SERVER_ERROR, "No entrypoint defined");
     };
     // The handler runs on its own task (with the context, which does not cross tasks by
-    // itself): a panic becomes a 500, and a handler that blocks cannot stall `/ping`.
+    // itself): a panic becomes a 500, and a handler that blocks cannot stall `/ping`. When the
+    // client goes away this future is dropped, and the handler with it (its agent's turn is
+    // cancelled and the session freed).
     let call = entrypoint(payload, RequestContext::clone(&context));
-    let call = tokio::spawn(context.clone().scope(call).in_current_span());
+    let call = AbortOnDropHandle::new(tokio::spawn(context.clone().scope(call).in_current_span()));
     let reply = match call.await {
         Ok(Ok(reply)) => reply,
         Ok(Err(error)) => {
-            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), error.message());
-            return wire::error(error.status(), error.message());
+            let status = error.status();
+            if status.is_client_error() {
+                tracing::warn!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), Bounded(error.message()));
+            } else {
+                tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), Bounded(error.message()));
+            }
+            return wire::error(status, error.message());
         }
         Err(join) => {
             let message = join.try_into_panic().map_or_else(
                 |_| "the invocation was cancelled".to_owned(),
                 |p| panic_message(&*p),
             );
-            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {message}", started.elapsed().as_secs_f64());
+            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {}", started.elapsed().as_secs_f64(), Bounded(&message));
             return wire::error(StatusCode::INTERNAL_SERVER_ERROR, &message);
         }
     };
@@ -311,17 +409,9 @@ async fn invoke(
         }
         Reply::Stream(stream) => {
             tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({:.3}s)", started.elapsed().as_secs_f64());
-            sse_response(stream, guard, context)
+            sse_response(stream, guard, context, app.shutdown.clone())
         }
     }
-}
-
-fn too_large(limit: usize) -> Response {
-    wire::error_with_details(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "Payload too large",
-        &format!("the request body exceeds the limit of {limit} bytes"),
-    )
 }
 
 /// Python's `request.json()`: any JSON value; a UTF-8 byte-order mark is allowed; the
@@ -340,12 +430,14 @@ fn parse_payload(body: &Bytes) -> Result<Value, Response> {
 }
 
 /// Streams `data: <json>\n\n` frames as the items arrive; an error (or a panic) becomes Python's
-/// error frame and ends the stream. The invocation counts as in flight until the stream ends or
-/// the client goes away (dropping the stream stops the producer).
+/// error frame and ends the stream, and so does the end of a server's shutdown grace period. The
+/// invocation counts as in flight until the stream ends or the client goes away (dropping the
+/// stream stops the producer).
 fn sse_response(
     stream: SseStream,
     guard: crate::ping::BusyGuard,
     context: Arc<RequestContext>,
+    shutdown: CancellationToken,
 ) -> Response {
     let stream = InContext {
         inner: stream.0,
@@ -354,7 +446,17 @@ fn sse_response(
     let frames = async_stream::stream! {
         let _guard = guard;
         let mut stream = AssertUnwindSafe(stream).catch_unwind();
-        while let Some(item) = stream.next().await {
+        loop {
+            let item = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    tracing::warn!(target: "bedrock_agentcore.app", "Stream ended by the server's shutdown");
+                    yield Ok(wire::sse_error_frame(SHUTDOWN_MESSAGE, "ServerShutdown"));
+                    break;
+                }
+                item = stream.next() => item,
+            };
+            let Some(item) = item else { break };
             let error = match item {
                 Ok(Ok(frame)) => {
                     yield Ok::<Bytes, std::convert::Infallible>(frame);
@@ -363,7 +465,7 @@ fn sse_response(
                 Ok(Err(error)) => error,
                 Err(panic) => HandlerError::new(panic_message(&*panic)).with_error_type("Panic"),
             };
-            tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", error.message());
+            tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", Bounded(error.message()));
             yield Ok(wire::sse_error_frame(error.message(), error.error_type()));
             break;
         }
@@ -375,6 +477,10 @@ fn sse_response(
     );
     response
 }
+
+/// The error of a stream cut by the end of the shutdown grace period.
+const SHUTDOWN_MESSAGE: &str =
+    "the server shut down before the answer was complete; the answer is incomplete";
 
 /// A stream polled with its invocation's context as [`RequestContext::current`] (the server
 /// polls the body outside the invocation's task).
@@ -396,165 +502,10 @@ impl futures_core::Stream for InContext {
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the handler panicked".to_owned())
-}
-
-async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
-    let context = RequestContext::from_headers(request.headers());
-    let Some(handler) = app.websocket.clone() else {
-        // Python closes before accepting, which uvicorn answers with 403.
-        return wire::plain(StatusCode::FORBIDDEN, "Forbidden");
-    };
-    let (mut parts, _body) = request.into_parts();
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let span = tracing::info_span!(
-        "websocket",
-        requestId = %context.request_id,
-        sessionId = context.session_id.as_deref().unwrap_or(""),
-    );
-    let health = app.health.clone();
-    upgrade.on_upgrade(move |socket| {
-        let shared = Arc::new(context.clone());
-        shared.scope(
-            async move {
-                let _guard = health.start_invocation();
-                let connection = WsConnection::new(socket);
-                let handle = connection.clone();
-                let outcome = AssertUnwindSafe(handler(connection, context)).catch_unwind().await;
-                let failure = match outcome {
-                    Ok(Ok(())) => None,
-                    Ok(Err(error)) => Some(error.message().to_owned()),
-                    Err(panic) => Some(panic_message(&*panic)),
-                };
-                match failure {
-                    None => handle.close(1000, "").await,
-                    Some(message) => {
-                        tracing::error!(target: "bedrock_agentcore.app", "WebSocket handler failed: {message}");
-                        handle.close(1011, "").await;
-                    }
-                }
-            }
-            .instrument(span),
-        )
-    })
-}
-
-/// An accepted `/ws` connection, as handed to the WebSocket handler.
-///
-/// Python: the Starlette `WebSocket` (`receive_text/receive_json/send_text/send_json`).
-#[derive(Clone)]
-pub struct WsConnection {
-    socket: Arc<tokio::sync::Mutex<Option<WebSocket>>>,
-}
-
-impl fmt::Debug for WsConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WsConnection").finish_non_exhaustive()
-    }
-}
-
-/// Why a WebSocket operation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WsError {
-    /// The connection is closed.
-    #[error("the WebSocket connection is closed")]
-    Closed,
-    /// The transport failed.
-    #[error("the WebSocket connection failed")]
-    Transport(#[source] axum::Error),
-    /// A text message was not valid JSON.
-    #[error("the WebSocket message is not valid JSON")]
-    Json(#[source] serde_json::Error),
-}
-
-impl WsConnection {
-    fn new(socket: WebSocket) -> Self {
-        Self {
-            socket: Arc::new(tokio::sync::Mutex::new(Some(socket))),
-        }
-    }
-
-    /// The next message; `None` once the client closed the connection.
-    ///
-    /// # Errors
-    ///
-    /// [`WsError::Transport`] when the connection breaks.
-    pub async fn recv(&self) -> Result<Option<WsMessage>, WsError> {
-        let mut guard = self.socket.lock().await;
-        let Some(socket) = guard.as_mut() else {
-            return Ok(None);
-        };
-        match socket.recv().await {
-            None | Some(Ok(WsMessage::Close(_))) => {
-                *guard = None;
-                Ok(None)
-            }
-            Some(Ok(message)) => Ok(Some(message)),
-            Some(Err(error)) => Err(WsError::Transport(error)),
-        }
-    }
-
-    /// The next text (or UTF-8 binary) message parsed as JSON; `None` once closed. Pings and
-    /// pongs are skipped.
-    ///
-    /// # Errors
-    ///
-    /// [`WsError::Json`] for a message that is not JSON, [`WsError::Transport`] when the
-    /// connection breaks.
-    pub async fn recv_json(&self) -> Result<Option<Value>, WsError> {
-        loop {
-            let bytes: Bytes = match self.recv().await? {
-                None => return Ok(None),
-                Some(WsMessage::Text(text)) => Bytes::from(text.as_str().to_owned()),
-                Some(WsMessage::Binary(bytes)) => bytes,
-                Some(_) => continue,
-            };
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(WsError::Json);
-        }
-    }
-
-    /// Sends a message.
-    ///
-    /// # Errors
-    ///
-    /// [`WsError::Closed`] after the connection closed, [`WsError::Transport`] when it breaks.
-    pub async fn send(&self, message: WsMessage) -> Result<(), WsError> {
-        let mut guard = self.socket.lock().await;
-        let socket = guard.as_mut().ok_or(WsError::Closed)?;
-        socket.send(message).await.map_err(WsError::Transport)
-    }
-
-    /// Sends a value as a JSON text message (compact, like Starlette's `send_json`).
-    ///
-    /// # Errors
-    ///
-    /// As [`WsConnection::send`].
-    pub async fn send_json(&self, value: &Value) -> Result<(), WsError> {
-        let text = serde_json::to_string(value).map_err(WsError::Json)?;
-        self.send(WsMessage::Text(text.into())).await
-    }
-
-    /// Closes the connection with a close code (1000 normal, 1011 server error).
-    pub async fn close(&self, code: u16, reason: &str) {
-        let mut guard = self.socket.lock().await;
-        if let Some(mut socket) = guard.take() {
-            let frame = CloseFrame {
-                code,
-                reason: reason.to_owned().into(),
-            };
-            // The peer may already be gone; there is nothing more to do then.
-            let _ = socket.send(WsMessage::Close(Some(frame))).await;
-        }
-    }
 }

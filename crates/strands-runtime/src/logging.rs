@@ -61,6 +61,29 @@ pub fn filter(level: &str) -> EventFilter {
     }
 }
 
+/// A client-supplied value in a log line: at most [`Bounded::MAX_BYTES`] of it, cut at a
+/// character boundary, then how much was left out.
+pub(crate) struct Bounded<'a>(pub(crate) &'a str);
+
+impl Bounded<'_> {
+    /// The most bytes of a client-supplied value a log line shows.
+    pub(crate) const MAX_BYTES: usize = 256;
+}
+
+impl fmt::Display for Bounded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        if text.len() <= Self::MAX_BYTES {
+            return f.write_str(text);
+        }
+        let mut cut = Self::MAX_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        write!(f, "{}…(+{} bytes)", &text[..cut], text.len() - cut)
+    }
+}
+
 /// An [`EnvFilter`] applied to events only; spans are left to other layers. See [`filter`].
 #[derive(Debug)]
 pub struct EventFilter {
@@ -73,16 +96,49 @@ impl fmt::Display for EventFilter {
     }
 }
 
+/// Crates whose debug and trace events carry credentials (the SigV4 canonical request holds the
+/// session token, requests hold the `Authorization` header with the access key id, HTTP/2 and
+/// TLS traces hold raw headers): held at INFO whatever the filter says.
+const CREDENTIAL_BEARING: [&str; 12] = [
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_smithy_http",
+    "aws_config",
+    "aws_credential_types",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+    "reqwest",
+];
+
+/// Whether `metadata` is a debug or trace event of a crate that logs credentials.
+fn credential_bearing(metadata: &Metadata<'_>) -> bool {
+    if *metadata.level() <= Level::INFO {
+        return false;
+    }
+    let target = metadata.target();
+    CREDENTIAL_BEARING.iter().any(|krate| {
+        target
+            .strip_prefix(krate)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
+
 impl<S> layer::Filter<S> for EventFilter
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
-        !metadata.is_span() && layer::Filter::enabled(&self.inner, metadata, cx)
+        !metadata.is_span()
+            && !credential_bearing(metadata)
+            && layer::Filter::enabled(&self.inner, metadata, cx)
     }
 
     fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if metadata.is_span() {
+        if metadata.is_span() || credential_bearing(metadata) {
             Interest::never()
         } else {
             layer::Filter::<S>::callsite_enabled(&self.inner, metadata)

@@ -28,7 +28,9 @@ use std::time::Duration;
 use strands_agent::Agent;
 use strands_core::Model;
 use strands_runtime::{
-    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, logging,
+    AgentCoreApp, AgentEntrypoint, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, DEFAULT_MAX_SESSIONS,
+    DEFAULT_SESSION_IDLE, DEFAULT_SHUTDOWN_GRACE, Server, logging,
 };
 use tokio::net::TcpListener;
 
@@ -177,38 +179,27 @@ async fn serve(serve_args: ServeArgs) -> ExitCode {
     );
     let app = entrypoint.install(AgentCoreApp::new());
 
-    let grace = Duration::from_secs(env_or("SHUTDOWN_GRACE_SECONDS", 25));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let listener = strands_runtime::nodelay(listener);
-    let server = axum::serve(listener, app.into_router()).with_graceful_shutdown({
-        let mut stop_rx = stop_rx.clone();
-        async move {
-            // Resolves once a shutdown signal has been seen.
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-        }
-    });
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!(
-            "shutdown requested; finishing in-flight requests for up to {}s",
-            grace.as_secs()
-        );
-        let _ = stop_tx.send(true);
-    });
-    let mut deadline_rx = stop_rx;
-    let deadline = async move {
-        let _ = deadline_rx.wait_for(|stop| *stop).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => {
-            if let Err(error) = result {
-                tracing::error!("the server stopped with an error: {error}");
-                return ExitCode::FAILURE;
-            }
-            tracing::info!("server stopped");
-        }
-        () = deadline => tracing::warn!("in-flight requests did not finish within {}s; exiting", grace.as_secs()),
+    let seconds =
+        |name: &str, default: Duration| Duration::from_secs(env_or(name, default.as_secs()));
+    let app = app
+        .body_read_timeout(seconds(
+            "BODY_READ_TIMEOUT_SECONDS",
+            DEFAULT_BODY_READ_TIMEOUT,
+        ))
+        .max_body_bytes_in_flight(env_or(
+            "MAX_BODY_BYTES_IN_FLIGHT",
+            DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+        ));
+    let server = Server::new(app)
+        .idle_timeout(seconds("IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_TIMEOUT))
+        .header_read_timeout(seconds(
+            "HEADER_READ_TIMEOUT_SECONDS",
+            DEFAULT_HEADER_READ_TIMEOUT,
+        ))
+        .shutdown_grace(seconds("SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE));
+    if let Err(error) = server.serve(listener, shutdown_signal()).await {
+        tracing::error!("the server stopped with an error: {error}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

@@ -54,13 +54,23 @@ async fn invocation_logs_are_json_lines_with_ids_and_no_secrets() {
     let server = Server::start(app).await;
     let headers = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id: sess-log\r\n\
         X-Amzn-Bedrock-AgentCore-Runtime-Request-Id: req-log\r\n\
-        Authorization: Bearer super-secret-token\r\nWorkloadAccessToken: wat-secret-value\r\n";
+        Authorization: Bearer super-secret-token\r\nWorkloadAccessToken: wat-secret-value\r\n\
+        X-Amzn-Bedrock-AgentCore-Runtime-Custom-Password: pw-secret-value\r\n\
+        X-Amzn-Bedrock-AgentCore-Runtime-Custom-Apikey: apikey-secret-value\r\n\
+        X-Amzn-Bedrock-AgentCore-Runtime-Custom-Credential: credential-secret-value\r\n";
     let reply = raw(server.addr, &post("/invocations", headers, b"{}")).await;
     assert_eq!(reply.status, 200);
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(!text.contains("super-secret-token"), "{text}");
-    assert!(!text.contains("wat-secret-value"), "{text}");
+    for secret in [
+        "wat-secret-value",
+        "pw-secret-value",
+        "apikey-secret-value",
+        "credential-secret-value",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -107,11 +117,19 @@ async fn invocation_logs_are_json_lines_with_ids_and_no_secrets() {
                 .starts_with("Request headers: ")
         })
         .unwrap();
+    let shown = debug["message"].as_str().unwrap();
+    // Values are shown by allow-list: ids yes, credentials and custom headers by length only.
     assert!(
-        debug["message"]
-            .as_str()
-            .unwrap()
-            .contains("authorization: (set, hidden)")
+        shown.contains("authorization: (hidden, 25 bytes)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("x-amzn-bedrock-agentcore-runtime-custom-password: (hidden, 15 bytes)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("x-amzn-bedrock-agentcore-runtime-session-id: sess-log"),
+        "{shown}"
     );
 }
 

@@ -8,6 +8,8 @@
 
 use std::net::SocketAddr;
 
+pub(crate) mod trace_logs;
+
 use strands_runtime::AgentCoreApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -26,10 +28,19 @@ impl Drop for Server {
 
 impl Server {
     pub(crate) async fn start(app: AgentCoreApp) -> Self {
+        Self::start_with(strands_runtime::Server::new(app)).await
+    }
+
+    /// Serves with the runtime's own server (connection timeouts, graceful shutdown).
+    pub(crate) async fn start_with(server: strands_runtime::Server) -> Self {
+        trace_logs::install_in_process("in-process");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app.into_router()).await.unwrap();
+            server
+                .serve(listener, std::future::pending::<()>())
+                .await
+                .unwrap();
         });
         Self { addr, task }
     }
