@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
 
+mod common;
+
+use common::trace_logs;
+
 const AKID: &str = "AKIDLIFECYCLETEST001";
 const SECRET: &str = "lifecycle-test-secret-000000000000000000";
 
@@ -48,8 +52,11 @@ async fn start(fake: &FakeBedrock, extra: &[(&str, &str)]) -> Runtime {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
         .env("MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0")
+        .env("LOG_LEVEL", trace_logs::level())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(trace_logs::stderr("binary_lifecycle"));
+    trace_logs::secret(AKID);
+    trace_logs::secret(SECRET);
     for (k, v) in extra {
         command.env(k, v);
     }
@@ -109,16 +116,20 @@ async fn sigterm_stops_within_the_grace_period_even_with_a_hung_stream() {
     fake.push(Reply::Hang);
     let mut runtime = start(&fake, &[("SHUTDOWN_GRACE_SECONDS", "1")]).await;
     let url = format!("http://127.0.0.1:{}/invocations", runtime.port);
-    let _hung = tokio::spawn(async move {
+    let hung = tokio::spawn(async move {
         // Keep reading, so the stream stays in flight until the server gives up on it.
+        let mut received = Vec::new();
         if let Ok(mut response) = reqwest::Client::new()
             .post(url)
             .body(r#"{"prompt": "hi", "stream": true}"#)
             .send()
             .await
         {
-            while let Ok(Some(_)) = response.chunk().await {}
+            while let Ok(Some(chunk)) = response.chunk().await {
+                received.extend_from_slice(&chunk);
+            }
         }
+        String::from_utf8_lossy(&received).into_owned()
     });
     while fake.requests().is_empty() {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -143,6 +154,12 @@ async fn sigterm_stops_within_the_grace_period_even_with_a_hung_stream() {
     assert!(
         signalled.elapsed() >= Duration::from_millis(900),
         "the grace period was honoured"
+    );
+    // The client learns that the answer is incomplete, in Python's error-frame format.
+    let received = hung.await.unwrap();
+    assert!(
+        received.contains(r#""error_type": "ServerShutdown""#),
+        "{received}"
     );
 }
 
@@ -193,7 +210,10 @@ async fn doctor_finds_agentcore_role_credentials_behind_a_405_metadata_service()
     let imds = FakeImds::start(ImdsMode::TokenMethodNotAllowed)
         .await
         .unwrap();
-    let (_, secret, token) = imds.credentials();
+    let (key, secret, token) = imds.credentials();
+    for value in [key.as_str(), secret.as_str(), token.as_str()] {
+        trace_logs::secret(value);
+    }
     let endpoint = imds.endpoint();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_strands-runtime"))
@@ -203,11 +223,13 @@ async fn doctor_finds_agentcore_role_credentials_behind_a_405_metadata_service()
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
             .env("MODEL_ID", "anthropic.claude-sonnet-4-20250514-v1:0")
+            .env("LOG_LEVEL", trace_logs::level())
             .output()
             .unwrap()
     })
     .await
     .unwrap();
+    trace_logs::keep("doctor", &String::from_utf8_lossy(&output.stderr));
     let report = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{report}");
     assert!(

@@ -8,9 +8,13 @@
 )]
 #![cfg(unix)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::trace_logs;
 
 struct Runtime {
     child: Child,
@@ -22,6 +26,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Ok(text) = std::fs::read_to_string(&self.log) {
+            trace_logs::keep("providers_binary", &text);
+        }
     }
 }
 
@@ -44,8 +51,12 @@ fn command(port: u16, args: &[&str], env: &[(&str, &str)]) -> Command {
         )
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
+        .env("LOG_LEVEL", trace_logs::level())
         .stdout(Stdio::null());
     for (k, v) in env {
+        if k.ends_with("_API_KEY") {
+            trace_logs::secret(v);
+        }
         command.env(k, v);
     }
     command
@@ -58,7 +69,9 @@ fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
         .output()
         .unwrap();
     assert!(!output.status.success(), "the runtime should not start");
-    String::from_utf8(output.stderr).unwrap()
+    let log = String::from_utf8(output.stderr).unwrap();
+    trace_logs::keep("providers_binary", &log);
+    log
 }
 
 async fn start(args: &[&str], env: &[(&str, &str)]) -> Runtime {

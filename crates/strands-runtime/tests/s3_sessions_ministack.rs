@@ -13,6 +13,7 @@
     reason = "tests"
 )]
 
+mod common;
 mod ministack;
 
 use ministack::{MiniStack, ministack};

@@ -11,6 +11,7 @@
 )]
 #![cfg(unix)]
 
+mod common;
 mod ministack;
 
 use ministack::ministack;
@@ -32,6 +33,14 @@ async fn the_binary_signs_bedrock_calls_with_the_secrets_keys_and_region() {
         return;
     };
     let (endpoint, (reader_key, reader_secret)) = (ministack.endpoint, ministack.reader);
+    for value in [
+        BEDROCK_KEY.0,
+        BEDROCK_KEY.1,
+        reader_key.as_str(),
+        reader_secret.as_str(),
+    ] {
+        common::trace_logs::secret(value);
+    }
     let root = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::new(
@@ -80,6 +89,7 @@ async fn the_binary_signs_bedrock_calls_with_the_secrets_keys_and_region() {
         .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
         .env("BEDROCK_CREDENTIALS_SECRET", &name)
         .env("MODEL_ID", "eu.anthropic.claude-sonnet-4-20250514-v1:0")
+        .env("LOG_LEVEL", common::trace_logs::level())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -102,6 +112,7 @@ async fn the_binary_signs_bedrock_calls_with_the_secrets_keys_and_region() {
     child.kill().unwrap();
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
+    common::trace_logs::keep("secret_credentials_binary", &logs);
     assert_eq!(body, r#"{"result": "from the secret\n"}"#, "{logs}");
     let request = &fake.requests()[0];
     assert_eq!(request.auth, AuthOutcome::Accepted);

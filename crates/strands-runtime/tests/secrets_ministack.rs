@@ -14,6 +14,7 @@
     reason = "tests"
 )]
 
+mod common;
 mod ministack;
 
 use ministack::{MiniStack, ministack};
@@ -84,6 +85,9 @@ const KEY_B: (&str, &str) = (
 #[tokio::test(flavor = "current_thread")]
 async fn the_secrets_keys_sign_bedrock_calls_and_rotation_needs_no_restart() {
     let Some(ms) = ministack(TEST) else { return };
+    for value in [KEY_A.0, KEY_A.1, KEY_B.0, KEY_B.1] {
+        common::trace_logs::secret(value);
+    }
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(logs.clone())

@@ -27,11 +27,18 @@ pub(crate) fn ministack(test: &str) -> Option<MiniStack> {
         var("MINISTACK_NO_ACCESS_KEY_ID"),
         var("MINISTACK_NO_ACCESS_SECRET"),
     ) {
-        (Some(endpoint), Some(rk), Some(rs), Some(nk), Some(ns)) => Some(MiniStack {
-            endpoint,
-            reader: (rk, rs),
-            no_access: (nk, ns),
-        }),
+        (Some(endpoint), Some(rk), Some(rs), Some(nk), Some(ns)) => {
+            // The AWS SDK runs in process here: its events go through the runtime's log filter.
+            crate::common::trace_logs::install_in_process(test);
+            for value in [&rk, &rs, &nk, &ns] {
+                crate::common::trace_logs::secret(value);
+            }
+            Some(MiniStack {
+                endpoint,
+                reader: (rk, rs),
+                no_access: (nk, ns),
+            })
+        }
         _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {
             panic!("MiniStack variables are missing; run through scripts/ministack")
         }
