@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use strands_core::{AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool};
@@ -12,7 +13,7 @@ use crate::error::{AgentError, BuildError};
 use crate::hooks::{HookAgent, HookEvent, HookProvider, HookRegistry};
 use crate::interrupts::{InterruptResponse, InterruptState};
 use crate::metrics::EventLoopMetrics;
-use crate::retry::ModelRetryStrategy;
+use crate::retry::{ModelRetryStrategy, ModelTimeouts};
 use crate::session::SessionManager;
 use crate::session::manager::AgentParts;
 use crate::tools::registry::ToolRegistry;
@@ -59,6 +60,7 @@ pub struct Agent {
     pub(crate) system_prompt_content: Vec<SystemContentBlock>,
     pub(crate) tools: Arc<ToolRegistry>,
     pub(crate) retry: ModelRetryStrategy,
+    pub(crate) timeouts: ModelTimeouts,
     pub(crate) cancel: CancelHandle,
     pub(crate) metrics: EventLoopMetrics,
     pub(crate) hooks: Arc<HookRegistry>,
@@ -292,6 +294,7 @@ pub struct AgentBuilder {
     tools: Vec<Arc<dyn Tool>>,
     messages: Vec<Message>,
     retry: Option<ModelRetryStrategy>,
+    timeouts: ModelTimeouts,
     name: Option<String>,
     description: Option<String>,
     agent_id: Option<String>,
@@ -357,9 +360,53 @@ impl AgentBuilder {
         self
     }
 
-    /// How throttled model calls are retried (default: 6 attempts, 4 s doubling, 240 s cap).
+    /// How throttled model calls are retried (default: 6 attempts, 4 s doubling, 240 s cap, no
+    /// total budget; see [`ModelRetryStrategy::with_max_elapsed_time`]).
     pub fn retry_strategy(mut self, retry: ModelRetryStrategy) -> Self {
         self.retry = Some(retry);
+        self
+    }
+
+    /// Fails a model call whose stream sends no event within `timeout` of the request (counted
+    /// per attempt, after the `BeforeModelCallEvent` hooks), with
+    /// [`ModelError::Timeout`](strands_core::ModelError::Timeout) in [`AgentError::Model`].
+    /// The agent does not retry a timeout. Off by default, as in Python, where only the
+    /// provider's read timeout (600 s for Bedrock) bounds a hung model.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use strands_agent::{Agent, ModelRetryStrategy};
+    /// use strands_testkit::ScriptedModel;
+    ///
+    /// # fn main() -> Result<(), strands_agent::BuildError> {
+    /// let agent = Agent::builder()
+    ///     .model(ScriptedModel::builder().text("hi").build())
+    ///     // Fail fast on a hung model...
+    ///     .model_first_event_timeout(Duration::from_secs(30))
+    ///     .model_idle_timeout(Duration::from_secs(60))
+    ///     // ...and keep retries of a throttling one within a minute.
+    ///     .retry_strategy(
+    ///         ModelRetryStrategy::default().with_max_elapsed_time(Duration::from_secs(60)),
+    ///     )
+    ///     .build()?;
+    /// # drop(agent);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn model_first_event_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.first_event = Some(timeout);
+        self
+    }
+
+    /// Fails a model call whose stream, once it has sent its first event, stays silent for
+    /// longer than `timeout` (between two events, or before it ends), with
+    /// [`ModelError::Timeout`](strands_core::ModelError::Timeout) in [`AgentError::Model`].
+    /// The wait for the first event is bounded by
+    /// [`model_first_event_timeout`](Self::model_first_event_timeout) instead; time the agent
+    /// spends handing events to a slow stream consumer does not count. The agent does not retry
+    /// a timeout. Off by default, as in Python.
+    pub fn model_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = Some(timeout);
         self
     }
 
@@ -446,6 +493,7 @@ impl AgentBuilder {
             system_prompt_content,
             tools: Arc::new(tools),
             retry: self.retry.unwrap_or_default(),
+            timeouts: self.timeouts,
             cancel: CancelHandle::default(),
             metrics: EventLoopMetrics::default(),
             hooks: Arc::new(self.hooks),

@@ -10,8 +10,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a model call failed.
 ///
 /// The agent retries [`ModelError::Throttled`] with backoff and hands
-/// [`ModelError::ContextWindowOverflow`] to the conversation manager; everything else ends the
-/// invocation. Providers map their wire errors onto these variants.
+/// [`ModelError::ContextWindowOverflow`] to the conversation manager; everything else (including
+/// [`ModelError::Timeout`]) ends the invocation. Providers map their wire errors onto these
+/// variants.
 ///
 /// ```
 /// use strands_core::ModelError;
@@ -86,6 +87,17 @@ pub enum ModelError {
         #[source]
         source: Option<BoxError>,
     },
+    /// The model stayed silent longer than a configured timeout (the agent's first-event or idle
+    /// timeout, or a provider's own). Not retried by the agent: a model that hangs once usually
+    /// hangs again, and the point of a timeout is to fail fast. An `AfterModelCallEvent` hook may
+    /// still ask for another call.
+    #[error("the model call timed out: {message}")]
+    Timeout {
+        /// Which timeout fired, after how long, and how to change it.
+        message: String,
+        /// The timeout that fired.
+        after: Duration,
+    },
     /// Any other provider failure.
     #[error("the model provider failed: {message}")]
     Provider {
@@ -128,6 +140,10 @@ impl ModelError {
             },
             Self::InvalidRequest { message } => Self::InvalidRequest {
                 message: message.clone(),
+            },
+            Self::Timeout { message, after } => Self::Timeout {
+                message: message.clone(),
+                after: *after,
             },
             Self::Stream { message, .. } => Self::Stream {
                 message: message.clone(),
@@ -181,6 +197,14 @@ impl ModelError {
         Self::Stream {
             message: message.into(),
             source,
+        }
+    }
+
+    /// A timeout: `message` says which timeout fired and how to change it.
+    pub fn timeout(message: impl Into<String>, after: Duration) -> Self {
+        Self::Timeout {
+            message: message.into(),
+            after,
         }
     }
 

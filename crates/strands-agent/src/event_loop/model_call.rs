@@ -1,12 +1,15 @@
 //! Step 2, the model call: `BeforeModelCallEvent`, the request, the streamed answer folded into
-//! a message, `AfterModelCallEvent`, retries of throttled calls, and cancellation raced against
-//! every chunk and every retry delay.
+//! a message, `AfterModelCallEvent`, retries of throttled calls within the retry budget, the
+//! optional first-event and idle timeouts, and cancellation raced against every chunk and every
+//! retry delay.
 
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use strands_core::{Message, ModelError, ModelRequest, StopReason, Tool as _};
+use tokio::time::Sleep;
 
 use super::Run;
 use crate::accumulate::{MessageAccumulator, ModelOutput};
@@ -37,8 +40,10 @@ enum Streamed {
 }
 
 /// Calls the model until it answers, a hook denies the call, the error is not retryable or the
-/// retries are spent.
+/// retries (attempts or time budget) are spent.
 pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
+    // The retry budget counts from here (tokio's clock, so paused-time tests control it).
+    let first_attempt = tokio::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
         let started = Instant::now();
@@ -70,7 +75,22 @@ pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
                 attempts: attempt,
             };
         }
-        if let Some(cancelled) = wait_before_retry(agent, run, attempt, &error, started).await {
+        let Some(delay) = agent
+            .retry
+            .delay_within_budget(attempt - 1, first_attempt.elapsed())
+        else {
+            tracing::debug!(
+                attempt,
+                budget = ?agent.retry.max_elapsed_time(),
+                %error,
+                "model call throttled, the retry budget is spent",
+            );
+            return ModelCall::Failed {
+                error,
+                attempts: attempt,
+            };
+        };
+        if let Some(cancelled) = wait_before_retry(run, delay, attempt, &error, started).await {
             return ModelCall::Done(Box::new(cancelled));
         }
     }
@@ -91,7 +111,8 @@ async fn before_model_call(agent: &Agent) -> Option<String> {
 }
 
 /// One attempt: the request, then the model's stream folded into a message. Chunk events are
-/// built only when the sink is live.
+/// built only when the sink is live. With timeouts set, one timer per attempt guards the wait
+/// for each event (reset, not recreated, after every event); without, there is no timer at all.
 async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
     let mut accumulator = MessageAccumulator::new(started);
     let normalized = normalize::for_model(&agent.messages);
@@ -111,12 +132,20 @@ async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
         gen_ai.operation.name = "chat",
         gen_ai.request.model = %agent.model.model_id(),
     );
+    let timeouts = agent.timeouts;
+    let mut timer = pin!(timeouts.first_event.map(tokio::time::sleep));
+    let mut waiting_for_first = true;
     let mut events = InSpan::new(agent.model.stream(request), span);
     loop {
         let next = tokio::select! {
             biased;
             () = run.cancel.cancelled() => return Streamed::Cancelled(cancelled(accumulator.finish())),
             next = events.next() => next,
+            () = expired(timer.as_mut()) => {
+                let error = timeouts.error(waiting_for_first);
+                tracing::debug!(%error, "model call timed out");
+                return Streamed::Failed(error);
+            }
         };
         match next {
             None => return Streamed::Finished(accumulator.finish()),
@@ -131,8 +160,32 @@ async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
                         run.sink.emit(derived).await;
                     }
                 }
+                // Re-armed after the emits: a slow consumer is not model silence.
+                if timeouts.any() {
+                    rearm(timer.as_mut(), timeouts.idle);
+                }
+                waiting_for_first = false;
             }
         }
+    }
+}
+
+/// Completes when the timer fires; never without a timer.
+async fn expired(timer: Pin<&mut Option<Sleep>>) {
+    match timer.as_pin_mut() {
+        Some(sleep) => sleep.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// After an event: the timer now guards the idle timeout (reset in place, created on the first
+/// event when only the idle timeout is set), or is dropped when there is none.
+fn rearm(mut timer: Pin<&mut Option<Sleep>>, idle: Option<Duration>) {
+    match (idle, timer.as_mut().as_pin_mut()) {
+        (Some(after), Some(sleep)) => sleep.reset(tokio::time::Instant::now() + after),
+        (Some(after), None) => timer.set(Some(tokio::time::sleep(after))),
+        (None, Some(_)) => timer.set(None),
+        (None, None) => {}
     }
 }
 
@@ -171,16 +224,15 @@ async fn after_model_call(
     retry
 }
 
-/// Sleeps the retry strategy's delay, then emits `Throttle`; `Some` (the cancelled answer) when
-/// cancellation came first.
+/// Sleeps `delay`, then emits `Throttle`; `Some` (the cancelled answer) when cancellation came
+/// first.
 async fn wait_before_retry(
-    agent: &Agent,
     run: &Run,
+    delay: Duration,
     attempt: u32,
     error: &ModelError,
     started: Instant,
 ) -> Option<ModelOutput> {
-    let delay = agent.retry.delay(attempt - 1);
     tracing::debug!(?delay, attempt, %error, "model call throttled, retrying");
     tokio::select! {
         biased;
