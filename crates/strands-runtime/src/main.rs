@@ -9,7 +9,9 @@
 //! Configuration (flags win over the environment): `MODEL_PROVIDER` (default `bedrock`),
 //! `MODEL_ID`, `AWS_REGION`, `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0),
 //! `LOG_LEVEL` (default INFO), `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS`
-//! (default 25), `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default
+//! (default 25), `IDLE_TIMEOUT_SECONDS`, `HEADER_READ_TIMEOUT_SECONDS`, `BODY_READ_TIMEOUT_SECONDS`,
+//! `MAX_BODY_BYTES_IN_FLIGHT`, `MODEL_FIRST_EVENT_TIMEOUT_SECONDS`, `MODEL_IDLE_TIMEOUT_SECONDS`,
+//! `MODEL_RETRY_MAX_SECONDS`, `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default
 //! 300), `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
 //! `STRANDS_LOCAL_MODEL_PATH`.
 //!
@@ -25,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use strands_agent::Agent;
+use strands_agent::{Agent, ModelRetryStrategy};
 use strands_core::Model;
 use strands_runtime::{
     AgentCoreApp, AgentEntrypoint, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
@@ -154,29 +156,12 @@ async fn serve(serve_args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let system_prompt = std::env::var("SYSTEM_PROMPT")
-        .ok()
-        .filter(|p| !p.trim().is_empty());
     tracing::info!(
         "Starting strands-runtime on {address} (provider: {}, model: {})",
         config.provider,
         model.model_id()
     );
-    let factory_model = model.clone();
-    let entrypoint = AgentEntrypoint::new(move || {
-        let mut builder = Agent::builder().shared_model(factory_model.clone());
-        if let Some(prompt) = &system_prompt {
-            builder = builder.system_prompt(prompt.clone());
-        }
-        builder.build()
-    })
-    .with_limits(
-        env_or("MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
-        Duration::from_secs(env_or(
-            "SESSION_IDLE_SECONDS",
-            DEFAULT_SESSION_IDLE.as_secs(),
-        )),
-    );
+    let entrypoint = agent_entrypoint(model.clone());
     let app = entrypoint.install(AgentCoreApp::new());
 
     let seconds =
@@ -202,6 +187,57 @@ async fn serve(serve_args: ServeArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Default time the model may take to send its first stream event (`MODEL_FIRST_EVENT_TIMEOUT_SECONDS`).
+const DEFAULT_MODEL_FIRST_EVENT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default longest silence between two stream events (`MODEL_IDLE_TIMEOUT_SECONDS`).
+const DEFAULT_MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default total time spent retrying a throttled model (`MODEL_RETRY_MAX_SECONDS`).
+const DEFAULT_MODEL_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// A duration in seconds from the environment; `0` turns the bound off.
+fn env_bound(name: &str, default: Duration) -> Option<Duration> {
+    let seconds = env_or(name, default.as_secs());
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// One agent per session, each with the system prompt and the model's time bounds.
+fn agent_entrypoint(model: Arc<dyn Model>) -> AgentEntrypoint {
+    let system_prompt = std::env::var("SYSTEM_PROMPT")
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let first_event = env_bound(
+        "MODEL_FIRST_EVENT_TIMEOUT_SECONDS",
+        DEFAULT_MODEL_FIRST_EVENT_TIMEOUT,
+    );
+    let idle = env_bound("MODEL_IDLE_TIMEOUT_SECONDS", DEFAULT_MODEL_IDLE_TIMEOUT);
+    let mut retry = ModelRetryStrategy::default();
+    if let Some(budget) = env_bound("MODEL_RETRY_MAX_SECONDS", DEFAULT_MODEL_RETRY_MAX) {
+        retry = retry.with_max_elapsed_time(budget);
+    }
+    AgentEntrypoint::new(move || {
+        let mut builder = Agent::builder()
+            .shared_model(model.clone())
+            .retry_strategy(retry);
+        if let Some(prompt) = &system_prompt {
+            builder = builder.system_prompt(prompt.clone());
+        }
+        if let Some(timeout) = first_event {
+            builder = builder.model_first_event_timeout(timeout);
+        }
+        if let Some(timeout) = idle {
+            builder = builder.model_idle_timeout(timeout);
+        }
+        builder.build()
+    })
+    .with_limits(
+        env_or("MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
+        Duration::from_secs(env_or(
+            "SESSION_IDLE_SECONDS",
+            DEFAULT_SESSION_IDLE.as_secs(),
+        )),
+    )
 }
 
 async fn shutdown_signal() {
