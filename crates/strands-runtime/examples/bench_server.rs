@@ -11,7 +11,8 @@
 //! | `entrypoint` | [`AgentEntrypoint`], exactly what the `strands-runtime` binary serves | — |
 //!
 //! It listens on `HOST:PORT` (default `127.0.0.1:8080`) and logs like the binary: one JSON line
-//! per invocation on stderr (`LOG_LEVEL`, default `INFO`). `scripts/bench` drives it.
+//! per invocation on stderr (`LOG_LEVEL`, default `INFO`). `scripts/bench` drives it, and
+//! `scripts/soak` (with `BENCH_STATS_MS`, which prints the live task count that often).
 //!
 //! Run: `BENCH_MODE=stream cargo run --release -p strands-runtime --example bench_server`
 #![allow(
@@ -149,6 +150,12 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Starting bench_server on {address} (BENCH_MODE={mode_name})");
+    if let Some(every) = std::env::var("BENCH_STATS_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        tokio::spawn(report_tasks(std::time::Duration::from_millis(every)));
+    }
     // Served exactly as the `strands-runtime` binary serves: its server, its timeouts.
     let served = strands_runtime::Server::new(app(mode, model))
         .serve(listener, shutdown())
@@ -158,6 +165,19 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// With `BENCH_STATS_MS` set (the soak, `scripts/soak`), prints the runtime's live task count
+/// on stderr that often: `bench_server stats: alive_tasks=N`.
+async fn report_tasks(every: std::time::Duration) {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    loop {
+        tokio::time::sleep(every).await;
+        eprintln!(
+            "bench_server stats: alive_tasks={}",
+            metrics.num_alive_tasks()
+        );
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (the harness stops servers with SIGTERM).
