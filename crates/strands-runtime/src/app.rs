@@ -336,6 +336,41 @@ async fn invoke(
     context: Arc<RequestContext>,
 ) -> Response {
     let started = Instant::now();
+    let payload = match read_payload(&app, request, started).await {
+        Ok(payload) => payload,
+        Err(response) => return response,
+    };
+    // Busy from here: a request still arriving is not work in progress.
+    let guard = app.health.start_invocation();
+    let reply = match call_entrypoint(&app, payload, &context, started).await {
+        Ok(reply) => reply,
+        Err(response) => return response,
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    match reply {
+        Reply::Json(value) => {
+            tracing::info!(target: "bedrock_agentcore.app", "Invocation completed successfully ({elapsed:.3}s)");
+            wire::json_response(StatusCode::OK, wire::result_body(&value))
+        }
+        Reply::Response(response) => {
+            if response.status().as_u16() >= 400 {
+                tracing::warn!(target: "bedrock_agentcore.app", "Invocation returned HTTP {} ({elapsed:.3}s)", response.status().as_u16());
+            }
+            response
+        }
+        Reply::Stream(stream) => {
+            tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({elapsed:.3}s)");
+            sse_response(stream, guard, context, app.shutdown.clone())
+        }
+    }
+}
+
+/// The request body, read within the app's limits and parsed as JSON; the error is the answer.
+async fn read_payload(
+    app: &AgentCoreApp,
+    request: Request,
+    started: Instant,
+) -> Result<Value, Response> {
     if tracing::enabled!(target: "bedrock_agentcore.app", tracing::Level::DEBUG) {
         tracing::debug!(target: "bedrock_agentcore.app", "Request headers: {}", redacted_headers(request.headers()));
     }
@@ -349,67 +384,57 @@ async fn invoke(
         timeout: app.body_read_timeout,
         budget: app.body_budget.clone(),
     };
-    let body = match body::read(request.into_body(), declared, &limits).await {
-        Ok(body) => body,
-        Err(error) => {
+    let body = body::read(request.into_body(), declared, &limits)
+        .await
+        .map_err(|error| {
             tracing::warn!(target: "bedrock_agentcore.app", "Request body refused ({:.3}s): {error:?}", started.elapsed().as_secs_f64());
-            return error.into_response();
-        }
-    };
-    let payload = match parse_payload(&body.bytes) {
-        Ok(payload) => payload,
-        Err(response) => {
-            tracing::warn!(target: "bedrock_agentcore.app", "Invalid JSON in request ({:.3}s)", started.elapsed().as_secs_f64());
-            return response;
-        }
-    };
-    drop(body);
-    // Busy from here: a request still arriving is not work in progress.
-    let guard = app.health.start_invocation();
+            error.into_response()
+        })?;
+    // The body's share of the in-flight budget is released once it is parsed.
+    parse_payload(&body.bytes).inspect_err(|_| {
+        tracing::warn!(target: "bedrock_agentcore.app", "Invalid JSON in request ({:.3}s)", started.elapsed().as_secs_f64());
+    })
+}
+
+/// Runs the entrypoint on its own task (with the context, which does not cross tasks by itself):
+/// a panic becomes a 500, and a handler that blocks cannot stall `/ping`. When the client goes
+/// away this future is dropped, and the handler with it (its agent's turn is cancelled and the
+/// session freed). The error is the answer.
+async fn call_entrypoint(
+    app: &AgentCoreApp,
+    payload: Value,
+    context: &Arc<RequestContext>,
+    started: Instant,
+) -> Result<Reply, Response> {
     let Some(entrypoint) = app.entrypoint.as_ref() else {
         tracing::error!(target: "bedrock_agentcore.app", "No entrypoint defined");
-        return wire::error(StatusCode::INTERNAL_SERVER_ERROR, "No entrypoint defined");
+        return Err(wire::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No entrypoint defined",
+        ));
     };
-    // The handler runs on its own task (with the context, which does not cross tasks by
-    // itself): a panic becomes a 500, and a handler that blocks cannot stall `/ping`. When the
-    // client goes away this future is dropped, and the handler with it (its agent's turn is
-    // cancelled and the session freed).
-    let call = entrypoint(payload, RequestContext::clone(&context));
+    let call = entrypoint(payload, RequestContext::clone(context));
     let call = AbortOnDropHandle::new(tokio::spawn(context.clone().scope(call).in_current_span()));
-    let reply = match call.await {
-        Ok(Ok(reply)) => reply,
+    let elapsed = || started.elapsed().as_secs_f64();
+    match call.await {
+        Ok(Ok(reply)) => Ok(reply),
         Ok(Err(error)) => {
             let status = error.status();
+            let message = Bounded(error.message());
             if status.is_client_error() {
-                tracing::warn!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), Bounded(error.message()));
+                tracing::warn!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {message}", elapsed());
             } else {
-                tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {}", started.elapsed().as_secs_f64(), Bounded(error.message()));
+                tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): {message}", elapsed());
             }
-            return wire::error(status, error.message());
+            Err(wire::error(status, error.message()))
         }
         Err(join) => {
             let message = join.try_into_panic().map_or_else(
                 |_| "the invocation was cancelled".to_owned(),
                 |p| panic_message(&*p),
             );
-            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {}", started.elapsed().as_secs_f64(), Bounded(&message));
-            return wire::error(StatusCode::INTERNAL_SERVER_ERROR, &message);
-        }
-    };
-    match reply {
-        Reply::Json(value) => {
-            tracing::info!(target: "bedrock_agentcore.app", "Invocation completed successfully ({:.3}s)", started.elapsed().as_secs_f64());
-            wire::json_response(StatusCode::OK, wire::result_body(&value))
-        }
-        Reply::Response(response) => {
-            if response.status().as_u16() >= 400 {
-                tracing::warn!(target: "bedrock_agentcore.app", "Invocation returned HTTP {} ({:.3}s)", response.status().as_u16(), started.elapsed().as_secs_f64());
-            }
-            response
-        }
-        Reply::Stream(stream) => {
-            tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({:.3}s)", started.elapsed().as_secs_f64());
-            sse_response(stream, guard, context, app.shutdown.clone())
+            tracing::error!(target: "bedrock_agentcore.app", "Invocation failed ({:.3}s): handler panicked: {}", elapsed(), Bounded(&message));
+            Err(wire::error(StatusCode::INTERNAL_SERVER_ERROR, &message))
         }
     }
 }
