@@ -116,6 +116,11 @@ impl HealthTracker {
         }
     }
 
+    /// Invocations (requests, streams, WebSocket connections) in flight.
+    pub(crate) fn invocations_in_flight(&self) -> usize {
+        self.inner.invocations.load(Ordering::Acquire)
+    }
+
     /// Forces the status until [`HealthTracker::clear_forced_status`] (Python's
     /// `force_ping_status`).
     pub fn force_status(&self, status: PingStatus) {

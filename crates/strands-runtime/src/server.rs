@@ -45,8 +45,8 @@ const CLOSE_IDLE_BOUND: Duration = Duration::from_secs(1);
 /// idle timeout, and a request's headers must arrive within the header timeout of its first
 /// byte (request bodies are bounded by [`AgentCoreApp::body_read_timeout`]). After the shutdown
 /// signal the listener closes, idle connections close, and in-flight requests get the grace
-/// period; streams still running then end with Python's error frame, so clients know the
-/// answer is incomplete.
+/// period (WebSocket connections included); streams still running then end with Python's error
+/// frame, so clients know the answer is incomplete, and WebSocket connections close with 1001.
 ///
 /// ```no_run
 /// use serde_json::Value;
@@ -119,6 +119,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
         let streams_end = self.app.shutdown.clone();
+        let health = self.app.health();
         let router = self.app.into_router();
         let closing = CancellationToken::new();
         let connections = TaskTracker::new();
@@ -153,7 +154,14 @@ impl Server {
         );
         closing.cancel();
         connections.close();
-        if tokio::time::timeout(self.shutdown_grace, connections.wait())
+        // Upgraded WebSocket connections have left the tracker; the health count still has them.
+        let drained = async {
+            connections.wait().await;
+            while health.invocations_in_flight() > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        if tokio::time::timeout(self.shutdown_grace, drained)
             .await
             .is_err()
         {
@@ -162,7 +170,13 @@ impl Server {
                 self.shutdown_grace.as_secs()
             );
             streams_end.cancel();
-            let _ = tokio::time::timeout(FLUSH_AFTER_GRACE, connections.wait()).await;
+            let flushed = async {
+                connections.wait().await;
+                while health.invocations_in_flight() > 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            let _ = tokio::time::timeout(FLUSH_AFTER_GRACE, flushed).await;
         }
         tracing::info!("server stopped");
         Ok(())

@@ -24,6 +24,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::app::{AgentCoreApp, panic_message};
@@ -32,7 +33,7 @@ use crate::wire;
 
 /// Close code 1000: the handler finished.
 const NORMAL: u16 = 1000;
-/// Close code 1001: the server ends an idle connection.
+/// Close code 1001: the server ends an idle connection, or shuts down.
 const GOING_AWAY: u16 = 1001;
 /// Close code 1002: the client broke the WebSocket protocol.
 const PROTOCOL_ERROR: u16 = 1002;
@@ -141,12 +142,13 @@ pub(crate) async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Req
         sessionId = context.session_id.as_deref().unwrap_or(""),
     );
     let health = app.health.clone();
+    let server_shutdown = app.shutdown.clone();
     upgrade.on_upgrade(move |socket| {
         let shared = Arc::new(context.clone());
         shared.scope(
             async move {
                 let _guard = health.start_invocation();
-                let (connection, driver) = WsConnection::start(socket, &settings);
+                let (connection, driver) = WsConnection::start(socket, &settings, server_shutdown);
                 let handle = connection.clone();
                 let mut handler =
                     std::pin::pin!(AssertUnwindSafe(handler(connection, context)).catch_unwind());
@@ -337,6 +339,8 @@ struct Driver {
     incoming: mpsc::Sender<WsMessage>,
     idle_timeout: Option<Duration>,
     ping_interval: Option<Duration>,
+    /// Cancelled when a server's shutdown grace period ends.
+    server_shutdown: CancellationToken,
 }
 
 /// What came of a keepalive ping.
@@ -379,6 +383,9 @@ impl Driver {
                 .map(|idle| self.shared.state().last_activity + idle);
             tokio::select! {
                 () = closed(&mut shutdown) => break Stop::Closed,
+                () = self.server_shutdown.cancelled() => {
+                    break Stop::Close(GOING_AWAY, "server shutting down");
+                }
                 permit = self.incoming.reserve(), if pending.is_some() => {
                     // The receiver lives as long as the connection, so this cannot fail.
                     if let (Ok(permit), Some(message)) = (permit, pending.take()) {
@@ -512,7 +519,11 @@ async fn tick(interval: Option<&mut Interval>) {
 }
 
 impl WsConnection {
-    fn start(socket: WebSocket, settings: &WsSettings) -> (Self, Driver) {
+    fn start(
+        socket: WebSocket,
+        settings: &WsSettings,
+        server_shutdown: CancellationToken,
+    ) -> (Self, Driver) {
         let (sink, stream) = socket.split();
         let (sender, receiver) = mpsc::channel(1);
         let shared = Arc::new(Shared {
@@ -533,6 +544,7 @@ impl WsConnection {
             incoming: sender,
             idle_timeout: settings.idle_timeout,
             ping_interval: settings.ping_interval,
+            server_shutdown,
         };
         (Self { shared }, driver)
     }

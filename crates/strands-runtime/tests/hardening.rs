@@ -385,3 +385,45 @@ async fn websocket_upgrades_with_an_oversized_session_id_are_refused() {
     assert_eq!(reply.status, 400);
     assert_eq!(json_body(&reply)["error"], "Invalid header");
 }
+
+#[tokio::test]
+async fn websockets_open_at_the_end_of_the_grace_period_close_with_1001() {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = echo().websocket(|ws, _| async move {
+        while let Some(message) = ws.recv_json().await? {
+            ws.send_json(&message).await?;
+        }
+        Ok(())
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let server = tokio::spawn(
+        strands_runtime::Server::new(app)
+            .shutdown_grace(Duration::from_millis(300))
+            .serve(listener, async {
+                let _ = stopped.await;
+            }),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    stop.send(()).unwrap();
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.unwrap(),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 1001);
+    // The connection had the whole grace period, then the server stopped.
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
