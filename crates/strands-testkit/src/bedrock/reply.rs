@@ -51,6 +51,25 @@ pub enum Reply {
     },
     /// Reads the request and never answers (for client timeout and cancellation tests).
     Hang,
+    /// Sends these frames like [`Reply::Stream`], then sends nothing more and keeps the
+    /// connection open, as a model that stalls mid-answer would (for idle-timeout and
+    /// cancellation tests).
+    StreamThenHang(Vec<Frame>),
+    /// HTTP 200 `application/vnd.amazon.eventstream` whose body chunks are these bytes, sent
+    /// verbatim (one HTTP chunk per non-empty item), then the terminating chunk: for garbage,
+    /// corrupted or cut event-stream messages. [`Frame::to_bytes`] gives the bytes of a valid
+    /// frame, to start such a stream well.
+    ///
+    /// ```
+    /// use strands_testkit::bedrock::{Reply, frames};
+    ///
+    /// let garbage = Reply::RawStream(vec![
+    ///     frames::message_start().to_bytes(),
+    ///     b"\x00\x00\x00\x10not an event-stream message".to_vec(),
+    /// ]);
+    /// # let _ = garbage;
+    /// ```
+    RawStream(Vec<Vec<u8>>),
 }
 
 impl Reply {
@@ -223,6 +242,22 @@ impl Frame {
             exception_type: exception_type.to_owned(),
             payload,
         }
+    }
+
+    /// This frame as the fake sends it: one encoded event-stream message (event payloads get
+    /// their `"p"` padding), for [`Reply::RawStream`] bodies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use strands_testkit::bedrock::frames;
+    ///
+    /// let bytes = frames::message_start().to_bytes();
+    /// // The prelude starts with the message's total length.
+    /// assert_eq!(bytes.len() as u32, u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(self)
     }
 }
 

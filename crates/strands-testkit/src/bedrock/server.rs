@@ -211,6 +211,14 @@ async fn respond(
             write_error(stream, error, &message, close).await
         }
         Reply::Hang => std::future::pending().await,
+        Reply::StreamThenHang(frames) => {
+            let chunks = frames.iter().map(reply::encode);
+            response::write_chunked_then_cut(stream, stream_head(request_id), chunks).await?;
+            std::future::pending().await
+        }
+        Reply::RawStream(chunks) => {
+            response::write_chunked(stream, stream_head(request_id), chunks, close).await
+        }
     }
 }
 
