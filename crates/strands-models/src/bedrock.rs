@@ -296,6 +296,13 @@ impl BedrockModel {
                         yield event;
                     }
                 }
+                if stop_reason.is_none() {
+                    // A clean end without messageStop is a cut answer, not a finished one.
+                    Err(ModelError::stream(
+                        "the Bedrock stream ended before messageStop; the answer is incomplete",
+                        None,
+                    ))?;
+                }
                 if should_redact(blocked, stop_reason.as_ref()) {
                     for event in self.redaction_events() {
                         yield event;

@@ -1232,10 +1232,6 @@ async fn garbage_from_the_model_is_an_error_and_the_session_recovers() {
 /// A model stream that ends cleanly at the HTTP level but before `messageStop` was cut short: the
 /// client must hear an error, not a complete (empty) answer.
 #[tokio::test]
-#[ignore = "bug: a ConverseStream that ends without messageStop is a successful answer: the \
-            agent's accumulator (strands-agent/src/accumulate.rs) defaults the stop reason to \
-            end_turn and drops the text of the unclosed block, so JSON clients get 200 \
-            {\"result\": \"\"} and SSE clients a clean end after partial text"]
 async fn a_model_stream_ending_before_message_stop_is_an_error() {
     let fake = fake_bedrock().await;
     let mut runtime = start(&fake.endpoint_url(), &[]).await;
