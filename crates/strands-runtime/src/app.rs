@@ -399,7 +399,8 @@ async fn read_payload(
 /// Runs the entrypoint on its own task (with the context, which does not cross tasks by itself):
 /// a panic becomes a 500, and a handler that blocks cannot stall `/ping`. When the client goes
 /// away this future is dropped, and the handler with it (its agent's turn is cancelled and the
-/// session freed). The error is the answer.
+/// session freed). A call still running at the end of a server's shutdown grace period is
+/// answered `503` with the shutdown message. The error is the answer.
 async fn call_entrypoint(
     app: &AgentCoreApp,
     payload: Value,
@@ -416,7 +417,14 @@ async fn call_entrypoint(
     let call = entrypoint(payload, RequestContext::clone(context));
     let call = AbortOnDropHandle::new(tokio::spawn(context.clone().scope(call).in_current_span()));
     let elapsed = || started.elapsed().as_secs_f64();
-    match call.await {
+    let outcome = tokio::select! {
+        outcome = call => outcome,
+        () = app.shutdown.cancelled() => {
+            tracing::warn!(target: "bedrock_agentcore.app", "Invocation ended by the server's shutdown ({:.3}s)", elapsed());
+            return Err(wire::error(StatusCode::SERVICE_UNAVAILABLE, SHUTDOWN_MESSAGE));
+        }
+    };
+    match outcome {
         Ok(Ok(reply)) => Ok(reply),
         Ok(Err(error)) => {
             let status = error.status();

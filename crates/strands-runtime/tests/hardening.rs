@@ -427,3 +427,40 @@ async fn websockets_open_at_the_end_of_the_grace_period_close_with_1001() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn json_invocations_cut_by_the_end_of_the_grace_period_get_a_503() {
+    let app = AgentCoreApp::new().entrypoint(|_: Value, _: RequestContext| async {
+        std::future::pending::<()>().await;
+        Ok::<_, HandlerError>(json!("never"))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        strands_runtime::Server::new(app)
+            .shutdown_grace(Duration::from_millis(300))
+            .serve(listener, async {
+                let _ = stopped.await;
+            }),
+    );
+    let pending = tokio::spawn(async move { raw(addr, &post("/invocations", "", b"{}")).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.status, 503);
+    assert!(
+        json_body(&reply)["error"]
+            .as_str()
+            .unwrap()
+            .contains("shut down")
+    );
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
