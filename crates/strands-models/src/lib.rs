@@ -29,8 +29,12 @@ pub mod openai;
 
 #[cfg(any(feature = "anthropic", feature = "openai"))]
 mod http;
-#[cfg(any(feature = "anthropic", feature = "openai"))]
+#[cfg(any(feature = "anthropic", feature = "openai", feature = "fuzzing"))]
 mod sse;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 
 #[doc(inline)]
 pub use lazy_model::LazyModel;
