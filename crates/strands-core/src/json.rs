@@ -55,8 +55,69 @@ impl Formatter for PythonFormatter {
     }
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        CompactFormatter.write_f64(writer, value)
+        if !value.is_finite() {
+            // serde_json writes `null` for these without asking the formatter.
+            return CompactFormatter.write_f64(writer, value);
+        }
+        writer.write_all(float_repr(value).as_bytes())
     }
+}
+
+/// Python's `repr(float)`, which `json.dumps` writes: the shortest digits that read back as the
+/// same float, in fixed notation while the decimal point falls within -4 < decpt <= 16 (`0.0001`,
+/// `1000000000000000.0`), else as `d.ddde±XX` with at least two exponent digits (`1e-05`,
+/// `1.5e+16`). serde_json's own writer differs from 1e-5 down (`0.00001`, `1e-7`).
+fn float_repr(value: f64) -> String {
+    if value == 0.0 {
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_owned();
+    }
+    // `{:e}` prints the shortest round-trip digits too: `-1.2345e-7`, `1e16`.
+    let formatted = format!("{value:e}");
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::with_capacity(digits.len() + 8);
+    if value.is_sign_negative() {
+        out.push('-');
+    }
+    let decpt = exponent + 1;
+    if (1..=16).contains(&decpt) {
+        // The point inside the digits, or zeros and `.0` after them.
+        let point = usize::try_from(decpt).unwrap_or(0);
+        if point >= digits.len() {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', point - digits.len()));
+            out.push_str(".0");
+        } else {
+            let (int, frac) = digits.split_at(point);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(frac);
+        }
+    } else if (-3..=0).contains(&decpt) {
+        // `0.` and zeros before the digits.
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n(
+            '0',
+            usize::try_from(-decpt).unwrap_or(0),
+        ));
+        out.push_str(&digits);
+    } else {
+        let (first, rest) = digits.split_at(digits.len().min(1));
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let sign = if exponent < 0 { '-' } else { '+' };
+        out.push_str(&format!("e{sign}{:02}", exponent.unsigned_abs()));
+    }
+    out
 }
 
 /// Python's item separator, `", "`, before every item but the first.

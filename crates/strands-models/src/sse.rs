@@ -44,6 +44,10 @@ pub(crate) struct SseDecoder {
 impl SseDecoder {
     /// Adds a chunk and returns the events it completed.
     pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+        if chunk.is_empty() {
+            // An empty read between a `\r` and its `\n` must not forget the `\r`.
+            return Ok(Vec::new());
+        }
         let mut chunk = chunk;
         if self.pending_cr && chunk.first() == Some(&b'\n') {
             chunk = &chunk[1..];
