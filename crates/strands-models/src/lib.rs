@@ -27,14 +27,14 @@ pub mod local;
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub mod openai;
 
-#[cfg(any(feature = "anthropic", feature = "openai"))]
-mod http;
-#[cfg(any(feature = "anthropic", feature = "openai", feature = "fuzzing"))]
-mod sse;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 #[path = "fuzz_api.rs"]
 pub mod __fuzz;
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+mod http;
+#[cfg(any(feature = "anthropic", feature = "openai", feature = "fuzzing"))]
+mod sse;
 
 #[doc(inline)]
 pub use lazy_model::LazyModel;
