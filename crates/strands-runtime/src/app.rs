@@ -2,7 +2,6 @@
 //!
 //! Python: `bedrock_agentcore.runtime.BedrockAgentCoreApp`.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -27,9 +26,10 @@ use crate::body::{self, BodyBudget, BodyLimits};
 use crate::context::RequestContext;
 use crate::logging::Bounded;
 use crate::ping::{HealthTracker, PingStatus};
+use crate::reply::panic_message;
 use crate::reply::{HandlerError, Reply, SseStream};
 use crate::wire;
-use crate::ws::WsConnection;
+use crate::ws::{self, WebSocketFn, WsConnection};
 
 /// Default limit on request bodies: AgentCore accepts payloads up to 100 MB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
@@ -37,14 +37,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 256 * 1024 * 1024;
 /// Default time a request body may take to arrive, from the end of its headers.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// AgentCore session and request ids are at most this many characters.
-pub const MAX_ID_LEN: usize = 256;
 
 type EntrypointFn =
     dyn Fn(Value, RequestContext) -> BoxFuture<'static, Result<Reply, HandlerError>> + Send + Sync;
-type WebSocketFn = dyn Fn(WsConnection, RequestContext) -> BoxFuture<'static, Result<(), HandlerError>>
-    + Send
-    + Sync;
 
 /// An AgentCore runtime app: register an entrypoint (and optionally a WebSocket handler and a
 /// ping hook), then serve it or mount its router.
@@ -64,9 +59,9 @@ type WebSocketFn = dyn Fn(WsConnection, RequestContext) -> BoxFuture<'static, Re
 #[derive(Clone)]
 pub struct AgentCoreApp {
     entrypoint: Option<Arc<EntrypointFn>>,
-    pub(crate) websocket: Option<Arc<WebSocketFn>>,
+    websocket: Option<Arc<WebSocketFn>>,
     pub(crate) health: HealthTracker,
-    pub(crate) ws: crate::ws::WsSettings,
+    ws: ws::WsSettings,
     max_body_bytes: usize,
     body_read_timeout: Duration,
     body_budget: BodyBudget,
@@ -100,7 +95,7 @@ impl AgentCoreApp {
             entrypoint: None,
             websocket: None,
             health: HealthTracker::default(),
-            ws: crate::ws::WsSettings::default(),
+            ws: ws::WsSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             body_budget: BodyBudget::new(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
@@ -136,6 +131,37 @@ impl AgentCoreApp {
         self.websocket = Some(Arc::new(move |socket, context| {
             Box::pin(handler(socket, context))
         }));
+        self
+    }
+
+    /// How long a `/ws` connection may pass no text or binary message, in either direction,
+    /// before the server closes it with 1001 (going away). Default 15 minutes, AgentCore's
+    /// session idle timeout; `None` (or zero) never closes an idle connection. Pings and pongs
+    /// do not count as activity. A handler that works longer than this without sending
+    /// anything should send progress messages or raise the timeout.
+    #[must_use]
+    pub fn websocket_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.ws.idle_timeout = crate::ws::non_zero(timeout.into());
+        self
+    }
+
+    /// How often the server pings each `/ws` client. A client that sends nothing, not even the
+    /// pong, for one interval after a ping is closed with 1011 and the reason `keepalive ping
+    /// timeout`, as uvicorn does. Default 20 seconds (uvicorn's `ws_ping_interval` and
+    /// `ws_ping_timeout`); `None` (or zero) sends no pings. The check pauses while a send is in
+    /// progress or the handler has not taken the messages already read.
+    #[must_use]
+    pub fn websocket_ping_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.ws.ping_interval = crate::ws::non_zero(interval.into());
+        self
+    }
+
+    /// The largest `/ws` message, in bytes, in either direction. A client's larger message
+    /// (or frame) closes the connection with 1009 (message too big); the handler's larger
+    /// message is not sent ([`WsError::TooLarge`](crate::WsError::TooLarge)). Default 16 MiB, uvicorn's `ws_max_size`.
+    #[must_use]
+    pub fn websocket_max_message_bytes(mut self, bytes: usize) -> Self {
+        self.ws.max_message_bytes = bytes;
         self
     }
 
@@ -192,7 +218,7 @@ impl AgentCoreApp {
                 "/invocations",
                 post(invocations).fallback(|| async { method_not_allowed("POST") }),
             )
-            .route("/ws", any(crate::ws::websocket))
+            .route("/ws", any(websocket))
             .fallback(not_found)
             .with_state(state)
     }
@@ -204,6 +230,16 @@ fn method_not_allowed(allow: &'static str) -> Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
+    let route = ws::WsRoute {
+        handler: app.websocket.clone(),
+        settings: app.ws.clone(),
+        health: app.health.clone(),
+        shutdown: app.shutdown.clone(),
+    };
+    ws::upgrade(route, request).await
 }
 
 /// Starlette's `redirect_slashes`: `/ping/` and `/invocations/` redirect to the route.
@@ -280,7 +316,7 @@ pub(crate) fn redacted_headers(headers: &HeaderMap) -> String {
 }
 
 async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
-    if let Some(response) = oversized_id(request.headers()) {
+    if let Some(response) = crate::context::oversized_id(request.headers()) {
         return response;
     }
     let context = Arc::new(RequestContext::from_headers(request.headers()));
@@ -296,38 +332,6 @@ async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> 
         .clone()
         .scope(invoke(app, request, context).instrument(span))
         .await
-}
-
-/// `400` for a session or request id longer than AgentCore allows: ids are logged and kept
-/// per session, so they are bounded before anything else reads them.
-pub(crate) fn oversized_id(headers: &HeaderMap) -> Option<Response> {
-    use crate::context::{REQUEST_ID_HEADER, SESSION_HEADER};
-    for (name, shown) in [
-        (
-            SESSION_HEADER,
-            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
-        ),
-        (
-            REQUEST_ID_HEADER,
-            "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id",
-        ),
-    ] {
-        let Some(value) = headers.get(name) else {
-            continue;
-        };
-        if value.len() > MAX_ID_LEN {
-            tracing::warn!(target: "bedrock_agentcore.app", "Rejected a {shown} of {} bytes", value.len());
-            return Some(wire::error_with_details(
-                StatusCode::BAD_REQUEST,
-                "Invalid header",
-                &format!(
-                    "{shown} is {} bytes long; AgentCore ids have at most {MAX_ID_LEN} characters",
-                    value.len()
-                ),
-            ));
-        }
-    }
-    None
 }
 
 async fn invoke(
@@ -533,12 +537,4 @@ impl futures_core::Stream for InContext {
         this.context
             .sync_scope(|| this.inner.as_mut().poll_next(cx))
     }
-}
-
-pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "the handler panicked".to_owned())
 }

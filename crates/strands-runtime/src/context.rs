@@ -22,6 +22,40 @@ pub const OAUTH2_CALLBACK_URL_HEADER: &str = "oauth2callbackurl";
 /// Prefix of custom headers AgentCore forwards to the container.
 pub const CUSTOM_HEADER_PREFIX: &str = "x-amzn-bedrock-agentcore-runtime-custom-";
 
+/// AgentCore session and request ids are at most this many characters.
+pub const MAX_ID_LEN: usize = 256;
+
+/// `400` for a session or request id longer than AgentCore allows: ids are logged and kept
+/// per session, so they are bounded before anything else reads them.
+pub(crate) fn oversized_id(headers: &HeaderMap) -> Option<axum::response::Response> {
+    for (name, shown) in [
+        (
+            SESSION_HEADER,
+            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+        ),
+        (
+            REQUEST_ID_HEADER,
+            "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id",
+        ),
+    ] {
+        let Some(value) = headers.get(name) else {
+            continue;
+        };
+        if value.len() > MAX_ID_LEN {
+            tracing::warn!(target: "bedrock_agentcore.app", "Rejected a {shown} of {} bytes", value.len());
+            return Some(crate::wire::error_with_details(
+                http::StatusCode::BAD_REQUEST,
+                "Invalid header",
+                &format!(
+                    "{shown} is {} bytes long; AgentCore ids have at most {MAX_ID_LEN} characters",
+                    value.len()
+                ),
+            ));
+        }
+    }
+    None
+}
+
 /// Everything a handler learns about its request besides the payload.
 ///
 /// Token values are hidden from `Debug`.

@@ -40,12 +40,12 @@ pub use agent_entrypoint::{AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSIO
 #[doc(inline)]
 pub use app::{
     AgentCoreApp, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, MAX_ID_LEN,
+    DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
 };
 #[doc(inline)]
 pub use axum::extract::ws::Message as WsMessage;
 #[doc(inline)]
-pub use context::{RequestContext, is_forwardable_header};
+pub use context::{MAX_ID_LEN, RequestContext, is_forwardable_header};
 #[doc(inline)]
 pub use ping::{BusyGuard, HealthTracker, PingStatus};
 #[doc(inline)]

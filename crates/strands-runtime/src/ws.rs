@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -27,9 +27,11 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::app::{AgentCoreApp, panic_message};
 use crate::context::RequestContext;
+use crate::ping::HealthTracker;
+use crate::reply::{HandlerError, panic_message};
 use crate::wire;
+use strands_core::BoxFuture;
 
 /// Close code 1000: the handler finished.
 const NORMAL: u16 = 1000;
@@ -53,12 +55,12 @@ const WRITE_SLACK_BYTES: usize = 4 * 1024;
 /// How long writing a close frame may take before the connection is dropped without it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// WebSocket settings of an [`AgentCoreApp`].
+/// WebSocket settings of an [`AgentCoreApp`](crate::AgentCoreApp).
 #[derive(Debug, Clone)]
 pub(crate) struct WsSettings {
-    idle_timeout: Option<Duration>,
-    ping_interval: Option<Duration>,
-    max_message_bytes: usize,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) max_message_bytes: usize,
 }
 
 impl Default for WsSettings {
@@ -77,49 +79,32 @@ impl Default for WsSettings {
 }
 
 /// A zero duration turns the timer off, as `None` does.
-fn non_zero(duration: Option<Duration>) -> Option<Duration> {
+pub(crate) fn non_zero(duration: Option<Duration>) -> Option<Duration> {
     duration.filter(|d| !d.is_zero())
 }
 
-impl AgentCoreApp {
-    /// How long a `/ws` connection may pass no text or binary message, in either direction,
-    /// before the server closes it with 1001 (going away). Default 15 minutes, AgentCore's
-    /// session idle timeout; `None` (or zero) never closes an idle connection. Pings and pongs
-    /// do not count as activity. A handler that works longer than this without sending
-    /// anything should send progress messages or raise the timeout.
-    #[must_use]
-    pub fn websocket_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.ws.idle_timeout = non_zero(timeout.into());
-        self
-    }
-
-    /// How often the server pings each `/ws` client. A client that sends nothing, not even the
-    /// pong, for one interval after a ping is closed with 1011 and the reason `keepalive ping
-    /// timeout`, as uvicorn does. Default 20 seconds (uvicorn's `ws_ping_interval` and
-    /// `ws_ping_timeout`); `None` (or zero) sends no pings. The check pauses while a send is in
-    /// progress or the handler has not taken the messages already read.
-    #[must_use]
-    pub fn websocket_ping_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
-        self.ws.ping_interval = non_zero(interval.into());
-        self
-    }
-
-    /// The largest `/ws` message, in bytes, in either direction. A client's larger message
-    /// (or frame) closes the connection with 1009 (message too big); the handler's larger
-    /// message is not sent ([`WsError::TooLarge`]). Default 16 MiB, uvicorn's `ws_max_size`.
-    #[must_use]
-    pub fn websocket_max_message_bytes(mut self, bytes: usize) -> Self {
-        self.ws.max_message_bytes = bytes;
-        self
-    }
+/// What the `/ws` route needs of its app.
+pub(crate) struct WsRoute {
+    pub(crate) handler: Option<Arc<WebSocketFn>>,
+    pub(crate) settings: WsSettings,
+    pub(crate) health: HealthTracker,
+    /// Cancelled when a server's shutdown grace period ends.
+    pub(crate) shutdown: CancellationToken,
 }
 
-pub(crate) async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Request) -> Response {
-    if let Some(response) = crate::app::oversized_id(request.headers()) {
+/// A `/ws` handler, as the app stores it.
+pub(crate) type WebSocketFn = dyn Fn(WsConnection, RequestContext) -> BoxFuture<'static, Result<(), HandlerError>>
+    + Send
+    + Sync;
+
+/// The `/ws` route: refuses without a handler (403) or with an oversized id (400), else upgrades
+/// and runs the handler beside the connection's driver.
+pub(crate) async fn upgrade(app: WsRoute, request: Request) -> Response {
+    if let Some(response) = crate::context::oversized_id(request.headers()) {
         return response;
     }
     let context = RequestContext::from_headers(request.headers());
-    let Some(handler) = app.websocket.clone() else {
+    let Some(handler) = app.handler.clone() else {
         // Python closes before accepting, which uvicorn answers with 403.
         return wire::plain(StatusCode::FORBIDDEN, "Forbidden");
     };
@@ -128,7 +113,7 @@ pub(crate) async fn websocket(State(app): State<Arc<AgentCoreApp>>, request: Req
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let settings = app.ws.clone();
+    let settings = app.settings.clone();
     let upgrade = upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
         // Every send is flushed at once: nothing to gather in the write buffer.
@@ -224,7 +209,7 @@ pub enum WsError {
     #[error("the WebSocket message is not valid JSON")]
     Json(#[source] serde_json::Error),
     /// A message to send is over the size limit
-    /// ([`AgentCoreApp::websocket_max_message_bytes`]); nothing was sent.
+    /// ([`AgentCoreApp::websocket_max_message_bytes`](crate::AgentCoreApp::websocket_max_message_bytes)); nothing was sent.
     #[error(
         "the WebSocket message is {size} bytes, over the {limit}-byte limit (raise it with AgentCoreApp::websocket_max_message_bytes)"
     )]
@@ -596,7 +581,7 @@ impl WsConnection {
     /// # Errors
     ///
     /// [`WsError::TooLarge`] for a text or binary message over
-    /// [`AgentCoreApp::websocket_max_message_bytes`], [`WsError::Closed`] after the connection
+    /// [`AgentCoreApp::websocket_max_message_bytes`](crate::AgentCoreApp::websocket_max_message_bytes), [`WsError::Closed`] after the connection
     /// closed (a send waiting on a client that does not read gives up when the connection is
     /// closed), [`WsError::Transport`] when it breaks.
     pub async fn send(&self, message: WsMessage) -> Result<(), WsError> {
