@@ -84,6 +84,11 @@ pub enum BuildError {
     /// No model was configured.
     #[error("no model was configured; call `.model(...)` on the builder")]
     MissingModel,
+    /// The session cannot be used, such as a session id that could escape its directory
+    /// (from [`SessionManager::new`](crate::session::SessionManager::new), through `?` in an
+    /// agent factory).
+    #[error(transparent)]
+    Session(#[from] SessionError),
     /// The agent id could escape a session directory.
     #[error(
         "agent id {agent_id:?} is invalid: use a non-empty id without path separators or control characters"

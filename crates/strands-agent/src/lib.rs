@@ -63,6 +63,9 @@ mod retry;
 pub mod session;
 mod structured_output;
 pub mod tools;
+#[cfg(feature = "vended-tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vended-tools")))]
+pub mod vended_tools;
 
 #[doc(hidden)]
 pub mod __private;

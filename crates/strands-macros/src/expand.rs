@@ -84,9 +84,10 @@ fn expand(attr: TokenStream, function: ItemFn) -> syn::Result<TokenStream> {
     };
 
     let krate = crate_path::strands_agent()?;
-    let private = quote!(::#krate::__private);
-    let serde_crate = format!("::{krate}::__private::serde");
-    let schemars_crate = format!("::{krate}::__private::schemars");
+    let private: syn::Path = syn::parse_str(&format!("{krate}::__private"))?;
+    let private = quote!(#private);
+    let serde_crate = format!("{krate}::__private::serde");
+    let schemars_crate = format!("{krate}::__private::schemars");
     // serde's message for input that is not an object; its default names the struct.
     let expecting = format!("a JSON object with the arguments of tool `{name}`");
     let fields = argument_fields(&params, &docs);

@@ -1,0 +1,26 @@
+//! Ready-made tools, under the names Python's `strands_tools` and `strands.vended_tools` give
+//! them, so agents and agent files move between the two stacks unchanged.
+//!
+//! | Tool | Python | Notes |
+//! |---|---|---|
+//! | [`calculator`] | `strands_tools.calculator` | numeric evaluation only (no SymPy modes) |
+//! | [`current_time`] | `strands_tools.current_time` | IANA zones from the bundled database |
+//!
+//! ```
+//! use strands_agent::vended_tools::{calculator, current_time};
+//!
+//! # let model = strands_testkit::ScriptedModel::builder().build();
+//! let agent = strands_agent::Agent::builder()
+//!     .model(model)
+//!     .tool(calculator)
+//!     .tool(current_time)
+//!     .build()?;
+//! # drop(agent);
+//! # Ok::<(), strands_agent::BuildError>(())
+//! ```
+
+mod arithmetic;
+mod clock;
+
+pub use arithmetic::calculator;
+pub use clock::current_time;
