@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use http::StatusCode;
 use serde_json::{Value, json};
+use strands_agent::session::SessionError;
 use strands_agent::{Agent, AgentEvent, BuildError};
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::{AgentCoreApp, HandlerError, Reply, RequestContext};
 
-type Factory = dyn Fn() -> Result<Agent, BuildError> + Send + Sync;
+type Factory = dyn Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync;
 
 /// Serves `{"prompt": "...", "stream"?: bool}` with one agent per session.
 ///
@@ -206,6 +207,33 @@ pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(15 * 60);
 impl AgentEntrypoint {
     /// An entrypoint building agents with `factory` (called once per new session).
     pub fn new(factory: impl Fn() -> Result<Agent, BuildError> + Send + Sync + 'static) -> Self {
+        Self::per_session(move |_| factory())
+    }
+
+    /// An entrypoint whose `factory` is given the AgentCore session id (`None` for an
+    /// invocation without one): for agents that persist their conversation under it, with a
+    /// [`SessionManager`](strands_agent::session::SessionManager), so it continues in another
+    /// microVM or after a restart.
+    ///
+    /// ```
+    /// use strands_agent::Agent;
+    /// use strands_agent::session::{FileSessionRepository, SessionManager};
+    /// use strands_runtime::AgentEntrypoint;
+    ///
+    /// # let model = std::sync::Arc::new(strands_testkit::ScriptedModel::builder().build());
+    /// let sessions = std::sync::Arc::new(FileSessionRepository::new("/var/lib/agent/sessions"));
+    /// let entrypoint = AgentEntrypoint::per_session(move |session_id| {
+    ///     let mut builder = Agent::builder().shared_model(model.clone());
+    ///     if let Some(id) = session_id {
+    ///         builder = builder.session_manager(SessionManager::with_shared_repository(id, sessions.clone())?);
+    ///     }
+    ///     builder.build()
+    /// });
+    /// # drop(entrypoint);
+    /// ```
+    pub fn per_session(
+        factory: impl Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             factory: Arc::new(factory),
             sessions: Arc::new(Mutex::new(Sessions::new(
@@ -243,13 +271,19 @@ impl AgentEntrypoint {
     }
 
     fn agent_for(&self, session_id: Option<&str>) -> Result<Arc<AsyncMutex<Agent>>, HandlerError> {
-        let new_agent = || {
-            (self.factory)()
+        let new_agent = |session_id: Option<&str>| {
+            (self.factory)(session_id)
                 .map(|agent| Arc::new(AsyncMutex::new(agent)))
-                .map_err(|e| HandlerError::new(format!("could not build the agent: {e}")))
+                .map_err(|error| match error {
+                    // A session id the session storage refuses is the client's to fix.
+                    BuildError::Session(SessionError::InvalidId { .. }) => {
+                        HandlerError::http(StatusCode::BAD_REQUEST, error.to_string())
+                    }
+                    error => HandlerError::new(format!("could not build the agent: {error}")),
+                })
         };
         let Some(session_id) = session_id.filter(|s| !s.is_empty()) else {
-            return new_agent();
+            return new_agent(None);
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -263,7 +297,7 @@ impl AgentEntrypoint {
                 "every session slot is busy; retry shortly",
             ));
         }
-        let agent = new_agent()?;
+        let agent = new_agent(Some(session_id))?;
         sessions.insert(session_id, agent.clone(), now);
         Ok(agent)
     }

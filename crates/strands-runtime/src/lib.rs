@@ -3,22 +3,22 @@
 //! the official Python `BedrockAgentCoreApp`.
 //!
 //! ```no_run
-//! use serde_json::{json, Value};
-//! use strands_runtime::{AgentCoreApp, HandlerError, RequestContext, Server};
+//! use strands_runtime::prelude::*;
 //!
-//! # #[tokio::main]
-//! # async fn main() -> std::io::Result<()> {
-//! let app = AgentCoreApp::new().entrypoint(|payload: Value, context: RequestContext| async move {
-//!     Ok::<_, HandlerError>(json!({"echo": payload, "session": context.session_id}))
-//! });
-//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-//! Server::new(app)
-//!     .serve(listener, async { tokio::signal::ctrl_c().await.unwrap_or_default() })
-//!     .await
-//! # }
+//! #[tokio::main]
+//! async fn main() -> Result<(), ServeError> {
+//!     AgentCoreApp::new()
+//!         .entrypoint(|payload: Value, context: RequestContext| async move {
+//!             Ok::<_, HandlerError>(json!({"echo": payload, "session": context.session_id}))
+//!         })
+//!         .serve()
+//!         .await
+//! }
 //! ```
 //!
-//! The `strands-runtime` binary serves a Strands agent this way; see `docs/runtime.md`.
+//! [`serve`] does what the `strands-runtime` binary does (`PORT`/`HOST`, Python-format JSON
+//! logs, `TCP_NODELAY`, a graceful SIGTERM); [`Server`] and [`ServeConfig`] are the parts, for a
+//! program that binds its own listener or picks its own limits. See `docs/runtime.md`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -31,6 +31,7 @@ pub mod context;
 pub mod logging;
 mod ping;
 mod reply;
+mod serve;
 mod server;
 mod wire;
 mod ws;
@@ -51,11 +52,40 @@ pub use ping::{BusyGuard, HealthTracker, PingStatus};
 #[doc(inline)]
 pub use reply::{HandlerError, Reply};
 #[doc(inline)]
+pub use serve::{SERVE_ENVIRONMENT, ServeConfig, ServeError, serve, shutdown_signal};
+#[doc(inline)]
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Server,
 };
 #[doc(inline)]
 pub use ws::{WsConnection, WsError};
+
+/// The Strands agent SDK (`strands-agent`): [`Agent`](agent::Agent), [`tool`](agent::tool), hooks,
+/// conversation managers, sessions. `#[tool]` finds it here when `strands-agent` is not a
+/// dependency of its own.
+pub use strands_agent as agent;
+/// The data types and traits (`strands-core`): messages, content, the `Model` and `Tool` traits.
+pub use strands_core as core;
+/// The model providers (`strands-models`) compiled in: Bedrock, and Anthropic, OpenAI-compatible
+/// and the local llama.cpp model by feature.
+#[cfg(feature = "cli")]
+pub use strands_models as models;
+/// The tokio this crate runs on, for `#[tokio::main(crate = "strands_runtime::tokio")]` in a
+/// program that does not depend on tokio itself.
+pub use tokio;
+
+/// What most programs serving an agent need: `use strands_runtime::prelude::*;`.
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::agent::{Agent, AgentEvent, tool};
+    #[doc(no_inline)]
+    pub use crate::{
+        AgentCoreApp, AgentEntrypoint, HandlerError, Reply, RequestContext, ServeError,
+        WsConnection, WsMessage, serve,
+    };
+    #[doc(no_inline)]
+    pub use serde_json::{Value, json};
+}
 
 /// `listener`, with `TCP_NODELAY` set on every accepted connection: small writes (SSE frames,
 /// short JSON replies) go out at once instead of waiting ~40 ms for the client's delayed ACK

@@ -41,6 +41,81 @@ pub fn init(level: &str) -> Result<(), tracing_subscriber::util::TryInitError> {
         .try_init()
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// One JSON object per line, as the Python app's formatter writes them (for CloudWatch).
+    Json,
+    /// One human-readable line per event (for a terminal).
+    Text,
+}
+
+impl LogFormat {
+    /// `LOG_FORMAT` (`json` or `text`) when set; otherwise text on a terminal and JSON
+    /// elsewhere (AgentCore's log collection, a file, a pipe).
+    ///
+    /// # Errors
+    ///
+    /// `LOG_FORMAT` holds something other than `json` or `text`.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("LOG_FORMAT") {
+            Ok(value) if !value.trim().is_empty() => value.parse(),
+            _ if std::io::IsTerminal::is_terminal(&std::io::stderr()) => Ok(Self::Text),
+            _ => Ok(Self::Json),
+        }
+    }
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "text" => Ok(Self::Text),
+            _ => Err(format!(
+                "LOG_FORMAT={:?} is not valid: set it to json or text",
+                Bounded(value).to_string()
+            )),
+        }
+    }
+}
+
+/// Installs the logger on stderr as the global subscriber, at `level` (see [`init`]) and in
+/// `format`.
+///
+/// # Errors
+///
+/// When a global subscriber is already installed.
+pub fn init_with(
+    level: &str,
+    format: LogFormat,
+) -> Result<(), tracing_subscriber::util::TryInitError> {
+    match format {
+        LogFormat::Json => init(level),
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(TextLogLayer::new(std::io::stderr).with_filter(filter(level)))
+            .try_init(),
+    }
+}
+
+/// Installs the logger from `LOG_LEVEL` (default `INFO`) and `LOG_FORMAT` (see
+/// [`LogFormat::from_env`]), as the binary and [`serve`](crate::serve) do.
+///
+/// # Errors
+///
+/// An invalid `LOG_FORMAT` (JSON is then installed), or a global subscriber already installed.
+pub fn init_from_env() -> Result<(), String> {
+    let level = std::env::var("LOG_LEVEL").unwrap_or_default();
+    let (format, invalid) = match LogFormat::from_env() {
+        Ok(format) => (format, None),
+        Err(error) => (LogFormat::Json, Some(error)),
+    };
+    init_with(&level, format).map_err(|error| error.to_string())?;
+    invalid.map_or(Ok(()), Err)
+}
+
 /// The log's filter from a `LOG_LEVEL` value; Python's level names (`WARNING`, `CRITICAL`) are
 /// accepted.
 ///
@@ -328,6 +403,59 @@ where
     }
 }
 
+/// The layer writing one human-readable line per event:
+/// `2026-12-03T07:05:01.123Z INFO  bedrock_agentcore.app: Invocation completed successfully (0.001s) session=… request=…`.
+#[derive(Debug)]
+pub struct TextLogLayer<W> {
+    make_writer: W,
+}
+
+impl<W> TextLogLayer<W> {
+    /// Writes to `make_writer` (e.g. `std::io::stderr`).
+    pub fn new(make_writer: W) -> Self {
+        Self { make_writer }
+    }
+}
+
+impl<S, W> Layer<S> for TextLogLayer<W>
+where
+    S: Subscriber,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let metadata = event.metadata();
+        let mut line = timestamp(SystemTime::now());
+        // Writing to a String cannot fail.
+        let _ = write!(
+            line,
+            " {:<7} {}: {}",
+            level_name(*metadata.level()),
+            metadata.target(),
+            fields.message
+        );
+        if let Some(context) = RequestContext::current() {
+            if let Some(session) = context.session_id.as_deref().filter(|s| !s.is_empty()) {
+                let _ = write!(line, " session={session}");
+            }
+            let _ = write!(line, " request={}", context.request_id);
+        }
+        for (key, value) in &fields.extra {
+            let _ = match value {
+                Extra::Str(value) => write!(line, " {key}={value:?}"),
+                Extra::I64(value) => write!(line, " {key}={value}"),
+                Extra::U64(value) => write!(line, " {key}={value}"),
+                Extra::F64(value) => write!(line, " {key}={value}"),
+                Extra::Bool(value) => write!(line, " {key}={value}"),
+            };
+        }
+        line.push('\n');
+        // A log line that cannot be written is dropped; logging must never fail a request.
+        let _ = self.make_writer.make_writer().write_all(line.as_bytes());
+    }
+}
+
 /// Python's level names.
 fn level_name(level: Level) -> &'static str {
     match level {
@@ -367,6 +495,16 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_millis(1_795_547_983_506);
         assert_eq!(timestamp(t), "2026-11-24T19:19:43.506Z");
         assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn log_formats_parse_and_name_the_fix() {
+        assert_eq!("JSON".parse(), Ok(LogFormat::Json));
+        assert_eq!(" text".parse(), Ok(LogFormat::Text));
+        assert_eq!(
+            "yaml".parse::<LogFormat>(),
+            Err("LOG_FORMAT=\"yaml\" is not valid: set it to json or text".to_owned())
+        );
     }
 
     #[test]

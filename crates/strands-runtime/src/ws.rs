@@ -113,6 +113,7 @@ pub(crate) async fn upgrade(app: WsRoute, request: Request) -> Response {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    let request = (parts.uri, parts.headers);
     let settings = app.settings.clone();
     let upgrade = upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -133,7 +134,7 @@ pub(crate) async fn upgrade(app: WsRoute, request: Request) -> Response {
         shared.scope(
             async move {
                 let _guard = health.start_invocation();
-                let (connection, driver) = WsConnection::start(socket, &settings, server_shutdown);
+                let (connection, driver) = WsConnection::start(socket, request, &settings, server_shutdown);
                 let handle = connection.clone();
                 let mut handler =
                     std::pin::pin!(AssertUnwindSafe(handler(connection, context)).catch_unwind());
@@ -277,6 +278,9 @@ struct Shared {
     shutdown: watch::Sender<bool>,
     /// The largest message the handler may send.
     max_message_bytes: usize,
+    /// The upgrade request's URI and headers.
+    uri: http::Uri,
+    headers: http::HeaderMap,
     state: Mutex<ConnState>,
 }
 
@@ -506,6 +510,7 @@ async fn tick(interval: Option<&mut Interval>) {
 impl WsConnection {
     fn start(
         socket: WebSocket,
+        request: (http::Uri, http::HeaderMap),
         settings: &WsSettings,
         server_shutdown: CancellationToken,
     ) -> (Self, Driver) {
@@ -516,6 +521,8 @@ impl WsConnection {
             incoming: tokio::sync::Mutex::new(receiver),
             shutdown: watch::Sender::new(false),
             max_message_bytes: settings.max_message_bytes,
+            uri: request.0,
+            headers: request.1,
             state: Mutex::new(ConnState {
                 last_activity: Instant::now(),
                 leftover: None,
@@ -532,6 +539,33 @@ impl WsConnection {
             server_shutdown,
         };
         (Self { shared }, driver)
+    }
+
+    /// The upgrade request's URI: its path and query string (`/ws?qualifier=DEFAULT`).
+    pub fn uri(&self) -> &http::Uri {
+        &self.shared.uri
+    }
+
+    /// The upgrade request's headers (the [`RequestContext`] holds the AgentCore ones).
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.shared.headers
+    }
+
+    /// The first query parameter of the upgrade request named `name`, percent-decoded: a
+    /// presigned URL carries the session id as
+    /// `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id`.
+    ///
+    /// ```
+    /// # fn session_of(ws: &strands_runtime::WsConnection) -> Option<String> {
+    /// ws.query_param("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")
+    /// # }
+    /// # let _ = session_of;
+    /// ```
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.shared.uri.query()?;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
     }
 
     /// The next text or binary message; `None` once the connection is closed.
