@@ -18,6 +18,9 @@
 
 // One empty module per guide in `docs/`; the guide is its documentation.
 
+#[doc = include_str!("../../../docs/agent-file.md")]
+pub mod agent_file {}
+
 #[doc = include_str!("../../../docs/agent.md")]
 pub mod agent {}
 
@@ -45,7 +48,7 @@ pub mod hooks {}
 #[doc = include_str!("../../../docs/interrupts.md")]
 pub mod interrupts {}
 
-#[cfg(feature = "local")]
+#[cfg(feature = "llama-cpp")]
 #[doc = include_str!("../../../docs/local-model.md")]
 pub mod local_model {}
 

@@ -2,7 +2,7 @@
 //! ([`LocalModel`]): greedy decoding, a fixed prompt, a fixed number of generated tokens.
 //!
 //! ```text
-//! cargo run --release -p strands-models --features local --example local_tokens_per_second -- \
+//! cargo run --release -p strands-models --features llama-cpp --example local_tokens_per_second -- \
 //!     [--threads 2] [--tokens 64] [--runs 5] [--model path/to/model.gguf]
 //! ```
 //!

@@ -20,8 +20,8 @@ pub mod anthropic;
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
 mod lazy_model;
-#[cfg(feature = "local")]
-#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
+#[cfg(feature = "llama-cpp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "llama-cpp")))]
 pub mod local;
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]

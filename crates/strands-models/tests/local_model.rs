@@ -5,7 +5,7 @@
 //! or using `STRANDS_LOCAL_MODEL_PATH`) and must pass. Otherwise each test prints a skip note.
 //!
 //! ```text
-//! STRANDS_LOCAL_MODEL_TEST=1 cargo test -p strands-models --features local --test local_model
+//! STRANDS_LOCAL_MODEL_TEST=1 cargo test -p strands-models --features llama-cpp --test local_model
 //! ```
 //!
 //! Model-using tests take a shared lock: the machine has few cores and llama.cpp's threads

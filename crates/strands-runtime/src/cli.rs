@@ -1,147 +1,455 @@
-//! The command line of `strands-runtime`: what to run, and the `serve` flags that override the
-//! environment.
+//! The command line of `strands-runtime` (clap): the subcommands, the flags that override the
+//! environment, and the list of every environment variable the binary reads, shown by `--help`.
 
-/// Printed for `--help`, and after a misuse on stderr.
-pub(crate) const USAGE: &str = "usage: strands-runtime [serve] [--provider bedrock|anthropic|openai|local] [--model-id ID] [--host HOST] [--port PORT]
-       strands-runtime doctor [--call-model]
-Environment: MODEL_PROVIDER, MODEL_ID, SYSTEM_PROMPT, HOST, PORT, LOG_LEVEL (see docs/runtime.md).
-";
+use std::ffi::OsString;
+use std::fmt::Write as _;
 
-/// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+/// `strands-runtime`: serves a Strands agent on the Amazon Bedrock AgentCore runtime contract.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strands-runtime",
+    version,
+    about = "Serves a Strands agent on the Amazon Bedrock AgentCore runtime contract: \
+             GET /ping, POST /invocations (JSON or server-sent events) and /ws.",
+    args_conflicts_with_subcommands = true
+)]
+pub(crate) struct Cli {
+    /// What to run; `serve` when none is given.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+    /// `serve`'s flags, also accepted without the subcommand.
+    #[command(flatten)]
+    pub(crate) serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand, PartialEq, Eq)]
 pub(crate) enum Command {
-    /// `--help` or `-h` anywhere: print [`USAGE`].
-    Help,
-    /// `doctor [--call-model]`; other arguments are ignored.
-    Doctor {
-        /// Also make one small Bedrock call.
-        call_model: bool,
-    },
-    /// `[serve] [flags]`: the server, the default.
+    /// Serve the agent (the default).
     Serve(ServeArgs),
+    /// Check an agent file and the configuration without serving: prints what would be served.
+    Check(CheckArgs),
+    /// Check the selected provider's configuration (for Bedrock: region, credentials, the
+    /// credentials secret, the model id) and print what to fix.
+    Doctor(DoctorArgs),
 }
 
-/// Command-line options of `serve`; each overrides its environment variable.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct ServeArgs {
-    /// `--provider` (`MODEL_PROVIDER`).
+/// Which model the agent uses; each flag overrides its environment variable.
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct ModelArgs {
+    /// The model provider: bedrock, anthropic, openai (also ollama) or local [env: MODEL_PROVIDER]
+    #[arg(long, value_name = "NAME")]
     pub(crate) provider: Option<String>,
-    /// `--model-id` (`MODEL_ID`).
+    /// The model: a Bedrock model or inference profile id, an Anthropic or OpenAI-compatible
+    /// model name, or a GGUF path for local [env: MODEL_ID]
+    #[arg(long, value_name = "ID")]
     pub(crate) model_id: Option<String>,
-    /// `--host` (`HOST`).
+}
+
+/// `serve`'s flags.
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct ServeArgs {
+    /// The agent file: model, prompt, tools, conversation manager, session storage
+    /// (docs/agent-file.md) [env: STRANDS_AGENT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) agent: Option<String>,
+    /// The model.
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+    /// The IP address to listen on [env: HOST] [default: 0.0.0.0]
+    #[arg(long, value_name = "IP")]
     pub(crate) host: Option<String>,
-    /// `--port` (`PORT`).
-    pub(crate) port: Option<String>,
+    /// The port to listen on [env: PORT] [default: 8080]
+    #[arg(long, value_name = "PORT")]
+    pub(crate) port: Option<u16>,
 }
 
-/// Reads the arguments that follow the program's name.
-///
-/// # Errors
-///
-/// An unknown argument, or a `serve` flag without its value: a message to print above
-/// [`USAGE`].
-pub(crate) fn parse(args: &[String]) -> Result<Command, String> {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        return Ok(Command::Help);
+/// `check`'s flags.
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct CheckArgs {
+    /// The agent file to check [env: STRANDS_AGENT_FILE]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) agent: Option<String>,
+    /// The model.
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+}
+
+/// `doctor`'s flags.
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct DoctorArgs {
+    /// The model to check.
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+    /// Also make one small call to the model.
+    #[arg(long)]
+    pub(crate) call_model: bool,
+}
+
+/// Every environment variable the binary reads, with what it sets; `--help` lists them.
+pub(crate) const ENVIRONMENT: [(&str, &str); 43] = [
+    (
+        "STRANDS_AGENT_FILE",
+        "the agent file (as --agent); what it sets wins over the variables below",
+    ),
+    (
+        "MODEL_PROVIDER",
+        "bedrock (default), anthropic, openai (also ollama) or local",
+    ),
+    (
+        "MODEL_ID",
+        "the model (default per provider; see docs/runtime.md)",
+    ),
+    ("SYSTEM_PROMPT", "the agent's system prompt"),
+    ("HOST", "the IP address to listen on (default 0.0.0.0)"),
+    ("PORT", "the port to listen on (default 8080)"),
+    (
+        "LOG_LEVEL",
+        "DEBUG, INFO (default), WARNING, ERROR, or a filter such as info,strands_agent=debug",
+    ),
+    (
+        "LOG_FORMAT",
+        "json or text (default: text on a terminal, JSON in Python's format otherwise)",
+    ),
+    (
+        "MAX_SESSIONS",
+        "agents kept at once, least recently used idle ones dropped first (default 1000)",
+    ),
+    (
+        "SESSION_IDLE_SECONDS",
+        "an idle session's agent is dropped after this (default 900)",
+    ),
+    (
+        "SHUTDOWN_GRACE_SECONDS",
+        "on SIGTERM, in-flight requests get this long to finish (default 25)",
+    ),
+    (
+        "IDLE_TIMEOUT_SECONDS",
+        "a connection with no request in progress closes after this (default 5)",
+    ),
+    (
+        "HEADER_READ_TIMEOUT_SECONDS",
+        "a request's headers must arrive within this (default 30)",
+    ),
+    (
+        "BODY_READ_TIMEOUT_SECONDS",
+        "a request body must arrive within this, else 408 (default 60)",
+    ),
+    (
+        "MAX_BODY_BYTES_IN_FLIGHT",
+        "request-body bytes held at once across requests (default 268435456)",
+    ),
+    (
+        "MODEL_FIRST_EVENT_TIMEOUT_SECONDS",
+        "a model call with no stream event within this fails; 0: no bound (default 120)",
+    ),
+    (
+        "MODEL_IDLE_TIMEOUT_SECONDS",
+        "a model stream silent this long fails; 0: no bound (default 120)",
+    ),
+    (
+        "MODEL_RETRY_MAX_SECONDS",
+        "total time spent retrying a throttled model; 0: Python's ~124 s schedule (default 30)",
+    ),
+    (
+        "AWS_REGION",
+        "Bedrock's region (also AWS_DEFAULT_REGION; default: the profile's, else us-west-2)",
+    ),
+    (
+        "AWS_DEFAULT_REGION",
+        "Bedrock's region when AWS_REGION is not set",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID",
+        "with AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN: static credentials",
+    ),
+    ("AWS_SECRET_ACCESS_KEY", "see AWS_ACCESS_KEY_ID"),
+    ("AWS_SESSION_TOKEN", "see AWS_ACCESS_KEY_ID"),
+    (
+        "AWS_PROFILE",
+        "a profile of ~/.aws/config and ~/.aws/credentials",
+    ),
+    (
+        "AWS_ROLE_ARN",
+        "with AWS_WEB_IDENTITY_TOKEN_FILE: a role assumed with a web identity token",
+    ),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE", "see AWS_ROLE_ARN"),
+    (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "a container credentials endpoint (set by the platform)",
+    ),
+    (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "the ECS credentials endpoint's path (set by the platform)",
+    ),
+    (
+        "AWS_EC2_METADATA_DISABLED",
+        "true: never ask the metadata service for credentials",
+    ),
+    (
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "another metadata service endpoint",
+    ),
+    (
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+        "IPv4 (default) or IPv6 metadata service endpoint",
+    ),
+    (
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "a Bedrock API key, used instead of SigV4 credentials",
+    ),
+    (
+        "BEDROCK_CREDENTIALS_SECRET",
+        "a Secrets Manager secret holding the keys that sign Bedrock calls",
+    ),
+    (
+        "BEDROCK_CREDENTIALS_REFRESH_SECONDS",
+        "how often that secret is re-read (default 300)",
+    ),
+    ("ANTHROPIC_API_KEY", "the anthropic provider's key"),
+    (
+        "ANTHROPIC_BASE_URL",
+        "another Anthropic Messages API endpoint",
+    ),
+    (
+        "OPENAI_API_KEY",
+        "the openai provider's key, when the server needs one",
+    ),
+    (
+        "OPENAI_BASE_URL",
+        "the OpenAI-compatible server (e.g. http://localhost:11434/v1 for Ollama)",
+    ),
+    (
+        "STRANDS_LOCAL_MODEL_PATH",
+        "the local provider's GGUF file (default: SmolLM2-135M-Instruct, downloaded once)",
+    ),
+    (
+        "STRANDS_MODEL_CACHE",
+        "where downloaded weights are cached (default $XDG_CACHE_HOME/strands, else ~/.cache/strands)",
+    ),
+    ("XDG_CACHE_HOME", "see STRANDS_MODEL_CACHE"),
+    (
+        "DEFAULT_TIMEZONE",
+        "the current_time tool's zone when the model names none (default UTC)",
+    ),
+    ("HOME", "see STRANDS_MODEL_CACHE"),
+];
+
+/// The text `--help` shows below the flags.
+fn environment_help() -> String {
+    let width = ENVIRONMENT
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text =
+        String::from("Environment (flags win; the whole list with defaults: docs/runtime.md):\n");
+    for (name, meaning) in ENVIRONMENT {
+        // Writing to a String cannot fail.
+        let _ = writeln!(text, "  {name:<width$}  {meaning}");
     }
-    match args.split_first() {
-        Some((command, rest)) if command == "doctor" => Ok(Command::Doctor {
-            call_model: rest.iter().any(|a| a == "--call-model"),
-        }),
-        Some((command, rest)) if command == "serve" => parse_serve_args(rest).map(Command::Serve),
-        _ => parse_serve_args(args).map(Command::Serve),
+    text.push_str("\nExit status: 0 done, 1 a runtime or configuration error, 2 a usage error.");
+    text
+}
+
+/// What the process should do after reading its arguments.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// Run this.
+    Run(Command),
+    /// Print this on stdout and exit 0 (`--help`, `--version`).
+    Print(String),
+    /// A usage error: print this one line on stderr and exit 2.
+    Usage(String),
+}
+
+/// Reads the command line (the program's name first).
+pub(crate) fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Parsed {
+    let command = Cli::command().after_help(environment_help());
+    let cli = command
+        .try_get_matches_from(args)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    match cli {
+        Ok(cli) => Parsed::Run(cli.command.unwrap_or(Command::Serve(cli.serve))),
+        Err(error) => match error.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                Parsed::Print(error.render().to_string())
+            }
+            _ => Parsed::Usage(usage_line(&error)),
+        },
     }
 }
 
-fn parse_serve_args(args: &[String]) -> Result<ServeArgs, String> {
-    let mut parsed = ServeArgs::default();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let slot = match flag {
-            "--provider" => &mut parsed.provider,
-            "--model-id" => &mut parsed.model_id,
-            "--host" => &mut parsed.host,
-            "--port" => &mut parsed.port,
-            other => return Err(format!("unknown argument {other:?}")),
-        };
-        let value = match inline {
-            Some(value) => value,
-            None => args
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))?,
-        };
-        *slot = Some(value);
-    }
-    Ok(parsed)
+/// clap's error as one line: its first line, without the `error: ` prefix.
+fn usage_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("{first} (see strands-runtime --help)")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_line(line: &str) -> Result<Command, String> {
-        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-        parse(&args)
+    fn parse_line(line: &str) -> Parsed {
+        parse(std::iter::once("strands-runtime").chain(line.split_whitespace()))
+    }
+
+    fn run(line: &str) -> Command {
+        match parse_line(line) {
+            Parsed::Run(command) => command,
+            other => panic!("{line:?} parsed as {other:?}"),
+        }
+    }
+
+    fn usage(line: &str) -> String {
+        match parse_line(line) {
+            Parsed::Usage(message) => message,
+            other => panic!("{line:?} parsed as {other:?}"),
+        }
     }
 
     #[test]
     fn no_arguments_serve_with_the_environment() {
-        assert_eq!(parse_line(""), Ok(Command::Serve(ServeArgs::default())));
-        assert_eq!(
-            parse_line("serve"),
-            Ok(Command::Serve(ServeArgs::default()))
+        assert_eq!(run(""), Command::Serve(ServeArgs::default()));
+        assert_eq!(run("serve"), Command::Serve(ServeArgs::default()));
+    }
+
+    #[test]
+    fn serve_flags_work_with_and_without_the_subcommand() {
+        let expected = ServeArgs {
+            agent: None,
+            model: ModelArgs {
+                provider: Some("openai".to_owned()),
+                model_id: Some("llama3.2".to_owned()),
+            },
+            host: Some("127.0.0.1".to_owned()),
+            port: Some(9000),
+        };
+        let line = "--provider openai --model-id=llama3.2 --host 127.0.0.1 --port=9000";
+        assert_eq!(run(line), Command::Serve(expected));
+        assert!(
+            matches!(run(&format!("serve {line}")), Command::Serve(args) if args.port == Some(9000))
         );
     }
 
     #[test]
-    fn serve_flags_take_separate_or_inline_values() {
-        let expected = ServeArgs {
-            provider: Some("openai".to_owned()),
-            model_id: Some("llama3.2".to_owned()),
-            host: Some("127.0.0.1".to_owned()),
-            port: Some("9000".to_owned()),
+    fn doctor_takes_the_model_flags() {
+        let Command::Doctor(args) = run("doctor --provider local --call-model") else {
+            panic!("not doctor");
+        };
+        assert!(args.call_model);
+        assert_eq!(args.model.provider.as_deref(), Some("local"));
+    }
+
+    #[test]
+    fn misuse_is_one_line_naming_the_problem() {
+        assert_eq!(
+            usage("--verbose"),
+            "unexpected argument '--verbose' found (see strands-runtime --help)"
+        );
+        assert!(usage("serve --port").contains("'--port <PORT>'"));
+        assert!(usage("--port eighty").contains("invalid value 'eighty'"));
+        assert!(usage("doctor --port 1").contains("'--port'"));
+        for line in ["--verbose", "--port", "--port 99999", "frobnicate"] {
+            assert!(!usage(line).contains('\n'), "{line}");
+        }
+    }
+
+    /// Upper-case string literals in the sources that are not environment variables.
+    const NOT_VARIABLES: [&str; 16] = [
+        "BLOCKED",
+        "CARGO_PKG_VERSION",
+        "CRITICAL",
+        "DEBUG",
+        "ERROR",
+        "FATAL",
+        "FILE",
+        "ID",
+        "IMDS",
+        "INFO",
+        "IP",
+        "NAME",
+        "PI",
+        "POST",
+        "UTC",
+        "WARNING",
+    ];
+
+    /// Every upper-case string literal outside the tests of the crates the binary is built from.
+    fn literals_in(dir: &std::path::Path, found: &mut std::collections::BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                literals_in(&path, found);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            // Quotes that do not open or close a string literal.
+            let code = code
+                .replace("'\\\"'", "")
+                .replace("'\"'", "")
+                .replace("\\\"", "");
+            for literal in code.split('"').skip(1).step_by(2) {
+                let looks_like_a_name = literal.len() > 1
+                    && literal.starts_with(|c: char| c.is_ascii_uppercase())
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                if looks_like_a_name {
+                    found.insert(literal.to_owned());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_read_by_the_sources_is_listed() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = std::collections::BTreeSet::new();
+        for dir in [
+            "strands-runtime/src",
+            "strands-models/src",
+            "strands-aws/src",
+            "strands-agent/src/vended_tools",
+        ] {
+            literals_in(&crates.join(dir), &mut found);
+        }
+        let listed: Vec<&str> = ENVIRONMENT.iter().map(|(name, _)| *name).collect();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|name| {
+                !listed.contains(&name.as_str()) && !NOT_VARIABLES.contains(&name.as_str())
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "read but not in cli::ENVIRONMENT (or NOT_VARIABLES): {missing:?}"
+        );
+        assert!(found.len() > 30, "the scan found too little: {found:?}");
+    }
+
+    #[test]
+    fn help_lists_every_variable_and_version_prints_the_version() {
+        let Parsed::Print(help) = parse_line("--help") else {
+            panic!("no help");
+        };
+        for (name, _) in ENVIRONMENT {
+            assert!(help.contains(name), "{name} missing from --help");
+        }
+        let Parsed::Print(version) = parse_line("--version") else {
+            panic!("no version");
         };
         assert_eq!(
-            parse_line("--provider openai --model-id=llama3.2 --host 127.0.0.1 --port=9000"),
-            Ok(Command::Serve(expected))
-        );
-        assert_eq!(
-            parse_line("serve --provider=bedrock"),
-            Ok(Command::Serve(ServeArgs {
-                provider: Some("bedrock".to_owned()),
-                ..ServeArgs::default()
-            }))
-        );
-    }
-
-    #[test]
-    fn unknown_arguments_and_missing_values_are_misuse() {
-        assert_eq!(
-            parse_line("--verbose"),
-            Err("unknown argument \"--verbose\"".to_owned())
-        );
-        assert_eq!(
-            parse_line("serve --port"),
-            Err("--port needs a value".to_owned())
-        );
-    }
-
-    #[test]
-    fn help_wins_anywhere_and_doctor_ignores_other_arguments() {
-        assert_eq!(parse_line("doctor --bogus -h"), Ok(Command::Help));
-        assert_eq!(parse_line("--port 1 --help"), Ok(Command::Help));
-        assert_eq!(
-            parse_line("doctor"),
-            Ok(Command::Doctor { call_model: false })
-        );
-        assert_eq!(
-            parse_line("doctor --bogus --call-model"),
-            Ok(Command::Doctor { call_model: true })
+            version.trim(),
+            format!("strands-runtime {}", env!("CARGO_PKG_VERSION"))
         );
     }
 }

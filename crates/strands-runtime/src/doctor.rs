@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
+use strands_agent::{Agent, ModelRetryStrategy};
+
+use crate::provider::{Provider, ProviderConfig};
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,10 +88,49 @@ fn is_raw_model_id(model_id: &str) -> bool {
         && model_id.contains('.')
 }
 
-/// Runs every check. With `call_model`, also makes one small Bedrock call.
-pub(crate) async fn run(call_model: bool) -> Report {
+/// Runs the checks of the selected provider. With `call_model`, also makes one small call.
+pub(crate) async fn run(config: &ProviderConfig, call_model: bool) -> Report {
     let mut report = Report::default();
+    report.push(
+        "provider",
+        CheckStatus::Ok,
+        config.provider.to_string(),
+        None,
+    );
+    match config.provider {
+        Provider::Bedrock => bedrock(&mut report, config.model_id(), call_model).await,
+        _ => other_provider(&mut report, config, call_model).await,
+    }
+    report.push(
+        "note",
+        CheckStatus::Ok,
+        "if AgentCore answers 400 and nothing reaches this container: session ids must be 33-256 characters, and the caller's auth (SigV4 or OAuth) must match the runtime's configuration",
+        None,
+    );
+    report
+}
 
+/// Anthropic, OpenAI-compatible and local models: no AWS checks; the model is configured (its
+/// key and model id set, its weights found), and answers when asked to.
+async fn other_provider(report: &mut Report, config: &ProviderConfig, call_model: bool) {
+    match config.build().await {
+        Ok(model) => {
+            report.push(
+                "model",
+                CheckStatus::Ok,
+                format!("`{}` configured", model.model_id()),
+                None,
+            );
+            if call_model {
+                call(report, Agent::builder().shared_model(model)).await;
+            }
+        }
+        Err(error) => report.push("model", CheckStatus::Fail, error.to_string(), None),
+    }
+}
+
+/// Bedrock: region, credential sources, the credentials secret, the model id.
+async fn bedrock(report: &mut Report, model_id: Option<&str>, call_model: bool) {
     // Region.
     let region_var = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .into_iter()
@@ -205,10 +247,7 @@ pub(crate) async fn run(call_model: bool) -> Report {
     }
 
     // The model id.
-    let model_id = std::env::var("MODEL_ID")
-        .ok()
-        .filter(|m| !m.trim().is_empty());
-    match model_id.as_deref() {
+    match model_id {
         None => report.push(
             "model id",
             CheckStatus::Warn,
@@ -225,56 +264,51 @@ pub(crate) async fn run(call_model: bool) -> Report {
     }
 
     if call_model {
-        let model = strands_models::bedrock::BedrockModel::from_env()
+        let mut builder = strands_models::bedrock::BedrockModel::from_env()
             .sdk_config(config.clone())
-            .max_tokens(16)
-            .build()
-            .await;
-        let mut agent = match strands_agent::Agent::builder()
-            .model(model)
-            .retry_strategy(strands_agent::ModelRetryStrategy::none())
-            .build()
-        {
-            Ok(agent) => agent,
-            Err(error) => {
-                report.push("model call", CheckStatus::Fail, error.to_string(), None);
-                return report;
-            }
-        };
-        match tokio::time::timeout(
-            Duration::from_secs(60),
-            agent.invoke("Reply with the word ok."),
-        )
-        .await
-        {
-            Ok(Ok(result)) => report.push(
-                "model call",
-                CheckStatus::Ok,
-                format!("answered ({} output tokens)", result.usage.output_tokens),
-                None,
-            ),
-            Ok(Err(error)) => {
-                let detail = error
-                    .model_error()
-                    .map_or_else(|| error.to_string(), ToString::to_string);
-                report.push("model call", CheckStatus::Fail, detail, None);
-            }
-            Err(_) => report.push(
-                "model call",
-                CheckStatus::Fail,
-                "no answer within 60 s",
-                Some("check network access to Bedrock"),
-            ),
+            .max_tokens(16);
+        if let Some(id) = model_id {
+            builder = builder.model_id(id);
         }
+        let model = builder.build().await;
+        call(report, Agent::builder().model(model)).await;
     }
+}
 
-    report.push(
-        "note",
-        CheckStatus::Ok,
-        "if AgentCore answers 400 and nothing reaches this container: session ids must be 33-256 characters, and the caller's auth (SigV4 or OAuth) must match the runtime's configuration",
-        None,
-    );
-    report
+/// One small call through an agent, without retries.
+async fn call(report: &mut Report, builder: strands_agent::AgentBuilder) {
+    let mut agent = match builder.retry_strategy(ModelRetryStrategy::none()).build() {
+        Ok(agent) => agent,
+        Err(error) => {
+            report.push("model call", CheckStatus::Fail, error.to_string(), None);
+            return;
+        }
+    };
+    match tokio::time::timeout(
+        Duration::from_secs(60),
+        agent.invoke("Reply with the word ok."),
+    )
+    .await
+    {
+        Ok(Ok(result)) => report.push(
+            "model call",
+            CheckStatus::Ok,
+            format!("answered ({} output tokens)", result.usage.output_tokens),
+            None,
+        ),
+        Ok(Err(error)) => {
+            let detail = error
+                .model_error()
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            report.push("model call", CheckStatus::Fail, detail, None);
+        }
+        Err(_) => report.push(
+            "model call",
+            CheckStatus::Fail,
+            "no answer within 60 s",
+            Some("check network access to the model"),
+        ),
+    }
 }
 
 #[cfg(test)]

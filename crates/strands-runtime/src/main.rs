@@ -2,87 +2,103 @@
 //! (`GET /ping`, `POST /invocations`, `/ws`) on port 8080.
 //!
 //! ```text
-//! strands-runtime [serve] [--provider bedrock|anthropic|openai|local] [--model-id ID] [--host H] [--port N]
-//! strands-runtime doctor [--call-model]
+//! strands-runtime [serve] [--provider NAME] [--model-id ID] [--host IP] [--port PORT]
+//! strands-runtime doctor [--provider NAME] [--model-id ID] [--call-model]
+//! strands-runtime --help | --version
 //! ```
 //!
-//! Configuration (flags win over the environment): `MODEL_PROVIDER` (default `bedrock`),
-//! `MODEL_ID`, `AWS_REGION`, `SYSTEM_PROMPT`, `PORT` (default 8080), `HOST` (default 0.0.0.0),
-//! `LOG_LEVEL` (default INFO), `MAX_SESSIONS`, `SESSION_IDLE_SECONDS`, `SHUTDOWN_GRACE_SECONDS`
-//! (default 25), `IDLE_TIMEOUT_SECONDS`, `HEADER_READ_TIMEOUT_SECONDS`, `BODY_READ_TIMEOUT_SECONDS`,
-//! `MAX_BODY_BYTES_IN_FLIGHT`, `MODEL_FIRST_EVENT_TIMEOUT_SECONDS`, `MODEL_IDLE_TIMEOUT_SECONDS`,
-//! `MODEL_RETRY_MAX_SECONDS`, `BEDROCK_CREDENTIALS_SECRET`, `BEDROCK_CREDENTIALS_REFRESH_SECONDS` (default
-//! 300), `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
-//! `STRANDS_LOCAL_MODEL_PATH`.
-//!
-//! `strands-runtime doctor [--call-model]` checks the region, credential sources, the credentials
-//! secret and the model id, and prints what to fix.
+//! `--help` lists every environment variable it reads (`cli::ENVIRONMENT`). Exit status: 0 done,
+//! 1 a runtime or configuration error, 2 a usage error; errors are one line on stderr.
 
+mod agent_file;
 mod cli;
 mod doctor;
 mod provider;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use strands_agent::{Agent, ModelRetryStrategy};
 use strands_core::Model;
 use strands_runtime::{
-    AgentCoreApp, AgentEntrypoint, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, DEFAULT_MAX_SESSIONS,
-    DEFAULT_SESSION_IDLE, DEFAULT_SHUTDOWN_GRACE, Server, logging,
+    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, ServeConfig,
+    logging, shutdown_signal,
 };
-use tokio::net::TcpListener;
 
-use crate::cli::{Command, ServeArgs, USAGE};
-use crate::provider::{Provider, ProviderConfig};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
+use crate::agent_file::AgentFile;
+use crate::cli::{CheckArgs, Command, ModelArgs, Parsed, ServeArgs};
+use crate::provider::ProviderConfig;
+use strands_core::session::SessionRepository;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "INFO".to_owned());
-    if let Err(error) = logging::init(&level) {
-        #[allow(clippy::print_stderr, reason = "logging is not available yet")]
-        {
-            eprintln!("strands-runtime: could not install the logger: {error}");
-        }
-        return ExitCode::FAILURE;
-    }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match cli::parse(&args) {
-        Ok(Command::Help) => {
-            #[allow(clippy::print_stdout, reason = "usage is the command's output")]
-            {
-                print!("{USAGE}");
-            }
-            ExitCode::SUCCESS
-        }
-        Ok(Command::Doctor { call_model }) => run_doctor(call_model).await,
-        Ok(Command::Serve(serve_args)) => serve(serve_args).await,
-        Err(error) => {
+    let command = match cli::parse(std::env::args_os()) {
+        Parsed::Run(command) => command,
+        Parsed::Print(text) => {
             #[allow(
-                clippy::print_stderr,
-                reason = "command-line misuse is reported on the terminal"
+                clippy::print_stdout,
+                reason = "help and version are the command's output"
             )]
             {
-                eprint!("strands-runtime: {error}\n{USAGE}");
+                print!("{text}");
             }
-            ExitCode::from(2)
+            return ExitCode::SUCCESS;
         }
+        Parsed::Usage(message) => return fail(2, &message),
+    };
+    if let Err(error) = logging::init_from_env() {
+        return fail(1, &error);
     }
+    let outcome = match command {
+        Command::Doctor(args) => run_doctor(&args.model, args.call_model).await,
+        Command::Check(args) => check(&args),
+        Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+    };
+    outcome.unwrap_or_else(|message| fail(1, &message))
+}
+
+/// Prints `strands-runtime: <message>` on stderr: the one line a failed command leaves.
+fn fail(code: u8, message: &str) -> ExitCode {
+    #[allow(clippy::print_stderr, reason = "a failed command says why on stderr")]
+    {
+        eprintln!("strands-runtime: {message}");
+    }
+    ExitCode::from(code)
+}
+
+/// The agent file named by `--agent`, else by `STRANDS_AGENT_FILE`, read and checked.
+fn agent_file(flag: Option<&str>) -> Result<Option<AgentFile>, String> {
+    let path = flag.map(str::to_owned).or_else(|| {
+        std::env::var("STRANDS_AGENT_FILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    });
+    path.map(|path| agent_file::load(&path)).transpose()
+}
+
+/// The provider and model: the environment, then the agent file, then the flags.
+fn provider_config(args: &ModelArgs, file: Option<&AgentFile>) -> Result<ProviderConfig, String> {
+    let mut config = ProviderConfig::from_env().map_err(|e| e.to_string())?;
+    if let Some(file) = file {
+        file.apply_model(&mut config);
+    }
+    if let Some(name) = &args.provider {
+        config.provider = name
+            .parse()
+            .map_err(|e: provider::ProviderError| e.to_string())?;
+    }
+    if let Some(model_id) = &args.model_id {
+        config = config.with_model_id(model_id.clone());
+    }
+    Ok(config)
 }
 
 /// `strands-runtime doctor`: prints the report; fails when a check failed.
-async fn run_doctor(call_model: bool) -> ExitCode {
-    let report = doctor::run(call_model).await;
+async fn run_doctor(args: &ModelArgs, call_model: bool) -> Result<ExitCode, String> {
+    let config = provider_config(args, None)?;
+    let report = doctor::run(&config, call_model).await;
     #[allow(
         clippy::print_stdout,
         reason = "the doctor's report is the command's output"
@@ -90,103 +106,79 @@ async fn run_doctor(call_model: bool) -> ExitCode {
     {
         print!("{}", report.render());
     }
-    if report.has_failures() {
+    Ok(if report.has_failures() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
 
-/// `strands-runtime [serve]`: serves until SIGTERM or Ctrl-C.
-async fn serve(serve_args: ServeArgs) -> ExitCode {
-    let mut config = match ProviderConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!("{error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Some(name) = &serve_args.provider {
-        match name.parse::<Provider>() {
-            Ok(provider) => config.provider = provider,
-            Err(error) => {
-                tracing::error!("{error}");
-                return ExitCode::FAILURE;
-            }
-        }
+/// `strands-runtime [serve]`: serves until SIGTERM or Ctrl-C, the way
+/// [`strands_runtime::serve`] does, with the model built after the port is bound.
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let file = agent_file(args.agent.as_deref())?;
+    let provider = provider_config(&args.model, file.as_ref())?;
+    let mut config = ServeConfig::from_env().map_err(|e| e.to_string())?;
+    if let Some(host) = args.host {
+        config.host = host;
     }
-    if let Some(model_id) = serve_args.model_id {
-        config = config.with_model_id(model_id);
+    if let Some(port) = args.port {
+        config.port = port;
     }
-    let host: String = serve_args
-        .host
-        .unwrap_or_else(|| env_or("HOST", "0.0.0.0".to_owned()));
-    let port: u16 = match serve_args.port.as_deref().map(str::parse) {
-        Some(Ok(port)) => port,
-        Some(Err(error)) => {
-            tracing::error!("--port is not a port number: {error}");
-            return ExitCode::FAILURE;
-        }
-        None => env_or("PORT", 8080),
-    };
-    let address: SocketAddr = match format!("{host}:{port}").parse() {
-        Ok(address) => address,
-        Err(error) => {
-            tracing::error!(
-                "HOST/PORT do not form a socket address ({host}:{port}): {error}; set HOST to an IP address such as 0.0.0.0"
-            );
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut agent_settings = AgentSettings::from_env()?;
     // Bind first so /ping answers as early as possible; the model client is built after.
-    let listener = match TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            tracing::error!(
-                "could not listen on {address}: {error}; is another process using the port? set PORT to change it"
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-
-    let model: Arc<dyn Model> = match config.build().await {
-        Ok(model) => model,
-        Err(error) => {
-            tracing::error!("{error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let listener = config.bind().await.map_err(|e| e.to_string())?;
+    let model = provider.build().await.map_err(|e| e.to_string())?;
+    if let Some(file) = file {
+        agent_settings.sessions = file.session_repository().await;
+        agent_settings.file = Some(Arc::new(file));
+    }
     tracing::info!(
-        "Starting strands-runtime on {address} (provider: {}, model: {})",
-        config.provider,
+        "Starting strands-runtime on {}:{} (provider: {}, model: {})",
+        config.host,
+        config.port,
+        provider.provider,
         model.model_id()
     );
-    let entrypoint = agent_entrypoint(model.clone());
-    let app = entrypoint.install(AgentCoreApp::new());
+    let app = agent_settings
+        .entrypoint(model)
+        .install(AgentCoreApp::new());
+    config
+        .serve(app, listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
 
-    let seconds =
-        |name: &str, default: Duration| Duration::from_secs(env_or(name, default.as_secs()));
-    let app = app
-        .body_read_timeout(seconds(
-            "BODY_READ_TIMEOUT_SECONDS",
-            DEFAULT_BODY_READ_TIMEOUT,
-        ))
-        .max_body_bytes_in_flight(env_or(
-            "MAX_BODY_BYTES_IN_FLIGHT",
-            DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
-        ));
-    let server = Server::new(app)
-        .idle_timeout(seconds("IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_TIMEOUT))
-        .header_read_timeout(seconds(
-            "HEADER_READ_TIMEOUT_SECONDS",
-            DEFAULT_HEADER_READ_TIMEOUT,
-        ))
-        .shutdown_grace(seconds("SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE));
-    if let Err(error) = server.serve(listener, shutdown_signal()).await {
-        tracing::error!("the server stopped with an error: {error}");
-        return ExitCode::FAILURE;
+/// `strands-runtime check`: reads the agent file and the configuration as `serve` would, and
+/// prints what would be served.
+fn check(args: &CheckArgs) -> Result<ExitCode, String> {
+    let Some(file) = agent_file(args.agent.as_deref())? else {
+        return Err(
+            "check needs an agent file: --agent FILE, or set STRANDS_AGENT_FILE".to_owned(),
+        );
+    };
+    let provider = provider_config(&args.model, Some(&file))?;
+    provider.check().map_err(|e| e.to_string())?;
+    ServeConfig::from_env().map_err(|e| e.to_string())?;
+    AgentSettings::from_env()?;
+    let tools = file.tool_names();
+    #[allow(
+        clippy::print_stdout,
+        reason = "the check's summary is the command's output"
+    )]
+    {
+        println!(
+            "ok: provider {}, model {}, tools: {}",
+            provider.provider,
+            provider.model_id().unwrap_or("(the provider's default)"),
+            if tools.is_empty() {
+                "none".to_owned()
+            } else {
+                tools.join(", ")
+            },
+        );
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Default time the model may take to send its first stream event (`MODEL_FIRST_EVENT_TIMEOUT_SECONDS`).
@@ -196,67 +188,103 @@ const DEFAULT_MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default total time spent retrying a throttled model (`MODEL_RETRY_MAX_SECONDS`).
 const DEFAULT_MODEL_RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// A duration in seconds from the environment; `0` turns the bound off.
-fn env_bound(name: &str, default: Duration) -> Option<Duration> {
-    let seconds = env_or(name, default.as_secs());
-    (seconds > 0).then(|| Duration::from_secs(seconds))
+/// How each session's agent is built, from the environment.
+struct AgentSettings {
+    system_prompt: Option<String>,
+    first_event_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    retry: ModelRetryStrategy,
+    max_sessions: usize,
+    session_idle: Duration,
+    /// The agent file's name, prompt, tools and conversation manager.
+    file: Option<Arc<AgentFile>>,
+    /// Where sessions are persisted, by the agent file.
+    sessions: Option<Arc<dyn SessionRepository>>,
 }
 
-/// One agent per session, each with the system prompt and the model's time bounds.
-fn agent_entrypoint(model: Arc<dyn Model>) -> AgentEntrypoint {
-    let system_prompt = std::env::var("SYSTEM_PROMPT")
-        .ok()
-        .filter(|p| !p.trim().is_empty());
-    let first_event = env_bound(
-        "MODEL_FIRST_EVENT_TIMEOUT_SECONDS",
-        DEFAULT_MODEL_FIRST_EVENT_TIMEOUT,
-    );
-    let idle = env_bound("MODEL_IDLE_TIMEOUT_SECONDS", DEFAULT_MODEL_IDLE_TIMEOUT);
-    let mut retry = ModelRetryStrategy::default();
-    if let Some(budget) = env_bound("MODEL_RETRY_MAX_SECONDS", DEFAULT_MODEL_RETRY_MAX) {
-        retry = retry.with_max_elapsed_time(budget);
+impl AgentSettings {
+    /// Reads `SYSTEM_PROMPT`, the model bounds and the session limits.
+    fn from_env() -> Result<Self, String> {
+        let system_prompt = std::env::var("SYSTEM_PROMPT")
+            .ok()
+            .filter(|p| !p.trim().is_empty());
+        let mut retry = ModelRetryStrategy::default();
+        if let Some(budget) = bound("MODEL_RETRY_MAX_SECONDS", DEFAULT_MODEL_RETRY_MAX)? {
+            retry = retry.with_max_elapsed_time(budget);
+        }
+        Ok(Self {
+            system_prompt,
+            first_event_timeout: bound(
+                "MODEL_FIRST_EVENT_TIMEOUT_SECONDS",
+                DEFAULT_MODEL_FIRST_EVENT_TIMEOUT,
+            )?,
+            idle_timeout: bound("MODEL_IDLE_TIMEOUT_SECONDS", DEFAULT_MODEL_IDLE_TIMEOUT)?,
+            retry,
+            max_sessions: parsed("MAX_SESSIONS", "a number of sessions")?
+                .unwrap_or(DEFAULT_MAX_SESSIONS),
+            session_idle: parsed("SESSION_IDLE_SECONDS", "a whole number of seconds")?
+                .map_or(DEFAULT_SESSION_IDLE, Duration::from_secs),
+            file: None,
+            sessions: None,
+        })
     }
-    AgentEntrypoint::new(move || {
-        let mut builder = Agent::builder()
-            .shared_model(model.clone())
-            .retry_strategy(retry);
-        if let Some(prompt) = &system_prompt {
-            builder = builder.system_prompt(prompt.clone());
-        }
-        if let Some(timeout) = first_event {
-            builder = builder.model_first_event_timeout(timeout);
-        }
-        if let Some(timeout) = idle {
-            builder = builder.model_idle_timeout(timeout);
-        }
-        builder.build()
-    })
-    .with_limits(
-        env_or("MAX_SESSIONS", DEFAULT_MAX_SESSIONS),
-        Duration::from_secs(env_or(
-            "SESSION_IDLE_SECONDS",
-            DEFAULT_SESSION_IDLE.as_secs(),
-        )),
-    )
-}
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    /// One agent per session, each with the system prompt, the agent file's settings, the
+    /// model's time bounds, and its session persisted where the agent file says.
+    fn entrypoint(self, model: Arc<dyn Model>) -> AgentEntrypoint {
+        let Self {
+            system_prompt,
+            first_event_timeout,
+            idle_timeout,
+            retry,
+            max_sessions,
+            session_idle,
+            file,
+            sessions,
+        } = self;
+        let system_prompt = file
+            .as_ref()
+            .and_then(|f| f.prompt().map(str::to_owned))
+            .or(system_prompt);
+        AgentEntrypoint::per_session(move |session_id| {
+            let mut builder = Agent::builder()
+                .shared_model(model.clone())
+                .retry_strategy(retry);
+            if let Some(prompt) = &system_prompt {
+                builder = builder.system_prompt(prompt.clone());
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+            if let Some(file) = &file {
+                builder = file.configure(builder);
+            }
+            if let (Some(repository), Some(id)) = (&sessions, session_id) {
+                builder = builder.session_manager(agent_file::session_manager(repository, id)?);
+            }
+            if let Some(timeout) = first_event_timeout {
+                builder = builder.model_first_event_timeout(timeout);
+            }
+            if let Some(timeout) = idle_timeout {
+                builder = builder.model_idle_timeout(timeout);
+            }
+            builder.build()
+        })
+        .with_limits(max_sessions, session_idle)
     }
+}
+
+/// A variable's value, parsed; `None` when unset or blank.
+fn parsed<T: FromStr>(name: &str, expected: &str) -> Result<Option<T>, String> {
+    let Some(value) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    value.trim().parse().map(Some).map_err(|_| {
+        let shown: String = value.chars().take(64).collect();
+        format!("{name}={shown:?} is not valid: set it to {expected}")
+    })
+}
+
+/// A duration in seconds from the environment; `0` turns the bound off.
+fn bound(name: &str, default: Duration) -> Result<Option<Duration>, String> {
+    let seconds =
+        parsed(name, "a whole number of seconds (0: no bound)")?.unwrap_or(default.as_secs());
+    Ok((seconds > 0).then(|| Duration::from_secs(seconds)))
 }

@@ -41,13 +41,21 @@ impl Provider {
         }
     }
 
+    /// The cargo feature that compiles the provider in.
+    fn feature(self) -> &'static str {
+        match self {
+            Self::Local => "llama-cpp",
+            other => other.as_str(),
+        }
+    }
+
     /// Whether this binary was built with the provider.
     fn is_compiled(self) -> bool {
         match self {
             Self::Bedrock => true,
             Self::Anthropic => cfg!(feature = "anthropic"),
             Self::OpenAi => cfg!(feature = "openai"),
-            Self::Local => cfg!(feature = "local"),
+            Self::Local => cfg!(feature = "llama-cpp"),
         }
     }
 }
@@ -78,7 +86,7 @@ pub(crate) enum ProviderError {
     Unknown(String),
     /// The binary was built without it.
     #[error(
-        "this binary was built without the `{0}` provider; rebuild with `cargo build --release -p strands-runtime --features {0}`"
+        "this binary was built without the `{0}` provider; rebuild with `cargo build --release -p strands-runtime --features {feature}`", feature = .0.feature()
     )]
     NotCompiled(Provider),
     /// A required setting is missing or invalid.
@@ -91,13 +99,52 @@ pub(crate) enum ProviderError {
     },
 }
 
-/// What to build: the provider and the model id (`--model-id` / `MODEL_ID`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What to build: the provider, the model id (`--model-id` / `MODEL_ID`) and the settings an
+/// agent file may give.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ProviderConfig {
     /// The provider.
     pub(crate) provider: Provider,
     /// The model id; each provider has its own default or requires one.
     model_id: Option<String>,
+    /// Generation settings and endpoints; unset ones keep the provider's defaults.
+    pub(crate) settings: ModelSettings,
+}
+
+/// Model settings beyond the id, each applied to the providers that have it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ModelSettings {
+    /// The most tokens an answer may have.
+    pub(crate) max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub(crate) temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub(crate) top_p: Option<f32>,
+    /// Bedrock's region (wins over `AWS_REGION`).
+    pub(crate) region: Option<String>,
+    /// Anthropic's or the OpenAI-compatible server's URL (wins over `*_BASE_URL`).
+    pub(crate) base_url: Option<String>,
+}
+
+impl ModelSettings {
+    /// The sampling settings as request fields (`max_tokens`, `temperature`, `top_p`).
+    #[cfg_attr(
+        not(any(feature = "anthropic", feature = "openai")),
+        allow(dead_code, reason = "used by the optional providers")
+    )]
+    fn params(&self, with_max_tokens: bool) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        if let Some(max_tokens) = self.max_tokens.filter(|_| with_max_tokens) {
+            params.insert("max_tokens".to_owned(), max_tokens.into());
+        }
+        if let Some(temperature) = self.temperature {
+            params.insert("temperature".to_owned(), f64::from(temperature).into());
+        }
+        if let Some(top_p) = self.top_p {
+            params.insert("top_p".to_owned(), f64::from(top_p).into());
+        }
+        params
+    }
 }
 
 impl ProviderConfig {
@@ -106,6 +153,7 @@ impl ProviderConfig {
         Self {
             provider,
             model_id: None,
+            settings: ModelSettings::default(),
         }
     }
 
@@ -114,6 +162,11 @@ impl ProviderConfig {
     pub(crate) fn with_model_id(mut self, model_id: impl Into<String>) -> Self {
         self.model_id = Some(model_id.into()).filter(|m: &String| !m.trim().is_empty());
         self
+    }
+
+    /// The model id, when one is set.
+    pub(crate) fn model_id(&self) -> Option<&str> {
+        self.model_id.as_deref()
     }
 
     /// Reads `MODEL_PROVIDER` and `MODEL_ID`.
@@ -133,6 +186,24 @@ impl ProviderConfig {
         Ok(config)
     }
 
+    /// Checks what [`build`](Self::build) would refuse, without starting anything: the
+    /// provider is compiled in, and Anthropic and OpenAI-compatible models have what they need
+    /// (a model id, a key).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    pub(crate) fn check(&self) -> Result<(), ProviderError> {
+        if !self.provider.is_compiled() {
+            return Err(ProviderError::NotCompiled(self.provider));
+        }
+        match self.provider {
+            Provider::Anthropic => anthropic_model(self).map(drop),
+            Provider::OpenAi => openai_model(self).map(drop),
+            Provider::Bedrock | Provider::Local => Ok(()),
+        }
+    }
+
     /// Builds the model without waiting: Bedrock's AWS configuration and the local model's
     /// weights are prepared in the background from start-up (so `/ping` answers at once) and
     /// awaited by the first invocation; credentials resolve at the first call.
@@ -145,10 +216,11 @@ impl ProviderConfig {
             return Err(ProviderError::NotCompiled(self.provider));
         }
         let model_id = self.model_id.clone();
+        let settings = self.settings.clone();
         match self.provider {
             Provider::Bedrock => Ok(in_background(
                 bedrock_model_id(self.model_id.as_deref()),
-                async move { Ok(bedrock_model(model_id).await) },
+                async move { Ok(bedrock_model(model_id, settings).await) },
             )),
             Provider::Anthropic => anthropic_model(self),
             Provider::OpenAi => openai_model(self),
@@ -224,8 +296,20 @@ fn anthropic_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderEr
         )
     })?;
     let mut builder = AnthropicModel::builder().model_id(model_id);
-    if let Some(url) = non_empty_env("ANTHROPIC_BASE_URL") {
+    if let Some(url) = config
+        .settings
+        .base_url
+        .clone()
+        .or_else(|| non_empty_env("ANTHROPIC_BASE_URL"))
+    {
         builder = builder.base_url(url);
+    }
+    if let Some(max_tokens) = config.settings.max_tokens {
+        builder = builder.max_tokens(max_tokens);
+    }
+    let params = config.settings.params(false);
+    if !params.is_empty() {
+        builder = builder.params(params.into());
     }
     let model = builder
         .build()
@@ -248,8 +332,17 @@ fn openai_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError
         )
     })?;
     let mut builder = OpenAiModel::builder().model_id(model_id);
-    if let Some(url) = non_empty_env("OPENAI_BASE_URL") {
+    if let Some(url) = config
+        .settings
+        .base_url
+        .clone()
+        .or_else(|| non_empty_env("OPENAI_BASE_URL"))
+    {
         builder = builder.base_url(url);
+    }
+    let params = config.settings.params(true);
+    if !params.is_empty() {
+        builder = builder.params(params.into());
     }
     let model = builder
         .build()
@@ -263,10 +356,10 @@ fn openai_model(_: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError> {
 }
 
 /// Answers of the small default model drift after a few hundred tokens; bound them.
-#[cfg(feature = "local")]
+#[cfg(feature = "llama-cpp")]
 const LOCAL_MAX_TOKENS: u32 = 512;
 
-#[cfg(feature = "local")]
+#[cfg(feature = "llama-cpp")]
 fn local_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError> {
     use strands_models::local::{LocalModel, ensure_default_model};
     // STRANDS_LOCAL_MODEL_PATH is honoured by ensure_default_model.
@@ -274,6 +367,7 @@ fn local_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError>
     let model_id = explicit
         .clone()
         .unwrap_or_else(|| "SmolLM2-135M-Instruct.Q4_1".to_owned());
+    let settings = config.settings.clone();
     // Fetch (once) and load in the background from start-up, so progress shows immediately;
     // the first invocation waits for it.
     Ok(in_background(model_id, async move {
@@ -286,10 +380,16 @@ fn local_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError>
         };
         // Loading maps ~100 MB of weights: off the async workers.
         let model = tokio::task::spawn_blocking(move || {
-            LocalModel::builder()
+            let mut builder = LocalModel::builder()
                 .model_path(path)
-                .max_tokens(LOCAL_MAX_TOKENS)
-                .build()
+                .max_tokens(settings.max_tokens.unwrap_or(LOCAL_MAX_TOKENS));
+            if let Some(temperature) = settings.temperature {
+                builder = builder.temperature(temperature);
+            }
+            if let Some(top_p) = settings.top_p {
+                builder = builder.top_p(top_p);
+            }
+            builder.build()
         })
         .await
         .map_err(|e| ModelError::provider(format!("loading the local model failed: {e}"), None))?
@@ -298,7 +398,7 @@ fn local_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError>
     }))
 }
 
-#[cfg(not(feature = "local"))]
+#[cfg(not(feature = "llama-cpp"))]
 fn local_model(_: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError> {
     Err(ProviderError::NotCompiled(Provider::Local))
 }
@@ -308,13 +408,25 @@ fn local_model(_: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError> {
 /// `BEDROCK_CREDENTIALS_SECRET` (read with the chain's credentials, re-read on rotation; a region
 /// in the secret is used for Bedrock). Nothing here waits on the network: credentials resolve at
 /// the first call, so `/ping` answers whatever their state.
-async fn bedrock_model(model_id: Option<String>) -> Arc<dyn Model> {
+async fn bedrock_model(model_id: Option<String>, settings: ModelSettings) -> Arc<dyn Model> {
     let builder = move || {
-        let builder = BedrockModel::from_env();
-        match &model_id {
-            Some(id) => builder.model_id(id.clone()),
-            None => builder,
+        let mut builder = BedrockModel::from_env();
+        if let Some(id) = &model_id {
+            builder = builder.model_id(id.clone());
         }
+        if let Some(max_tokens) = settings.max_tokens {
+            builder = builder.max_tokens(i32::try_from(max_tokens).unwrap_or(i32::MAX));
+        }
+        if let Some(temperature) = settings.temperature {
+            builder = builder.temperature(temperature);
+        }
+        if let Some(top_p) = settings.top_p {
+            builder = builder.top_p(top_p);
+        }
+        if let Some(region) = &settings.region {
+            builder = builder.region(region.clone());
+        }
+        builder
     };
     strands_aws::log_credential_env();
     let base = strands_aws::sdk_config().await;

@@ -1,0 +1,556 @@
+//! The agent file: the agent `strands-runtime serve --agent agent.json` serves.
+//!
+//! Python Strands' experimental agent configuration (`strands.experimental.config_to_agent`:
+//! `name`, `model` as a Bedrock model id, `prompt`, `tools`) is accepted as it is, with tools
+//! named as Python names them (`strands_tools.calculator`) or bare (`calculator`). It is
+//! extended with the model's provider and settings, the conversation manager and session
+//! storage. Unknown keys and bad values are errors that name the key and the fix; the file is
+//! read and checked whole before the server starts (`strands-runtime check --agent`).
+//!
+//! ```json
+//! {
+//!   "name": "assistant",
+//!   "model": {"provider": "bedrock", "model_id": "us.anthropic.claude-sonnet-4-20250514-v1:0", "max_tokens": 2048},
+//!   "prompt": "You are a helpful assistant.",
+//!   "tools": ["calculator", "strands_tools.current_time"],
+//!   "conversation_manager": {"type": "sliding_window", "window_size": 40},
+//!   "session": {"storage": "file", "directory": "/var/lib/agent/sessions"}
+//! }
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use strands_agent::AgentBuilder;
+use strands_agent::conversation::{
+    NullConversationManager, SlidingWindowConversationManager, SummarizingConversationManager,
+};
+use strands_agent::session::{FileSessionRepository, SessionManager};
+use strands_core::session::SessionRepository;
+
+use crate::provider::{ModelSettings, Provider, ProviderConfig};
+
+/// The largest agent file read.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The built-in tools, by the name the model sees.
+pub(crate) const BUILTIN_TOOLS: [&str; 2] = ["calculator", "current_time"];
+
+/// Prefixes under which Python configurations name the same tools.
+const PYTHON_TOOL_PREFIXES: [&str; 2] = ["strands_tools.", "strands.vended_tools."];
+
+/// A parsed, checked agent file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AgentFile {
+    /// The agent's name (Python's `name`).
+    #[serde(default)]
+    name: Option<String>,
+    /// A Bedrock model id (Python's form), or the provider and settings.
+    #[serde(default)]
+    model: Option<ModelField>,
+    /// The system prompt (Python's `prompt`).
+    #[serde(default)]
+    prompt: Option<String>,
+    /// Built-in tools by name.
+    #[serde(default)]
+    tools: Vec<String>,
+    /// How the history is kept within the context window (default: a sliding window of 40).
+    #[serde(default)]
+    conversation_manager: Option<ConversationManagerSpec>,
+    /// Where each AgentCore session's conversation is persisted (default: in memory only).
+    #[serde(default)]
+    session: Option<SessionSpec>,
+}
+
+/// `model`: a string (a Bedrock model id) or an object.
+#[derive(Debug, Default)]
+struct ModelField(ModelSpec);
+
+/// The model's provider and settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelSpec {
+    provider: Option<String>,
+    model_id: Option<String>,
+    max_tokens: Option<u32>,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+    region: Option<String>,
+    base_url: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ModelField {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ModelVisitor;
+        impl<'de> Visitor<'de> for ModelVisitor {
+            type Value = ModelField;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Bedrock model id, or an object such as {\"provider\": \"bedrock\", \"model_id\": \"...\"}")
+            }
+
+            fn visit_str<E: de::Error>(self, id: &str) -> Result<ModelField, E> {
+                Ok(ModelField(ModelSpec {
+                    model_id: Some(id.to_owned()),
+                    ..ModelSpec::default()
+                }))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ModelField, A::Error> {
+                ModelSpec::deserialize(de::value::MapAccessDeserializer::new(map)).map(ModelField)
+            }
+        }
+        deserializer.deserialize_any(ModelVisitor)
+    }
+}
+
+/// `conversation_manager`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ConversationManagerSpec {
+    /// Keeps the last `window_size` messages (Python's default manager).
+    SlidingWindow {
+        window_size: Option<usize>,
+        should_truncate_results: Option<bool>,
+    },
+    /// Summarizes the oldest messages with the agent's model when the context overflows.
+    Summarizing {
+        summary_ratio: Option<f64>,
+        preserve_recent_messages: Option<usize>,
+    },
+    /// Keeps everything.
+    Null,
+}
+
+/// `session`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "storage", rename_all = "snake_case", deny_unknown_fields)]
+enum SessionSpec {
+    /// Python's `FileSessionManager` layout under `directory` (default `~/.strands/sessions`).
+    File { directory: Option<PathBuf> },
+    /// Python's `S3SessionManager` layout in `bucket` under `prefix`.
+    S3 {
+        bucket: String,
+        #[serde(default)]
+        prefix: String,
+        region: Option<String>,
+    },
+}
+
+/// Reads and checks the agent file at `path` (a `file://` prefix is accepted, as in Python).
+///
+/// # Errors
+///
+/// One line naming the file, the key and the fix.
+pub(crate) fn load(path: &str) -> Result<AgentFile, String> {
+    let path = Path::new(path.strip_prefix("file://").unwrap_or(path));
+    let shown = path.display();
+    let size = std::fs::metadata(path)
+        .map_err(|error| format!("agent file {shown}: {error}"))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(format!(
+            "agent file {shown}: {size} bytes; an agent file may have at most {MAX_FILE_BYTES}"
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("agent file {shown}: {error}"))?;
+    parse(&text).map_err(|error| format!("agent file {shown}: {error}"))
+}
+
+/// Parses and checks an agent file's text.
+///
+/// # Errors
+///
+/// The key and what is wrong with it.
+pub(crate) fn parse(text: &str) -> Result<AgentFile, String> {
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    let file: AgentFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let mut path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.to_string().starts_with("unknown field") {
+            // The path ends with the unknown key itself, which the message names.
+            path = path
+                .rsplit_once('.')
+                .map_or_else(String::new, |(parent, _)| parent.to_owned());
+        }
+        if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    file.check()?;
+    Ok(file)
+}
+
+/// The name a tool string refers to, if it is a built-in tool.
+fn builtin_name(tool: &str) -> Option<&'static str> {
+    let bare = PYTHON_TOOL_PREFIXES
+        .iter()
+        .find_map(|prefix| tool.strip_prefix(prefix))
+        .unwrap_or(tool);
+    BUILTIN_TOOLS.into_iter().find(|name| *name == bare)
+}
+
+impl AgentFile {
+    /// The checks serde's types cannot express.
+    fn check(&self) -> Result<(), String> {
+        let mut seen = Vec::new();
+        for (index, tool) in self.tools.iter().enumerate() {
+            let Some(name) = builtin_name(tool) else {
+                return Err(format!(
+                    "tools[{index}]: unknown tool {tool:?}; the built-in tools are {}",
+                    BUILTIN_TOOLS.join(", ")
+                ));
+            };
+            if seen.contains(&name) {
+                return Err(format!("tools[{index}]: {tool:?} is listed twice"));
+            }
+            seen.push(name);
+        }
+        let model = self.model_spec();
+        if let Some(provider) = &model.provider {
+            provider
+                .parse::<Provider>()
+                .map_err(|error| format!("model.provider: {error}"))?;
+        }
+        if model.max_tokens == Some(0) {
+            return Err("model.max_tokens: must be at least 1".to_owned());
+        }
+        if model.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+            return Err("model.temperature: must be between 0 and 2".to_owned());
+        }
+        if model.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err("model.top_p: must be between 0 and 1".to_owned());
+        }
+        match &self.conversation_manager {
+            Some(ConversationManagerSpec::SlidingWindow {
+                window_size: Some(0),
+                ..
+            }) => Err("conversation_manager.window_size: must be at least 1".to_owned()),
+            Some(ConversationManagerSpec::Summarizing {
+                summary_ratio: Some(ratio),
+                ..
+            }) if !(0.1..=0.8).contains(ratio) => Err(
+                "conversation_manager.summary_ratio: must be between 0.1 and 0.8 (Python's bounds)"
+                    .to_owned(),
+            ),
+            _ => self.check_session(),
+        }
+    }
+
+    fn check_session(&self) -> Result<(), String> {
+        match &self.session {
+            Some(SessionSpec::S3 { bucket, .. }) if bucket.trim().is_empty() => {
+                Err("session.bucket: must name the S3 bucket".to_owned())
+            }
+            Some(SessionSpec::S3 { .. }) if !cfg!(feature = "s3-sessions") => Err(
+                "session: this binary was built without S3 sessions; rebuild with `--features s3-sessions`, or use {\"storage\": \"file\"}"
+                    .to_owned(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    fn model_spec(&self) -> &ModelSpec {
+        static DEFAULT: ModelSpec = ModelSpec {
+            provider: None,
+            model_id: None,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            region: None,
+            base_url: None,
+        };
+        self.model.as_ref().map_or(&DEFAULT, |field| &field.0)
+    }
+
+    /// Applies the file's model to `config` (read from the environment): what the file sets
+    /// wins over the environment.
+    pub(crate) fn apply_model(&self, config: &mut ProviderConfig) {
+        let model = self.model_spec();
+        if let Some(provider) = model.provider.as_deref().and_then(|p| p.parse().ok()) {
+            config.provider = provider;
+        }
+        if let Some(id) = &model.model_id {
+            *config = config.clone().with_model_id(id.clone());
+        }
+        config.settings = ModelSettings {
+            max_tokens: model.max_tokens,
+            temperature: model.temperature,
+            top_p: model.top_p,
+            region: model.region.clone(),
+            base_url: model.base_url.clone(),
+        };
+    }
+
+    /// The system prompt, if the file sets one.
+    pub(crate) fn prompt(&self) -> Option<&str> {
+        self.prompt.as_deref()
+    }
+
+    /// The built-in tools' names, in the file's order.
+    pub(crate) fn tool_names(&self) -> Vec<&'static str> {
+        self.tools.iter().filter_map(|t| builtin_name(t)).collect()
+    }
+
+    /// Adds the file's name, tools and conversation manager to `builder`.
+    pub(crate) fn configure(&self, mut builder: AgentBuilder) -> AgentBuilder {
+        if let Some(name) = &self.name {
+            builder = builder.name(name.clone());
+        }
+        for name in self.tool_names() {
+            builder = match name {
+                "calculator" => builder.tool(strands_agent::vended_tools::calculator),
+                _ => builder.tool(strands_agent::vended_tools::current_time),
+            };
+        }
+        match self.conversation_manager.clone() {
+            None => builder,
+            Some(ConversationManagerSpec::Null) => {
+                builder.conversation_manager(NullConversationManager::new())
+            }
+            Some(ConversationManagerSpec::SlidingWindow {
+                window_size,
+                should_truncate_results,
+            }) => {
+                let mut manager = SlidingWindowConversationManager::new();
+                if let Some(size) = window_size {
+                    manager = manager.window_size(size);
+                }
+                if let Some(truncate) = should_truncate_results {
+                    manager = manager.should_truncate_results(truncate);
+                }
+                builder.conversation_manager(manager)
+            }
+            Some(ConversationManagerSpec::Summarizing {
+                summary_ratio,
+                preserve_recent_messages,
+            }) => {
+                let mut manager = SummarizingConversationManager::new();
+                if let Some(ratio) = summary_ratio {
+                    manager = manager.summary_ratio(ratio);
+                }
+                if let Some(count) = preserve_recent_messages {
+                    manager = manager.preserve_recent_messages(count);
+                }
+                builder.conversation_manager(manager)
+            }
+        }
+    }
+
+    /// The session storage the file names, built (an S3 client needs the AWS configuration).
+    pub(crate) async fn session_repository(&self) -> Option<Arc<dyn SessionRepository>> {
+        match self.session.clone()? {
+            SessionSpec::File { directory } => Some(Arc::new(FileSessionRepository::new(
+                directory.unwrap_or_else(FileSessionRepository::default_dir),
+            ))),
+            SessionSpec::S3 {
+                bucket,
+                prefix,
+                region,
+            } => s3_repository(bucket, prefix, region).await,
+        }
+    }
+}
+
+#[cfg(feature = "s3-sessions")]
+async fn s3_repository(
+    bucket: String,
+    prefix: String,
+    region: Option<String>,
+) -> Option<Arc<dyn SessionRepository>> {
+    let mut config = strands_aws::sdk_config().await;
+    if let Some(region) = region {
+        config = config
+            .into_builder()
+            .region(aws_config::Region::new(region))
+            .build();
+    }
+    Some(Arc::new(strands_aws::S3SessionRepository::from_conf(
+        &config, bucket, prefix,
+    )))
+}
+
+/// Refused by [`AgentFile::check`] before this is reached.
+#[cfg(not(feature = "s3-sessions"))]
+async fn s3_repository(
+    _: String,
+    _: String,
+    _: Option<String>,
+) -> Option<Arc<dyn SessionRepository>> {
+    None
+}
+
+/// A session manager for the AgentCore session `session_id` in `repository`.
+pub(crate) fn session_manager(
+    repository: &Arc<dyn SessionRepository>,
+    session_id: &str,
+) -> Result<SessionManager, strands_agent::BuildError> {
+    Ok(SessionManager::with_shared_repository(
+        session_id,
+        repository.clone(),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        parse(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"))
+    }
+
+    #[test]
+    fn pythons_config_is_accepted_as_it_is() {
+        let file = parse(
+            r#"{"name": "TestAgent", "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+                "prompt": "Test prompt", "tools": ["strands_tools.calculator", "strands.vended_tools.current_time"]}"#,
+        )
+        .unwrap();
+        assert_eq!(file.prompt(), Some("Test prompt"));
+        assert_eq!(file.tool_names(), ["calculator", "current_time"]);
+        let mut config = ProviderConfig::default();
+        file.apply_model(&mut config);
+        assert_eq!(config.provider, Provider::Bedrock);
+        assert_eq!(
+            config.model_id(),
+            Some("us.anthropic.claude-sonnet-4-20250514-v1:0")
+        );
+        assert!(parse("{}").is_ok());
+        assert!(parse(r#"{"name": null, "model": null, "prompt": null}"#).is_ok());
+    }
+
+    #[test]
+    fn the_extended_form_sets_provider_settings_manager_and_session() {
+        let file = parse(
+            r#"{"model": {"provider": "openai", "model_id": "llama3.2", "max_tokens": 256,
+                          "temperature": 0.2, "top_p": 0.9, "base_url": "http://localhost:11434/v1"},
+                "conversation_manager": {"type": "summarizing", "summary_ratio": 0.5},
+                "session": {"storage": "file", "directory": "/tmp/sessions"}}"#,
+        )
+        .unwrap();
+        let mut config = ProviderConfig::default();
+        file.apply_model(&mut config);
+        assert_eq!(config.provider, Provider::OpenAi);
+        assert_eq!(config.settings.max_tokens, Some(256));
+        assert_eq!(
+            config.settings.base_url.as_deref(),
+            Some("http://localhost:11434/v1")
+        );
+        assert!(matches!(
+            file.conversation_manager,
+            Some(ConversationManagerSpec::Summarizing { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_the_keys_allowed() {
+        let message = error(r#"{"modle": "x"}"#);
+        assert!(
+            message.starts_with("unknown field `modle`, expected one of `name`, `model`"),
+            "{message}"
+        );
+        let message = error(r#"{"model": {"provider": "bedrock", "temprature": 1}}"#);
+        assert!(
+            message.starts_with("model: unknown field `temprature`"),
+            "{message}"
+        );
+        let message = error(r#"{"conversation_manager": {"type": "sliding_window", "size": 3}}"#);
+        assert!(message.contains("unknown field `size`"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_fix() {
+        let cases = [
+            (
+                r#"{"tools": "calculator"}"#,
+                "tools: invalid type: string \"calculator\", expected a sequence",
+            ),
+            (
+                r#"{"tools": ["calculator", 5]}"#,
+                "tools[1]: invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"{"tools": ["shovel"]}"#,
+                "tools[0]: unknown tool \"shovel\"; the built-in tools are calculator, current_time",
+            ),
+            (
+                r#"{"tools": ["calculator", "strands_tools.calculator"]}"#,
+                "tools[1]: \"strands_tools.calculator\" is listed twice",
+            ),
+            (
+                r#"{"model": 5}"#,
+                "model: invalid type: integer `5`, expected a Bedrock model id, or an object",
+            ),
+            (
+                r#"{"model": {"provider": "watson"}}"#,
+                "model.provider: unknown model provider \"watson\"",
+            ),
+            (
+                r#"{"model": {"temperature": "hot"}}"#,
+                "model.temperature: invalid type: string \"hot\", expected f32",
+            ),
+            (
+                r#"{"model": {"temperature": 3}}"#,
+                "model.temperature: must be between 0 and 2",
+            ),
+            (
+                r#"{"model": {"max_tokens": -1}}"#,
+                "model.max_tokens: invalid value: integer `-1`, expected u32",
+            ),
+            (
+                r#"{"conversation_manager": {"type": "forgetful"}}"#,
+                "conversation_manager.type: unknown variant `forgetful`, expected one of `sliding_window`, `summarizing`, `null`",
+            ),
+            (
+                r#"{"conversation_manager": {"type": "sliding_window", "window_size": 0}}"#,
+                "conversation_manager.window_size: must be at least 1",
+            ),
+            (
+                r#"{"session": {"storage": "s3"}}"#,
+                "session: missing field `bucket`",
+            ),
+            (r#"{"model": "x",}"#, "trailing comma"),
+        ];
+        for (text, expected) in cases {
+            let message = error(text);
+            assert!(
+                message.starts_with(expected) || message.contains(expected),
+                "{text}\n  got: {message}\n  want: {expected}"
+            );
+            assert!(!message.contains('\n'), "{message}");
+        }
+    }
+
+    #[test]
+    fn files_are_read_with_a_size_bound_and_named_in_errors() {
+        let dir = std::env::temp_dir().join(format!("strands-agent-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("agent.json");
+        std::fs::write(&path, r#"{"tools": ["calculator"]}"#).unwrap();
+        let shown = path.display().to_string();
+        assert!(load(&format!("file://{shown}")).is_ok());
+        std::fs::write(&path, r#"{"tools": 1}"#).unwrap();
+        assert!(
+            load(&shown)
+                .unwrap_err()
+                .starts_with(&format!("agent file {shown}: tools: "))
+        );
+        std::fs::write(&path, vec![b' '; 2 * 1024 * 1024]).unwrap();
+        assert!(load(&shown).unwrap_err().contains("at most 1048576"));
+        assert!(
+            load(&dir.join("missing.json").display().to_string())
+                .unwrap_err()
+                .contains("No such file")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,268 @@
+//! `strands-runtime serve --agent agent.json`: the binary serves the agent a file describes, with
+//! its built-in tools called over `/invocations` against Bedrock's wire protocol (a fake that
+//! checks SigV4); `check` reads the same file; a bad file stops the server before it starts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Frame, Reply, frames};
+
+mod common;
+
+use common::trace_logs;
+
+const AKID: &str = "AKIDAGENTFILETEST0001";
+const SECRET: &str = "agent-file-test-secret-00000000000000000";
+
+struct Runtime {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(fake: &FakeBedrock, home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("HOST", "127.0.0.1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", AKID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
+        .env("MODEL_ID", "env-model-loses-to-the-file")
+        .env("LOG_LEVEL", trace_logs::level());
+    trace_logs::secret(AKID);
+    trace_logs::secret(SECRET);
+    command
+}
+
+async fn serve(fake: &FakeBedrock, home: &Path, agent: &Path) -> Runtime {
+    let port = free_port();
+    let child = command(fake, home)
+        .args(["serve", "--agent"])
+        .arg(agent)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(trace_logs::stderr("agent_file_binary"))
+        .spawn()
+        .unwrap();
+    let runtime = Runtime { child, port };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("http://127.0.0.1:{port}/ping"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return runtime;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the runtime did not answer /ping within 30 s");
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strands-agent-file-{name}-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A turn in which the model asks for one tool.
+fn tool_turn(id: &str, name: &str, input: &Value) -> Vec<Frame> {
+    vec![
+        frames::message_start(),
+        frames::tool_use_start(0, id, name),
+        frames::tool_input_delta(0, &input.to_string()),
+        frames::block_stop(0),
+        frames::message_stop("tool_use"),
+        frames::metadata(20, 10),
+    ]
+}
+
+/// The `toolResult` blocks of the last user message of a Converse request.
+fn tool_results(request: &Value) -> Vec<Value> {
+    let messages = request["messages"].as_array().unwrap();
+    let last = messages.last().unwrap();
+    assert_eq!(last["role"], "user");
+    last["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|block| block.get("toolResult").cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_agent_file_with_two_built_in_tools_is_served_over_invocations() {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn(
+        "t1",
+        "calculator",
+        &json!({"expression": "6 * 7"}),
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "t2",
+        "current_time",
+        &json!({"timezone": "Asia/Tokyo"}),
+    )));
+    fake.push(Reply::Stream(frames::text_turn(
+        &["It is 42 o'clock."],
+        "end_turn",
+    )));
+    let dir = workdir("tools");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "name": "clock",
+            "model": {"provider": "bedrock", "model_id": "us.amazon.nova-lite-v1:0", "max_tokens": 300, "temperature": 0.5},
+            "prompt": "You tell the time.",
+            "tools": ["strands_tools.calculator", "current_time"],
+            "conversation_manager": {"type": "sliding_window", "window_size": 10},
+            "session": {"storage": "file", "directory": dir.join("sessions")}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let runtime = serve(&fake, &dir, &agent).await;
+
+    let body = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .header(
+            "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id",
+            "agent-file-session-0000000000000001",
+        )
+        .body(r#"{"prompt": "What time is it?"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "It is 42 o'clock.\n"}"#);
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    // The file's model, settings, prompt and tools reach Bedrock.
+    let first = &requests[0].body;
+    assert_eq!(requests[0].model_id, "us.amazon.nova-lite-v1:0");
+    assert_eq!(
+        first["inferenceConfig"],
+        json!({"maxTokens": 300, "temperature": 0.5})
+    );
+    assert_eq!(first["system"], json!([{"text": "You tell the time."}]));
+    let tools: Vec<&str> = first["toolConfig"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["toolSpec"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["calculator", "current_time"]);
+    // Each tool ran and its result went back to the model.
+    let calculator = tool_results(&requests[1].body);
+    assert_eq!(
+        calculator,
+        [json!({"toolUseId": "t1", "content": [{"text": "Result: 42"}]})]
+    );
+    let time = tool_results(&requests[2].body);
+    let text = time[0]["content"][0]["text"].as_str().unwrap();
+    assert!(text.ends_with("+09:00") && text.len() == 32, "{text}");
+
+    // The session was persisted in Python's layout, under the default agent id.
+    let session = dir.join("sessions/session_agent-file-session-0000000000000001");
+    assert!(
+        session.join("session.json").is_file(),
+        "no session at {}",
+        session.display()
+    );
+    let messages = session.join("agents/agent_default/messages");
+    assert_eq!(std::fs::read_dir(&messages).unwrap().count(), 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn check_reads_the_file_and_a_bad_file_stops_the_server_with_one_line() {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    let dir = workdir("check");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        r#"{"model": "us.amazon.nova-lite-v1:0", "tools": ["calculator"]}"#,
+    )
+    .unwrap();
+    let output = command(&fake, &dir)
+        .args(["check", "--agent"])
+        .arg(&agent)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "ok: provider bedrock, model us.amazon.nova-lite-v1:0, tools: calculator\n"
+    );
+
+    std::fs::write(
+        &agent,
+        r#"{"model": "m", "tools": ["calculator", "shovel"]}"#,
+    )
+    .unwrap();
+    for args in [&["check", "--agent"][..], &["serve", "--agent"]] {
+        let output = command(&fake, &dir)
+            .args(args)
+            .arg(&agent)
+            .env("PORT", free_port().to_string())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!(
+                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time\n",
+                agent.display()
+            )
+        );
+    }
+    // STRANDS_AGENT_FILE names the file too.
+    let output = command(&fake, &dir)
+        .arg("check")
+        .env("STRANDS_AGENT_FILE", &agent)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let output = command(&fake, &dir).arg("check").output().unwrap();
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("check needs an agent file")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
