@@ -118,6 +118,43 @@ async fn echo_round_trips_carry_the_upgrade_context() {
 }
 
 #[tokio::test]
+async fn the_handler_reads_the_upgrade_requests_path_query_and_headers() {
+    let app = AgentCoreApp::new().websocket(|ws: WsConnection, _context: RequestContext| async move {
+        let session = ws.query_param("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id");
+        let reply = json!({
+            "path": ws.uri().path(),
+            "query": ws.uri().query(),
+            "session": session,
+            "missing": ws.query_param("nope"),
+            "user_agent": ws.headers().get("user-agent").and_then(|v| v.to_str().ok()),
+        });
+        ws.send_json(&reply).await?;
+        Ok::<_, HandlerError>(())
+    });
+    let server = Server::start(app).await;
+    // A presigned URL carries the session id (and SigV4's parameters) in the query string.
+    let url = format!(
+        "ws://{}/ws?qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=sess%2F42%20x&X-Amz-Signature=abc",
+        server.addr
+    );
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("User-Agent", "presigned-client/1".parse().unwrap());
+    let mut socket = tokio_tungstenite::connect_async(request).await.unwrap().0;
+    assert_eq!(
+        next_json(&mut socket).await,
+        json!({
+            "path": "/ws",
+            "query": "qualifier=DEFAULT&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id=sess%2F42%20x&X-Amz-Signature=abc",
+            "session": "sess/42 x",
+            "missing": null,
+            "user_agent": "presigned-client/1",
+        })
+    );
+}
+
+#[tokio::test]
 async fn a_failing_handler_closes_with_1011() {
     let server = Server::start(echo_app()).await;
     let mut socket = connect(&server).await;
