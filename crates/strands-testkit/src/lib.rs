@@ -50,6 +50,9 @@ pub mod imds;
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub mod openai;
 mod scripted;
+#[cfg(feature = "served")]
+#[cfg_attr(docsrs, doc(cfg(feature = "served")))]
+pub mod served;
 
 #[doc(inline)]
 pub use scripted::{
