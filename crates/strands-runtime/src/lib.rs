@@ -47,6 +47,8 @@ pub use app::{
 pub use axum::extract::ws::Message as WsMessage;
 #[doc(inline)]
 pub use context::{MAX_ID_LEN, RequestContext, is_forwardable_header};
+#[doc(no_inline)]
+pub use http::StatusCode;
 #[doc(inline)]
 pub use ping::{BusyGuard, HealthTracker, PingStatus};
 #[doc(inline)]
@@ -80,7 +82,7 @@ pub mod prelude {
     pub use crate::agent::{Agent, AgentEvent, tool};
     #[doc(no_inline)]
     pub use crate::{
-        AgentCoreApp, AgentEntrypoint, HandlerError, Reply, RequestContext, ServeError,
+        AgentCoreApp, AgentEntrypoint, HandlerError, Reply, RequestContext, ServeError, StatusCode,
         WsConnection, WsMessage, serve,
     };
     #[doc(no_inline)]

@@ -119,18 +119,19 @@ async fn echo_round_trips_carry_the_upgrade_context() {
 
 #[tokio::test]
 async fn the_handler_reads_the_upgrade_requests_path_query_and_headers() {
-    let app = AgentCoreApp::new().websocket(|ws: WsConnection, _context: RequestContext| async move {
-        let session = ws.query_param("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id");
-        let reply = json!({
-            "path": ws.uri().path(),
-            "query": ws.uri().query(),
-            "session": session,
-            "missing": ws.query_param("nope"),
-            "user_agent": ws.headers().get("user-agent").and_then(|v| v.to_str().ok()),
+    let app =
+        AgentCoreApp::new().websocket(|ws: WsConnection, _context: RequestContext| async move {
+            let session = ws.query_param("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id");
+            let reply = json!({
+                "path": ws.uri().path(),
+                "query": ws.uri().query(),
+                "session": session,
+                "missing": ws.query_param("nope"),
+                "user_agent": ws.headers().get("user-agent").and_then(|v| v.to_str().ok()),
+            });
+            ws.send_json(&reply).await?;
+            Ok::<_, HandlerError>(())
         });
-        ws.send_json(&reply).await?;
-        Ok::<_, HandlerError>(())
-    });
     let server = Server::start(app).await;
     // A presigned URL carries the session id (and SigV4's parameters) in the query string.
     let url = format!(

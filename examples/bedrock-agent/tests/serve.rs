@@ -4,32 +4,20 @@
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Frame, Reply, frames};
+use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
 use strands_testkit::served::ServedBinary;
 
 const AKID: &str = "AKIDEXAMPLEBEDROCK001";
 const SECRET: &str = "example-bedrock-secret-0000000000000000";
-
-fn tool_turn(uses: &[(&str, &str, Value)]) -> Vec<Frame> {
-    let mut turn = vec![frames::message_start()];
-    for (index, (id, name, input)) in (0u32..).zip(uses) {
-        turn.push(frames::tool_use_start(index, id, name));
-        turn.push(frames::tool_input_delta(index, &input.to_string()));
-        turn.push(frames::block_stop(index));
-    }
-    turn.push(frames::message_stop("tool_use"));
-    turn.push(frames::metadata(30, 12));
-    turn
-}
 
 #[tokio::test]
 async fn the_agent_calls_its_tools_over_invocations() {
     let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
         .await
         .unwrap();
-    fake.push(Reply::Stream(tool_turn(&[
-        ("w1", "weather", json!({"city": "Lisbon"})),
-        ("f1", "to_fahrenheit", json!({"celsius": 22})),
+    fake.push(Reply::Stream(frames::tool_turn(&[
+        ("w1", "weather", r#"{"city": "Lisbon"}"#),
+        ("f1", "to_fahrenheit", r#"{"celsius": 22}"#),
     ])));
     fake.push(Reply::Stream(frames::text_turn(
         &["It is sunny and 71.6 F in Lisbon."],

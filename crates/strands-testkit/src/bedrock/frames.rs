@@ -50,6 +50,30 @@ pub fn text_turn(deltas: &[&str], stop_reason: &str) -> Vec<Frame> {
     frames
 }
 
+/// A whole turn in which the model asks for tools: `(tool_use_id, name, input JSON)` each, then
+/// `messageStop` with `tool_use` and `metadata`.
+///
+/// # Examples
+///
+/// ```
+/// use strands_testkit::bedrock::frames;
+///
+/// let turn = frames::tool_turn(&[("t1", "weather", r#"{"city": "Lisbon"}"#)]);
+/// assert_eq!(turn.len(), 6);
+/// ```
+pub fn tool_turn(uses: &[(&str, &str, &str)]) -> Vec<Frame> {
+    let mut frames = Vec::with_capacity(uses.len() * 3 + 3);
+    frames.push(message_start());
+    for (index, (id, name, input)) in (0u32..).zip(uses) {
+        frames.push(tool_use_start(index, id, name));
+        frames.push(tool_input_delta(index, input));
+        frames.push(block_stop(index));
+    }
+    frames.push(message_stop("tool_use"));
+    frames.push(metadata(30, 12));
+    frames
+}
+
 /// `messageStart` with role `assistant`.
 ///
 /// # Examples
