@@ -88,6 +88,8 @@ pub struct LocalConfig {
     pub top_p: Option<f32>,
     /// Seed for temperature sampling; `None`: a different seed for every call.
     pub seed: Option<u32>,
+    /// Repetition penalty over the last 64 generated tokens; `1.0` turns it off.
+    pub repeat_penalty: f32,
 }
 
 /// A GGUF chat model run in-process by llama.cpp, as a Strands [`Model`].
@@ -211,7 +213,11 @@ pub struct LocalModelBuilder {
     temperature: Option<f32>,
     top_p: Option<f32>,
     seed: Option<u32>,
+    repeat_penalty: Option<f32>,
 }
+
+/// The default repetition penalty.
+const DEFAULT_REPEAT_PENALTY: f32 = 1.1;
 
 impl LocalModelBuilder {
     /// The GGUF file to load (required), e.g. the path [`ensure_default_model`] returns.
@@ -256,6 +262,13 @@ impl LocalModelBuilder {
     /// Nucleus sampling threshold (only used with a temperature).
     pub fn top_p(mut self, top_p: f32) -> Self {
         self.top_p = Some(top_p);
+        self
+    }
+
+    /// The repetition penalty over the last 64 generated tokens (default 1.1; `1.0` turns it
+    /// off). Small models otherwise repeat a phrase until the token limit.
+    pub fn repeat_penalty(mut self, penalty: f32) -> Self {
+        self.repeat_penalty = Some(penalty);
         self
     }
 
@@ -329,6 +342,7 @@ impl LocalModelBuilder {
                     temperature: self.temperature.filter(|t| *t > 0.0),
                     top_p: self.top_p,
                     seed: self.seed,
+                    repeat_penalty: self.repeat_penalty.unwrap_or(DEFAULT_REPEAT_PENALTY),
                 },
                 new_context: Mutex::new(()),
                 tools_noted: AtomicBool::new(false),

@@ -140,7 +140,7 @@ fn generate(inner: &Inner, prompt: &str, sink: &Sink, started: Instant) -> Resul
     }
 
     let generation_started = Instant::now();
-    let mut sampler = sampler(config);
+    let mut sampler = sampler(config, inner.model.n_vocab());
     let mut text = Utf8Pieces::default();
     let mut piece = Vec::with_capacity(16);
     let mut position = n_prompt;
@@ -245,11 +245,26 @@ fn new_context(inner: &Inner, n_ctx: u32) -> Result<LlamaContext<'_>, ModelError
         .map_err(|error| errors::context_error(error, n_ctx))
 }
 
-fn sampler(config: &LocalConfig) -> LlamaSampler {
+/// How many of the last generated tokens the repetition penalty looks at.
+const PENALTY_LAST_N: i32 = 64;
+
+fn sampler(config: &LocalConfig, n_vocab: i32) -> LlamaSampler {
+    let mut chain = Vec::with_capacity(4);
+    if config.repeat_penalty > 1.0 {
+        // Small models loop on a phrase until the token limit; llama.cpp's repetition penalty
+        // (its CLI's `--repeat-penalty`) breaks the loop.
+        chain.push(LlamaSampler::penalties(
+            n_vocab,
+            PENALTY_LAST_N,
+            config.repeat_penalty,
+            0.0,
+            0.0,
+        ));
+    }
     let Some(temperature) = config.temperature else {
-        return LlamaSampler::greedy();
+        chain.push(LlamaSampler::greedy());
+        return LlamaSampler::chain_simple(chain);
     };
-    let mut chain = Vec::with_capacity(3);
     if let Some(top_p) = config.top_p {
         chain.push(LlamaSampler::top_p(top_p, 1));
     }
@@ -397,6 +412,7 @@ mod tests {
             temperature: None,
             top_p: None,
             seed: None,
+            repeat_penalty: 1.1,
         };
         assert_eq!(context_tokens(&config, 20), 256);
         assert_eq!(context_tokens(&config, 300), 512);
