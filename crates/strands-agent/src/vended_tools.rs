@@ -5,6 +5,8 @@
 //! |---|---|---|
 //! | [`calculator`] | `strands_tools.calculator` | numeric evaluation only (no SymPy modes) |
 //! | [`current_time`] | `strands_tools.current_time` | IANA zones from the bundled database |
+//! | [`FileRead`] | `strands.vended_tools.file_read` | confined to one directory |
+//! | [`FileEditor`] | `strands.vended_tools.file_editor` | confined to one directory; view, create, str_replace, insert |
 //!
 //! ```
 //! use strands_agent::vended_tools::{calculator, current_time};
@@ -21,6 +23,8 @@
 
 mod arithmetic;
 mod clock;
+mod files;
 
 pub use arithmetic::calculator;
 pub use clock::current_time;
+pub use files::{FileEditor, FileRead};

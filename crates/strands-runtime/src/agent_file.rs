@@ -37,7 +37,11 @@ use crate::provider::{ModelSettings, Provider, ProviderConfig};
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The built-in tools, by the name the model sees.
-pub(crate) const BUILTIN_TOOLS: [&str; 2] = ["calculator", "current_time"];
+pub(crate) const BUILTIN_TOOLS: [&str; 4] =
+    ["calculator", "current_time", "file_read", "file_editor"];
+
+/// The built-in tools that work on files, confined to `tool_settings.files.root`.
+const FILE_TOOLS: [&str; 2] = ["file_read", "file_editor"];
 
 /// Prefixes under which Python configurations name the same tools.
 const PYTHON_TOOL_PREFIXES: [&str; 2] = ["strands_tools.", "strands.vended_tools."];
@@ -64,6 +68,25 @@ pub(crate) struct AgentFile {
     /// Where each AgentCore session's conversation is persisted (default: in memory only).
     #[serde(default)]
     session: Option<SessionSpec>,
+    /// Settings of the built-in tools.
+    #[serde(default)]
+    tool_settings: ToolSettings,
+}
+
+/// `tool_settings`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToolSettings {
+    /// The file tools' directory.
+    files: Option<FilesSettings>,
+}
+
+/// `tool_settings.files`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilesSettings {
+    /// The only directory `file_read` and `file_editor` reach.
+    root: PathBuf,
 }
 
 /// `model`: a string (a Bedrock model id) or an object.
@@ -194,6 +217,12 @@ fn builtin_name(tool: &str) -> Option<&'static str> {
         .iter()
         .find_map(|prefix| tool.strip_prefix(prefix))
         .unwrap_or(tool);
+    // strands_tools' editor is the SDK's file_editor's predecessor.
+    let bare = if bare == "editor" {
+        "file_editor"
+    } else {
+        bare
+    };
     BUILTIN_TOOLS.into_iter().find(|name| *name == bare)
 }
 
@@ -210,6 +239,19 @@ impl AgentFile {
             };
             if seen.contains(&name) {
                 return Err(format!("tools[{index}]: {tool:?} is listed twice"));
+            }
+            if FILE_TOOLS.contains(&name) {
+                let Some(files) = &self.tool_settings.files else {
+                    return Err(format!(
+                        "tools[{index}]: {name} needs the directory it may reach: add \"tool_settings\": {{\"files\": {{\"root\": \"/path\"}}}}"
+                    ));
+                };
+                if !files.root.is_dir() {
+                    return Err(format!(
+                        "tool_settings.files.root: {} is not a directory",
+                        files.root.display()
+                    ));
+                }
             }
             seen.push(name);
         }
@@ -301,13 +343,32 @@ impl AgentFile {
 
     /// Adds the file's name, tools and conversation manager to `builder`.
     pub(crate) fn configure(&self, mut builder: AgentBuilder) -> AgentBuilder {
+        use strands_agent::vended_tools::{FileEditor, FileRead, calculator, current_time};
         if let Some(name) = &self.name {
             builder = builder.name(name.clone());
         }
+        let root = self.tool_settings.files.as_ref().map(|f| f.root.as_path());
         for name in self.tool_names() {
-            builder = match name {
-                "calculator" => builder.tool(strands_agent::vended_tools::calculator),
-                _ => builder.tool(strands_agent::vended_tools::current_time),
+            builder = match (name, root) {
+                ("calculator", _) => builder.tool(calculator),
+                ("current_time", _) => builder.tool(current_time),
+                // The root was checked when the file was read; a root removed since then leaves
+                // the tool out rather than failing every session.
+                ("file_read", Some(root)) => match FileRead::new(root) {
+                    Ok(tool) => builder.tool(tool),
+                    Err(error) => {
+                        tracing::error!("file_read is unavailable: {}: {error}", root.display());
+                        builder
+                    }
+                },
+                ("file_editor", Some(root)) => match FileEditor::new(root) {
+                    Ok(tool) => builder.tool(tool),
+                    Err(error) => {
+                        tracing::error!("file_editor is unavailable: {}: {error}", root.display());
+                        builder
+                    }
+                },
+                _ => builder,
             };
         }
         match self.conversation_manager.clone() {

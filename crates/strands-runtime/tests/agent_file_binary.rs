@@ -246,7 +246,7 @@ async fn check_reads_the_file_and_a_bad_file_stops_the_server_with_one_line() {
         assert_eq!(
             stderr,
             format!(
-                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time\n",
+                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time, file_read, file_editor\n",
                 agent.display()
             )
         );
