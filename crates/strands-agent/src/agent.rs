@@ -16,6 +16,7 @@ use crate::metrics::EventLoopMetrics;
 use crate::retry::{ModelRetryStrategy, ModelTimeouts};
 use crate::session::SessionManager;
 use crate::session::manager::AgentParts;
+use crate::structured_output::OutputSchema;
 use crate::tools::registry::ToolRegistry;
 
 /// An agent: a model, a system prompt, tools and the conversation so far.
@@ -67,6 +68,8 @@ pub struct Agent {
     pub(crate) conversation: Box<dyn ConversationManager>,
     pub(crate) session: Option<SessionManager>,
     pub(crate) interrupts: InterruptState,
+    /// The structured output every invocation returns unless the call asks for another.
+    pub(crate) structured_output: Option<OutputSchema>,
     /// The agent's name, id and state (what hook events carry, so shared, not copied).
     pub(crate) hook_agent: HookAgent,
     description: Option<String>,
@@ -302,6 +305,7 @@ pub struct AgentBuilder {
     conversation: Option<Box<dyn ConversationManager>>,
     state: Map<String, Value>,
     session: Option<SessionManager>,
+    structured_output: Option<OutputSchema>,
 }
 
 impl fmt::Debug for AgentBuilder {
@@ -357,6 +361,18 @@ impl AgentBuilder {
     /// Starts from an existing conversation.
     pub fn messages(mut self, messages: Vec<Message>) -> Self {
         self.messages = messages;
+        self
+    }
+
+    /// The structured output every invocation returns (in [`AgentResult::structured_output`],
+    /// and as its text) unless the call asks for another: [`OutputSchema::of`] a Rust type, or
+    /// [`OutputSchema::new`] from a JSON schema.
+    ///
+    /// Python: `Agent(structured_output_model=Model)`.
+    ///
+    /// [`AgentResult::structured_output`]: crate::AgentResult::structured_output
+    pub fn structured_output(mut self, schema: OutputSchema) -> Self {
+        self.structured_output = Some(schema);
         self
     }
 
@@ -481,6 +497,14 @@ impl AgentBuilder {
         for tool in self.tools {
             tools.register(tool)?;
         }
+        if let Some(schema) = &self.structured_output
+            && tools.specs().iter().any(|s| s.name == schema.name())
+        {
+            return Err(BuildError::DuplicateToolName {
+                name: schema.name().to_owned(),
+                existing: schema.name().to_owned(),
+            });
+        }
         let system_prompt_content = self
             .system_prompt
             .iter()
@@ -507,6 +531,7 @@ impl AgentBuilder {
             },
             session: self.session,
             interrupts: InterruptState::default(),
+            structured_output: self.structured_output,
             description: self.description,
         })
     }

@@ -141,6 +141,18 @@ async fn cycles(
     input: AgentInput,
     run: &mut Run,
 ) -> Result<Box<AgentResult>, AgentError> {
+    if run.options.structured_output.is_none()
+        && let Some(schema) = &agent.structured_output
+    {
+        // The builder refused a tool with the output tool's name, so this holds.
+        let output = StructuredOutput::new(schema, agent.tools.specs()).map_err(|reason| {
+            AgentError::StructuredOutput {
+                tool_name: schema.name().to_owned(),
+                reason,
+            }
+        })?;
+        run.options.structured_output = Some(output);
+    }
     if let Next::Stop(result) = input::prepare(agent, input, run).await? {
         return Ok(result);
     }

@@ -4,6 +4,7 @@
 use futures_core::Stream;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::agent::{Agent, AgentInput};
@@ -12,7 +13,7 @@ use crate::event_loop::{self, EventSink, EventStream, Limits, RunOptions};
 use crate::events::AgentEvent;
 use crate::instrument::InSpan;
 use crate::result::AgentResult;
-use crate::structured_output::StructuredOutput;
+use crate::structured_output::{OutputSchema, StructuredOutput};
 
 impl Agent {
     /// Runs the agent on `input` and returns the result once the loop ends.
@@ -143,9 +144,51 @@ impl Agent {
         &mut self,
         input: impl Into<AgentInput>,
     ) -> Result<T, AgentError> {
-        let output = StructuredOutput::for_type::<T>(self.tools.specs()).map_err(|reason| {
+        let schema = OutputSchema::of::<T>().map_err(|error| AgentError::StructuredOutput {
+            tool_name: T::schema_name().into_owned(),
+            reason: error.to_string(),
+        })?;
+        let value = self.structured_output_value(input, &schema).await?;
+        serde_json::from_value(value).map_err(AgentError::StructuredOutputType)
+    }
+
+    /// Runs the agent on `input` and returns its answer in the shape of `schema`, a shape known
+    /// only at run time (see [`OutputSchema::new`]); otherwise as [`Agent::structured_output`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use strands_agent::{Agent, OutputSchema};
+    /// use strands_testkit::ScriptedModel;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let schema = OutputSchema::new(json!({
+    ///     "title": "Person",
+    ///     "type": "object",
+    ///     "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    ///     "required": ["name", "age"]
+    /// }))?;
+    /// let model = ScriptedModel::builder()
+    ///     .tool_use("t1", "Person", r#"{"name": "Ana", "age": "31"}"#)
+    ///     .build();
+    /// let mut agent = Agent::builder().model(model).build()?;
+    /// let person = agent.structured_output_value("Ana is 31.", &schema).await?;
+    /// assert_eq!(person, json!({"name": "Ana", "age": 31}));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Agent::structured_output`].
+    pub async fn structured_output_value(
+        &mut self,
+        input: impl Into<AgentInput>,
+        schema: &OutputSchema,
+    ) -> Result<Value, AgentError> {
+        let output = StructuredOutput::new(schema, self.tools.specs()).map_err(|reason| {
             AgentError::StructuredOutput {
-                tool_name: T::schema_name().into_owned(),
+                tool_name: schema.name().to_owned(),
                 reason,
             }
         })?;
@@ -154,13 +197,12 @@ impl Agent {
             ..RunOptions::default()
         };
         let result = self.run(input.into(), options).await?;
-        let value = result
+        result
             .structured_output
             .ok_or_else(|| AgentError::StructuredOutput {
-                tool_name: T::schema_name().into_owned(),
+                tool_name: schema.name().to_owned(),
                 reason: "the invocation ended without it".to_owned(),
-            })?;
-        serde_json::from_value(value).map_err(AgentError::StructuredOutputType)
+            })
     }
 
     /// One invocation for a caller that wants only its result: events are dropped unseen.

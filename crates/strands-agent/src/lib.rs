@@ -94,3 +94,5 @@ pub use retry::ModelRetryStrategy;
 pub use strands_core::{AgentState, Interrupt, InterruptRaised};
 /// Turns a function into a [`Tool`](strands_core::Tool); see the `strands-macros` docs.
 pub use strands_macros::tool;
+#[doc(inline)]
+pub use structured_output::{OutputSchema, OutputSchemaError};

@@ -26,7 +26,9 @@ type Factory = dyn Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync;
 ///
 /// The JSON answer is `{"result": "<final text>"}` (the Python quickstart's
 /// `{"result": str(agent_result)}`); with `"stream": true` the answer is server-sent events, one
-/// JSON string per text delta (the Python template's `yield event["data"]`).
+/// JSON string per text delta (the Python template's `yield event["data"]`). An agent with
+/// structured output also answers `"structured_output": {...}`, or, streaming, ends with a
+/// `{"structured_output": {...}}` event.
 #[derive(Clone)]
 pub struct AgentEntrypoint {
     factory: Arc<Factory>,
@@ -331,14 +333,21 @@ impl AgentEntrypoint {
         if !stream {
             let mut agent = agent.lock().await;
             let result = agent.invoke(prompt).await?;
-            return Ok(Reply::Json(json!({"result": result.to_string()})));
+            let mut reply = json!({"result": result.to_string()});
+            if let Some(value) = result.structured_output {
+                reply["structured_output"] = value;
+            }
+            return Ok(Reply::Json(reply));
         }
         Ok(Reply::stream(async_stream::stream! {
             let mut agent = agent.lock_owned().await;
             let mut events = std::pin::pin!(agent.stream(prompt));
             while let Some(event) = events.next().await {
                 match event {
-                    Ok(AgentEvent::TextDelta { text }) => yield Ok(text),
+                    Ok(AgentEvent::TextDelta { text }) => yield Ok(Value::String(text)),
+                    Ok(AgentEvent::StructuredOutput { value }) => {
+                        yield Ok(json!({"structured_output": value}));
+                    }
                     Ok(_) => {}
                     Err(error) => {
                         yield Err(HandlerError::from(error));

@@ -24,11 +24,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
-use strands_agent::AgentBuilder;
 use strands_agent::conversation::{
     NullConversationManager, SlidingWindowConversationManager, SummarizingConversationManager,
 };
 use strands_agent::session::{FileSessionRepository, SessionManager};
+use strands_agent::{AgentBuilder, OutputSchema};
 use strands_core::session::SessionRepository;
 
 use crate::provider::{ModelSettings, Provider, ProviderConfig};
@@ -71,6 +71,13 @@ pub(crate) struct AgentFile {
     /// Settings of the built-in tools.
     #[serde(default)]
     tool_settings: ToolSettings,
+    /// The JSON schema every answer follows (pydantic's `model_json_schema()` of the output
+    /// model), as Python's `Agent(structured_output_model=...)`.
+    #[serde(default)]
+    structured_output_schema: Option<serde_json::Value>,
+    /// That schema, checked.
+    #[serde(skip)]
+    output: Option<OutputSchema>,
 }
 
 /// `tool_settings`.
@@ -192,7 +199,7 @@ pub(crate) fn load(path: &str) -> Result<AgentFile, String> {
 /// The key and what is wrong with it.
 pub(crate) fn parse(text: &str) -> Result<AgentFile, String> {
     let deserializer = &mut serde_json::Deserializer::from_str(text);
-    let file: AgentFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let mut file: AgentFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let mut path = error.path().to_string();
         let inner = error.into_inner();
         if inner.to_string().starts_with("unknown field") {
@@ -208,6 +215,17 @@ pub(crate) fn parse(text: &str) -> Result<AgentFile, String> {
         }
     })?;
     file.check()?;
+    if let Some(schema) = file.structured_output_schema.take() {
+        let schema = OutputSchema::new(schema)
+            .map_err(|error| format!("structured_output_schema: {error}"))?;
+        if file.tool_names().contains(&schema.name()) {
+            return Err(format!(
+                "structured_output_schema.title: {:?} is also the name of a tool; rename the output",
+                schema.name()
+            ));
+        }
+        file.output = Some(schema);
+    }
     Ok(file)
 }
 
@@ -346,6 +364,9 @@ impl AgentFile {
         use strands_agent::vended_tools::{FileEditor, FileRead, calculator, current_time};
         if let Some(name) = &self.name {
             builder = builder.name(name.clone());
+        }
+        if let Some(schema) = &self.output {
+            builder = builder.structured_output(schema.clone());
         }
         let root = self.tool_settings.files.as_ref().map(|f| f.root.as_path());
         for name in self.tool_names() {
@@ -580,6 +601,18 @@ mod tests {
                 "session: missing field `bucket`",
             ),
             (r#"{"model": "x",}"#, "trailing comma"),
+            (
+                r#"{"structured_output_schema": {"type": "object", "properties": {}}}"#,
+                "structured_output_schema: title: missing; it names the tool the model calls",
+            ),
+            (
+                r#"{"structured_output_schema": "Person"}"#,
+                "structured_output_schema: the schema must be a JSON object",
+            ),
+            (
+                r#"{"tools": ["calculator"], "structured_output_schema": {"title": "calculator", "type": "object", "properties": {}}}"#,
+                "structured_output_schema.title: \"calculator\" is also the name of a tool",
+            ),
         ];
         for (text, expected) in cases {
             let message = error(text);

@@ -266,3 +266,106 @@ async fn check_reads_the_file_and_a_bad_file_stops_the_server_with_one_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn an_agent_file_with_an_output_schema_answers_structured_output() {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    let person = json!({"name": "Ana", "age": "31"});
+    // JSON: the model answers in text, is forced once, then calls the output tool.
+    fake.push(Reply::Stream(frames::text_turn(
+        &["Ana is 31."],
+        "end_turn",
+    )));
+    fake.push(Reply::Stream(tool_turn("s1", "Person", &person)));
+    // Streaming: the model calls the output tool at once.
+    fake.push(Reply::Stream(tool_turn("s2", "Person", &person)));
+    let dir = workdir("structured");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.amazon.nova-lite-v1:0",
+            // pydantic's `Person.model_json_schema()`, as it prints it
+            "structured_output_schema": {
+                "description": "A person.",
+                "properties": {
+                    "name": {"title": "Name", "type": "string"},
+                    "age": {"title": "Age", "type": "integer"}
+                },
+                "required": ["name", "age"],
+                "title": "Person",
+                "type": "object"
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let runtime = serve(&fake, &dir, &agent).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/invocations", runtime.port);
+
+    let body: Value = client
+        .post(&url)
+        .body(r#"{"prompt": "Who is Ana?"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({"result": r#"{"name":"Ana","age":31}"#, "structured_output": {"name": "Ana", "age": 31}})
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    let spec = &requests[0].body["toolConfig"]["tools"][0]["toolSpec"];
+    assert_eq!(spec["name"], "Person");
+    assert!(
+        spec["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("<description>A person.</description>")
+    );
+    assert_eq!(
+        requests[1].body["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": "Person"}})
+    );
+
+    let body = client
+        .post(&url)
+        .body(r#"{"prompt": "Who is Ana?", "stream": true}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        "data: {\"structured_output\": {\"name\": \"Ana\", \"age\": 31}}\n\n"
+    );
+
+    // A schema that cannot describe an output stops `check` with the key and the fix.
+    std::fs::write(
+        &agent,
+        r#"{"structured_output_schema": {"title": "P", "type": "object", "properties": {"age": {"type": "int"}}}}"#,
+    )
+    .unwrap();
+    let output = command(&fake, &dir)
+        .args(["check", "--agent"])
+        .arg(&agent)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.ends_with(
+            "structured_output_schema: properties.age.type: \"int\" is not a JSON schema type; use one of string, number, integer, boolean, array, object, null\n"
+        ),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
