@@ -21,6 +21,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
@@ -28,6 +29,7 @@ use strands_agent::conversation::{
     NullConversationManager, SlidingWindowConversationManager, SummarizingConversationManager,
 };
 use strands_agent::session::{FileSessionRepository, SessionManager};
+use strands_agent::vended_tools::{HttpRequest, Shell};
 use strands_agent::{AgentBuilder, OutputSchema};
 use strands_core::session::SessionRepository;
 
@@ -37,8 +39,14 @@ use crate::provider::{ModelSettings, Provider, ProviderConfig};
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The built-in tools, by the name the model sees.
-pub(crate) const BUILTIN_TOOLS: [&str; 4] =
-    ["calculator", "current_time", "file_read", "file_editor"];
+pub(crate) const BUILTIN_TOOLS: [&str; 6] = [
+    "calculator",
+    "current_time",
+    "file_read",
+    "file_editor",
+    "http_request",
+    "shell",
+];
 
 /// The built-in tools that work on files, confined to `tool_settings.files.root`.
 const FILE_TOOLS: [&str; 2] = ["file_read", "file_editor"];
@@ -78,6 +86,12 @@ pub(crate) struct AgentFile {
     /// That schema, checked.
     #[serde(skip)]
     output: Option<OutputSchema>,
+    /// `http_request`, built once (its HTTP client is shared by every session).
+    #[serde(skip)]
+    http: Option<HttpRequest>,
+    /// `shell`, built once.
+    #[serde(skip)]
+    shell: Option<Shell>,
 }
 
 /// `tool_settings`.
@@ -86,6 +100,42 @@ pub(crate) struct AgentFile {
 struct ToolSettings {
     /// The file tools' directory.
     files: Option<FilesSettings>,
+    /// What `http_request` may reach.
+    http_request: Option<HttpSettings>,
+    /// Whether and where `shell` runs.
+    shell: Option<ShellSettings>,
+}
+
+/// `tool_settings.http_request`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpSettings {
+    /// `api.example.com`, `*.example.com` or `*`.
+    allowed_hosts: Vec<String>,
+    /// Whether wildcard hosts may resolve to private addresses.
+    #[serde(default)]
+    allow_private_networks: bool,
+    /// The longest a request may take (default 30).
+    timeout_seconds: Option<u64>,
+    /// The most body bytes read (default 1 MiB).
+    max_body_bytes: Option<usize>,
+}
+
+/// `tool_settings.shell`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShellSettings {
+    /// Must be `true` for `shell` to be served.
+    #[serde(default)]
+    enabled: bool,
+    /// Where commands start (default: the server's working directory).
+    directory: Option<PathBuf>,
+    /// Variables of the server's environment passed to commands, beyond PATH, HOME, LANG,
+    /// LC_ALL, TZ and TMPDIR.
+    #[serde(default)]
+    pass_env: Vec<String>,
+    /// The longest a command may run (default 600).
+    timeout_seconds: Option<u64>,
 }
 
 /// `tool_settings.files`.
@@ -215,6 +265,7 @@ pub(crate) fn parse(text: &str) -> Result<AgentFile, String> {
         }
     })?;
     file.check()?;
+    file.build_tools()?;
     if let Some(schema) = file.structured_output_schema.take() {
         let schema = OutputSchema::new(schema)
             .map_err(|error| format!("structured_output_schema: {error}"))?;
@@ -235,11 +286,11 @@ fn builtin_name(tool: &str) -> Option<&'static str> {
         .iter()
         .find_map(|prefix| tool.strip_prefix(prefix))
         .unwrap_or(tool);
-    // strands_tools' editor is the SDK's file_editor's predecessor.
-    let bare = if bare == "editor" {
-        "file_editor"
-    } else {
-        bare
+    // strands_tools' editor and the SDK's bash are file_editor's and shell's former names.
+    let bare = match bare {
+        "editor" => "file_editor",
+        "bash" => "shell",
+        other => other,
     };
     BUILTIN_TOOLS.into_iter().find(|name| *name == bare)
 }
@@ -304,6 +355,63 @@ impl AgentFile {
         }
     }
 
+    /// Builds the tools that are built once, with their settings checked.
+    fn build_tools(&mut self) -> Result<(), String> {
+        let names = self.tool_names();
+        if names.contains(&"http_request") {
+            let Some(settings) = &self.tool_settings.http_request else {
+                return Err("http_request needs the hosts it may reach: add \"tool_settings\": {\"http_request\": {\"allowed_hosts\": [\"api.example.com\"]}}".to_owned());
+            };
+            let mut tool = HttpRequest::new(&settings.allowed_hosts)
+                .map_err(|e| format!("tool_settings.http_request.allowed_hosts: {e}"))?;
+            if settings.allow_private_networks {
+                tool = tool
+                    .allow_private_networks()
+                    .map_err(|e| format!("tool_settings.http_request: {e}"))?;
+            }
+            let timeout = match settings.timeout_seconds {
+                Some(0) => {
+                    return Err(
+                        "tool_settings.http_request.timeout_seconds: must be at least 1".to_owned(),
+                    );
+                }
+                Some(seconds) => Duration::from_secs(seconds),
+                None => Duration::from_secs(30),
+            };
+            let max_body = settings.max_body_bytes.unwrap_or(1024 * 1024);
+            self.http = Some(tool.with_limits(timeout, max_body));
+        }
+        if names.contains(&"shell") {
+            let Some(settings) = self.tool_settings.shell.as_ref().filter(|s| s.enabled) else {
+                return Err("shell runs any command the model writes, so it is off unless enabled: add \"tool_settings\": {\"shell\": {\"enabled\": true}}, and serve it only in a sandbox".to_owned());
+            };
+            let directory = settings
+                .directory
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("."));
+            let mut shell = Shell::new(&directory).map_err(|e| {
+                format!(
+                    "tool_settings.shell.directory: {}: {e}",
+                    directory.display()
+                )
+            })?;
+            for name in &settings.pass_env {
+                shell = shell.pass_env(name.clone());
+            }
+            let timeout = match settings.timeout_seconds {
+                Some(0) => {
+                    return Err(
+                        "tool_settings.shell.timeout_seconds: must be at least 1".to_owned()
+                    );
+                }
+                Some(seconds) => Duration::from_secs(seconds),
+                None => Duration::from_secs(600),
+            };
+            self.shell = Some(shell.with_limits(timeout, 1024 * 1024));
+        }
+        Ok(())
+    }
+
     fn check_session(&self) -> Result<(), String> {
         match &self.session {
             Some(SessionSpec::S3 { bucket, .. }) if bucket.trim().is_empty() => {
@@ -362,6 +470,7 @@ impl AgentFile {
     /// Adds the file's name, tools and conversation manager to `builder`.
     pub(crate) fn configure(&self, mut builder: AgentBuilder) -> AgentBuilder {
         use strands_agent::vended_tools::{FileEditor, FileRead, calculator, current_time};
+
         if let Some(name) = &self.name {
             builder = builder.name(name.clone());
         }
@@ -388,6 +497,14 @@ impl AgentFile {
                         tracing::error!("file_editor is unavailable: {}: {error}", root.display());
                         builder
                     }
+                },
+                ("http_request", _) => match &self.http {
+                    Some(tool) => builder.tool(tool.clone()),
+                    None => builder,
+                },
+                ("shell", _) => match &self.shell {
+                    Some(tool) => builder.tool(tool.clone()),
+                    None => builder,
                 },
                 _ => builder,
             };
@@ -563,6 +680,26 @@ mod tests {
             (
                 r#"{"tools": ["shovel"]}"#,
                 "tools[0]: unknown tool \"shovel\"; the built-in tools are calculator, current_time",
+            ),
+            (
+                r#"{"tools": ["http_request"]}"#,
+                "http_request needs the hosts it may reach: add \"tool_settings\": {\"http_request\": {\"allowed_hosts\": [\"api.example.com\"]}}",
+            ),
+            (
+                r#"{"tools": ["http_request"], "tool_settings": {"http_request": {"allowed_hosts": ["https://x.com"]}}}"#,
+                "tool_settings.http_request.allowed_hosts: \"https://x.com\" is not a host name, *.domain or *",
+            ),
+            (
+                r#"{"tools": ["strands_tools.shell"]}"#,
+                "shell runs any command the model writes, so it is off unless enabled",
+            ),
+            (
+                r#"{"tools": ["shell"], "tool_settings": {"shell": {"enabled": false}}}"#,
+                "shell runs any command the model writes, so it is off unless enabled",
+            ),
+            (
+                r#"{"tools": ["shell"], "tool_settings": {"shell": {"enabled": true, "directory": "/no/such/dir"}}}"#,
+                "tool_settings.shell.directory: /no/such/dir: No such file",
             ),
             (
                 r#"{"tools": ["calculator", "strands_tools.calculator"]}"#,

@@ -360,7 +360,21 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 16] = [
+    const NOT_VARIABLES: [&str; 28] = [
+        // HTTP methods (http_request).
+        "DELETE",
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PATCH",
+        "PUT",
+        // Passed through to shell commands (and a doc example's), not settings of the binary.
+        "GIT_AUTHOR_NAME",
+        "LANG",
+        "LC_ALL",
+        "PATH",
+        "TMPDIR",
+        "TZ",
         "BLOCKED",
         "CARGO_PKG_VERSION",
         "CRITICAL",

@@ -246,7 +246,7 @@ async fn check_reads_the_file_and_a_bad_file_stops_the_server_with_one_line() {
         assert_eq!(
             stderr,
             format!(
-                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time, file_read, file_editor\n",
+                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time, file_read, file_editor, http_request, shell\n",
                 agent.display()
             )
         );
@@ -366,6 +366,82 @@ async fn an_agent_file_with_an_output_schema_answers_structured_output() {
             "structured_output_schema: properties.age.type: \"int\" is not a JSON schema type; use one of string, number, integer, boolean, array, object, null\n"
         ),
         "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn http_request_and_shell_are_served_with_their_settings() {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    // A service the agent may reach, on loopback (named exactly, so a private address is fine).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app =
+        axum::Router::new().route("/status", axum::routing::get(|| async { "all systems go" }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://127.0.0.1:{port}/status");
+    fake.push(Reply::Stream(tool_turn(
+        "h1",
+        "http_request",
+        &json!({"method": "GET", "url": url}),
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "h2",
+        "http_request",
+        &json!({"method": "GET", "url": "http://169.254.169.254/latest/meta-data/"}),
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "s1",
+        "shell",
+        &json!({"command": "cat note.txt; echo \"[$AWS_SECRET_ACCESS_KEY]\""}),
+    )));
+    fake.push(Reply::Stream(frames::text_turn(&["Done."], "end_turn")));
+    let dir = workdir("http-shell");
+    std::fs::write(dir.join("note.txt"), "hello from the sandbox\n").unwrap();
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.amazon.nova-lite-v1:0",
+            "tools": ["strands.vended_tools.http_request", "shell"],
+            "tool_settings": {
+                "http_request": {"allowed_hosts": ["127.0.0.1", "*.amazonaws.com"], "timeout_seconds": 5},
+                "shell": {"enabled": true, "directory": dir}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let runtime = serve(&fake, &dir, &agent).await;
+    let body = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .body(r#"{"prompt": "Check the status."}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "Done.\n"}"#);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4);
+    let fetched = tool_results(&requests[1].body);
+    let answer: Value =
+        serde_json::from_str(fetched[0]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"], "all systems go");
+    let refused = tool_results(&requests[2].body);
+    assert_eq!(
+        refused[0]["content"][0]["text"],
+        "Error: HttpRequestError - 169.254.169.254 is not an allowed host; allowed: 127.0.0.1, *.amazonaws.com"
+    );
+    // The command ran in the directory, without the server's credentials.
+    let ran = tool_results(&requests[3].body);
+    assert_eq!(
+        ran[0]["content"][0]["text"],
+        r#"{"output": "hello from the sandbox\n[]\n", "error": "", "exit_code": 0}"#
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
