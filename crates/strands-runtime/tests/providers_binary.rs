@@ -250,7 +250,97 @@ async fn the_local_model_answers_offline() {
     );
     let log = std::fs::read_to_string(&runtime.log).unwrap();
     assert!(
-        log.contains("(provider: local, model: SmolLM2-135M-Instruct.Q4_1)"),
+        log.contains("(provider: local, model: qwen2.5-coder-0.5b-instruct-q4_k_m)"),
         "{log}"
     );
+}
+
+/// The quick start's prompt set: the prompt, the AgentCore session it belongs to, and words of
+/// which the answer must contain one (case-insensitive).
+const QUICKSTART_PROMPTS: [(&str, Option<&str>, &[&str]); 10] = [
+    ("What is the capital of France?", None, &["Paris"]),
+    ("What is 2 + 3?", None, &["5", "five"]),
+    (
+        "Which planet is the largest in our solar system?",
+        None,
+        &["Jupiter"],
+    ),
+    ("How do you say 'thank you' in Spanish?", None, &["gracias"]),
+    ("What color is the sky on a clear day?", None, &["blue"]),
+    ("Who wrote Romeo and Juliet?", None, &["Shakespeare"]),
+    ("How many days are in a week?", None, &["7", "seven"]),
+    (
+        "What gas do plants take in from the air?",
+        None,
+        &["carbon dioxide", "CO2"],
+    ),
+    (
+        "Hello! My name is Alice. Please remember it.",
+        Some("quickstart-session-remembers-the-name-0001"),
+        &["Alice"],
+    ),
+    (
+        "What is my name?",
+        Some("quickstart-session-remembers-the-name-0001"),
+        &["Alice"],
+    ),
+];
+
+/// The README quick start holds a conversation: ten prompts, the last two in one session (the
+/// second asks for the name the first gave), each answered in full (a max-tokens stop is a 500)
+/// with the words expected. Runs with `STRANDS_LOCAL_MODEL_TEST=1`; `STRANDS_LOCAL_MODEL_PATH`
+/// measures another GGUF.
+#[cfg(feature = "llama-cpp")]
+#[tokio::test]
+async fn the_quick_start_holds_a_conversation() {
+    if std::env::var("STRANDS_LOCAL_MODEL_TEST").as_deref() != Ok("1") {
+        eprintln!("skipping: set STRANDS_LOCAL_MODEL_TEST=1 to run the embedded model");
+        return;
+    }
+    let mut env: Vec<(&str, String)> = vec![("HOME", std::env::var("HOME").unwrap_or_default())];
+    for name in [
+        "STRANDS_MODEL_CACHE",
+        "STRANDS_LOCAL_MODEL_PATH",
+        "SYSTEM_PROMPT",
+    ] {
+        if let Ok(value) = std::env::var(name) {
+            env.push((name, value));
+        }
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let runtime = start(&["--provider", "local"], &env).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/invocations", runtime.port);
+    let mut failures = Vec::new();
+    let started = Instant::now();
+    for (prompt, session, expected) in QUICKSTART_PROMPTS {
+        let asked = Instant::now();
+        let mut request = client
+            .post(&url)
+            .body(serde_json::json!({"prompt": prompt}).to_string());
+        if let Some(id) = session {
+            request = request.header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", id);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        let answer = body["result"].as_str().unwrap_or_default().to_owned();
+        let found = expected
+            .iter()
+            .any(|word| answer.to_lowercase().contains(&word.to_lowercase()));
+        eprintln!(
+            "{:>5} ms  {status}  {prompt:?} -> {:?}",
+            asked.elapsed().as_millis(),
+            if answer.is_empty() {
+                body.to_string()
+            } else {
+                answer.clone()
+            }
+        );
+        if status != 200 || !found {
+            failures.push(format!("{prompt:?}: {status} {body}"));
+        }
+    }
+    eprintln!("10 prompts in {} ms", started.elapsed().as_millis());
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -1,4 +1,4 @@
-//! An agent on an embedded llama.cpp model (SmolLM2-135M-Instruct, downloaded once from PyPI
+//! An agent on an embedded llama.cpp model (Qwen2.5-Coder-0.5B-Instruct, downloaded once from PyPI
 //! and cached; or the GGUF file in `STRANDS_LOCAL_MODEL_PATH`), served on AgentCore's contract
 //! with no network and no account.
 //!

