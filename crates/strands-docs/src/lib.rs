@@ -52,6 +52,9 @@ pub mod interrupts {}
 #[doc = include_str!("../../../docs/local-model.md")]
 pub mod local_model {}
 
+#[doc = include_str!("../../../docs/mcp.md")]
+pub mod mcp {}
+
 #[doc = include_str!("../../../docs/migrating-from-python.md")]
 pub mod migrating_from_python {}
 

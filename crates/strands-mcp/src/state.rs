@@ -1,0 +1,42 @@
+//! What a client and its tools share: the connection's state and the
+//! server's tools.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rmcp::handler::client::progress::ProgressDispatcher;
+use rmcp::service::{Peer, RoleClient};
+use strands_core::Tool;
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::filter::ToolFilters;
+use crate::transport::McpTransport;
+
+/// The state of the connection, as tools see it.
+#[derive(Clone)]
+pub(crate) enum Connection {
+    /// Not connected yet, or reconnecting.
+    Connecting,
+    /// Connected.
+    Ready(Peer<RoleClient>),
+    /// The last attempt failed; another follows after a backoff.
+    Down(String),
+    /// [`McpClient::stop`] was called.
+    Stopped,
+}
+
+/// What the tools of one client share.
+pub(crate) struct Inner {
+    pub(crate) name: String,
+    pub(crate) transport: McpTransport,
+    pub(crate) prefix: Option<String>,
+    pub(crate) filters: ToolFilters,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) startup_timeout: Duration,
+    pub(crate) state: watch::Sender<Connection>,
+    pub(crate) tools: RwLock<Arc<[Arc<dyn Tool>]>>,
+    pub(crate) progress: ProgressDispatcher,
+    pub(crate) refresh: Arc<Notify>,
+    pub(crate) shutdown: CancellationToken,
+}
