@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use strands_core::{Tool, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse};
+use strands_core::{Tool, ToolContext, ToolSpec, ToolStream, ToolUse};
 
 /// Default and upper bound of the model's `timeout`.
 const DEFAULT_MAX_TIMEOUT: Duration = Duration::from_secs(30);
@@ -431,22 +431,8 @@ impl Tool for HttpRequest {
     }
 
     fn stream(&self, tool_use: ToolUse, context: ToolContext) -> ToolStream<'_> {
-        strands_core::tool_result_stream(async move {
-            let id = tool_use.tool_use_id;
-            let outcome = match serde_json::from_value::<Input>(tool_use.input) {
-                // Dropping the call ends it (and, for a command, kills it).
-                Ok(input) => tokio::select! {
-                    outcome = self.request(input) => outcome,
-                    () = context.cancellation_token().cancelled() => Err("cancelled".to_owned()),
-                },
-                Err(error) => Err(format!("invalid arguments: {error}")),
-            };
-            match outcome.and_then(|output| {
-                strands_core::json::to_python_string(&output).map_err(|e| e.to_string())
-            }) {
-                Ok(text) => ToolResult::success(id, text),
-                Err(error) => ToolResult::error(id, format!("Error: HttpRequestError - {error}")),
-            }
+        super::json_answer(tool_use, context, "HttpRequestError - ", |input: Input| {
+            self.request(input)
         })
     }
 }

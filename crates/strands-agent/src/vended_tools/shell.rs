@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use strands_core::{Tool, ToolContext, ToolResult, ToolSpec, ToolStream, ToolUse};
+use strands_core::{Tool, ToolContext, ToolSpec, ToolStream, ToolUse};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Python's default `timeout`.
@@ -258,23 +258,7 @@ impl Tool for Shell {
     }
 
     fn stream(&self, tool_use: ToolUse, context: ToolContext) -> ToolStream<'_> {
-        strands_core::tool_result_stream(async move {
-            let id = tool_use.tool_use_id;
-            let outcome = match serde_json::from_value::<Input>(tool_use.input) {
-                // Dropping the call ends it (and, for a command, kills it).
-                Ok(input) => tokio::select! {
-                    outcome = self.run(input) => outcome,
-                    () = context.cancellation_token().cancelled() => Err("cancelled".to_owned()),
-                },
-                Err(error) => Err(format!("invalid arguments: {error}")),
-            };
-            match outcome.and_then(|output| {
-                strands_core::json::to_python_string(&output).map_err(|e| e.to_string())
-            }) {
-                Ok(text) => ToolResult::success(id, text),
-                Err(error) => ToolResult::error(id, format!("Error: {error}")),
-            }
-        })
+        super::json_answer(tool_use, context, "", |input: Input| self.run(input))
     }
 }
 
