@@ -257,6 +257,7 @@ async fn the_local_model_answers_offline() {
 
 /// The quick start's prompt set: the prompt, the AgentCore session it belongs to, and words of
 /// which the answer must contain one (case-insensitive).
+#[cfg(feature = "llama-cpp")]
 const QUICKSTART_PROMPTS: [(&str, Option<&str>, &[&str]); 10] = [
     ("What is the capital of France?", None, &["Paris"]),
     ("What is 2 + 3?", None, &["5", "five"]),
