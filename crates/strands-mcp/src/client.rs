@@ -2,6 +2,7 @@
 //! background, watched, and reconnected with backoff when the server dies.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use rmcp::handler::client::progress::ProgressDispatcher;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProtocolVersion,
 };
-use rmcp::service::{NotificationContext, Peer, RoleClient, RunningService};
+use rmcp::service::{ClientCacheConfig, NotificationContext, Peer, RoleClient, RunningService};
 use rmcp::{ClientHandler, ServiceExt as _};
 use strands_core::Tool;
 use tokio::sync::{Notify, watch};
@@ -76,6 +77,9 @@ pub struct McpClientBuilder {
     filters: ToolFilters,
     call_timeout: Option<Duration>,
     startup_timeout: Duration,
+    client_info: Option<(String, String)>,
+    #[cfg(feature = "sigv4")]
+    signer: Option<crate::SigV4Signer>,
 }
 
 /// Why an MCP server's tools are not available.
@@ -125,9 +129,31 @@ impl McpClientBuilder {
         self
     }
 
+    /// The name and version the server is told in the handshake (`clientInfo`; default
+    /// `strands-mcp` and this crate's version). Python's `application_name` and
+    /// `application_version`.
+    pub fn client_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.client_info = Some((name.into(), version.into()));
+        self
+    }
+
+    /// Signs every HTTP request with AWS Signature Version 4 (AgentCore Gateway with IAM
+    /// authorization); ignored for stdio.
+    #[cfg(feature = "sigv4")]
+    pub fn sigv4(mut self, signer: crate::SigV4Signer) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
     /// Starts connecting in the background (needs a Tokio runtime) and returns the client.
     pub fn start(self) -> McpClient {
         let (state, _) = watch::channel(Connection::Connecting);
+        let client_info = self.client_info.unwrap_or_else(|| {
+            (
+                "strands-mcp".to_owned(),
+                env!("CARGO_PKG_VERSION").to_owned(),
+            )
+        });
         let inner = Arc::new(Inner {
             name: self.name,
             transport: self.transport,
@@ -135,7 +161,12 @@ impl McpClientBuilder {
             filters: self.filters,
             call_timeout: self.call_timeout,
             startup_timeout: self.startup_timeout,
+            client_info,
+            #[cfg(feature = "sigv4")]
+            signer: self.signer,
             state,
+            first_attempt_done: watch::channel(false).0,
+            listed: AtomicBool::new(false),
             tools: RwLock::new(Arc::from(Vec::new())),
             progress: ProgressDispatcher::new(),
             refresh: Arc::new(Notify::new()),
@@ -157,6 +188,9 @@ impl McpClient {
             filters: ToolFilters::new(),
             call_timeout: None,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            client_info: None,
+            #[cfg(feature = "sigv4")]
+            signer: None,
         }
     }
 
@@ -185,6 +219,38 @@ impl McpClient {
             }),
             _ => Err(McpError::Stopped {
                 server: self.inner.name.clone(),
+            }),
+        }
+    }
+
+    /// Waits until the first connection attempt has finished (at once afterwards), and says
+    /// whether the server's tools are known: once listed, they are kept while the client
+    /// reconnects, and calls answer the model with an error until it is back.
+    ///
+    /// This is what an agent built from [`McpClient::tools`] waits for: unlike
+    /// [`McpClient::ready`], it does not wait for a reconnection.
+    ///
+    /// # Errors
+    ///
+    /// [`McpError::Unavailable`] when the tools were never listed (the client keeps retrying);
+    /// [`McpError::Stopped`] after [`McpClient::stop`].
+    pub async fn started(&self) -> Result<(), McpError> {
+        let mut done = self.inner.first_attempt_done.subscribe();
+        let _ = done.wait_for(|done| *done).await;
+        if self.inner.listed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match &*self.inner.state.borrow() {
+            Connection::Stopped => Err(McpError::Stopped {
+                server: self.inner.name.clone(),
+            }),
+            Connection::Down(reason) => Err(McpError::Unavailable {
+                server: self.inner.name.clone(),
+                reason: reason.clone(),
+            }),
+            Connection::Connecting | Connection::Ready(_) => Err(McpError::Unavailable {
+                server: self.inner.name.clone(),
+                reason: "its tools were not listed yet".to_owned(),
             }),
         }
     }
@@ -248,9 +314,10 @@ type Running = RunningService<RoleClient, Handler>;
 /// Connects once: spawns the child or opens the HTTP transport, then the handshake.
 async fn connect(inner: &Inner) -> Result<Running, String> {
     // The handshake of 2025-11-25, the newest version with `initialize`.
+    let (name, version) = &inner.client_info;
     let info = ClientConfig::new(
         ClientCapabilities::default(),
-        Implementation::new("strands-mcp", env!("CARGO_PKG_VERSION")),
+        Implementation::new(name.clone(), version.clone()),
     )
     .with_protocol_version(ProtocolVersion::V_2025_11_25);
     let handler = Handler {
@@ -287,17 +354,21 @@ async fn connect(inner: &Inner) -> Result<Running, String> {
         #[cfg(feature = "http")]
         McpTransport::Http { url, headers } => {
             use rmcp::transport::StreamableHttpClientTransport;
-            use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-            let mut custom = std::collections::HashMap::new();
-            for (name, value) in headers {
-                let name = http_name(name)?;
-                let value = http::HeaderValue::from_str(value)
-                    .map_err(|_| format!("the value of header {name} is not valid"))?;
-                custom.insert(name, value);
+            let config = http_config(url, headers)?;
+            let client = http_client()?;
+            #[cfg(feature = "sigv4")]
+            if let Some(signer) = &inner.signer {
+                let client = crate::sigv4::SigningClient {
+                    inner: client,
+                    signer: signer.clone(),
+                };
+                let transport = StreamableHttpClientTransport::with_client(client, config);
+                return handler
+                    .serve_with_ct(transport, ct)
+                    .await
+                    .map_err(|error| error.to_string());
             }
-            let config =
-                StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
-            let transport = StreamableHttpClientTransport::from_config(config);
+            let transport = StreamableHttpClientTransport::with_client(client, config);
             handler
                 .serve_with_ct(transport, ct)
                 .await
@@ -337,6 +408,38 @@ async fn forward_stderr(server: String, mut stderr: tokio::process::ChildStderr)
     emit(&mut line);
 }
 
+/// The HTTP client of every streamable HTTP connection: connections are kept and reused (a
+/// server is not reconnected to per request), `TCP_NODELAY` avoids delayed-ACK stalls, and
+/// redirects are not followed (a signed request would not survive one).
+#[cfg(feature = "http")]
+fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|error| format!("the HTTP client could not be built: {error}"))
+}
+
+/// The streamable HTTP settings for `url`, with `headers` on every request.
+#[cfg(feature = "http")]
+fn http_config(
+    url: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig, String> {
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let mut custom = std::collections::HashMap::new();
+    for (name, value) in headers {
+        let name = http_name(name)?;
+        let value = http::HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {name} is not valid"))?;
+        custom.insert(name, value);
+    }
+    Ok(StreamableHttpClientTransportConfig::with_uri(url).custom_headers(custom))
+}
+
 #[cfg(feature = "http")]
 fn http_name(name: &str) -> Result<http::HeaderName, String> {
     http::HeaderName::from_bytes(name.as_bytes())
@@ -369,6 +472,7 @@ async fn refresh_tools(inner: &Arc<Inner>, peer: &Peer<RoleClient>) -> Result<()
     }
     tracing::info!(server = %inner.name, tools = tools.len(), "MCP tools listed");
     *inner.tools.write().unwrap_or_else(PoisonError::into_inner) = Arc::from(tools);
+    inner.listed.store(true, Ordering::Release);
     Ok(())
 }
 
@@ -397,6 +501,7 @@ async fn supervise(inner: Arc<Inner>) {
         };
         tracing::warn!(server = %inner.name, %reason, retry_in_ms = backoff.as_millis() as u64, "MCP server unavailable");
         inner.state.send_replace(Connection::Down(reason));
+        inner.first_attempt_done.send_replace(true);
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             () = inner.shutdown.cancelled() => break,
@@ -404,17 +509,23 @@ async fn supervise(inner: Arc<Inner>) {
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     inner.state.send_replace(Connection::Stopped);
+    inner.first_attempt_done.send_replace(true);
 }
 
 /// Runs one connection: lists the tools, re-lists them on `list_changed`, and returns why it
 /// ended, or `None` when the client was stopped.
 async fn serve_connection(inner: &Arc<Inner>, running: Running) -> Option<String> {
     let peer = running.peer().clone();
+    // Every listing asks the server, as Python does (rmcp would otherwise answer a failed
+    // listing with the last one).
+    peer.set_response_cache_config(ClientCacheConfig::disabled())
+        .await;
     if let Err(reason) = refresh_tools(inner, &peer).await {
         let _ = running.cancel().await;
         return Some(reason);
     }
     inner.state.send_replace(Connection::Ready(peer.clone()));
+    inner.first_attempt_done.send_replace(true);
     let stop = running.cancellation_token();
     let waiting = running.waiting();
     tokio::pin!(waiting);

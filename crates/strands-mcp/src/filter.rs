@@ -65,6 +65,13 @@ impl ToolFilters {
         Ok(self)
     }
 
+    /// Allows nothing until something is allowed (Python's `allowed: []`, which keeps no tool).
+    #[must_use]
+    pub fn allow_none(mut self) -> Self {
+        self.allowed.get_or_insert_with(Vec::new);
+        self
+    }
+
     /// Rejects the tool named `name`.
     #[must_use]
     pub fn reject(mut self, name: impl Into<String>) -> Self {
@@ -103,10 +110,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(filters.includes("sum_all"));
         assert!(!filters.includes("get_sum"));
-        let none = ToolFilters {
-            allowed: Some(Vec::new()),
-            rejected: Vec::new(),
-        };
+        let none = ToolFilters::new().allow_none();
         assert!(
             !none.includes("anything"),
             "an empty allow-list keeps nothing"

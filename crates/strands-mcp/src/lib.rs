@@ -22,6 +22,8 @@ compile_error!("strands-mcp needs a transport: enable the `stdio` or the `http` 
 mod client;
 mod content;
 mod filter;
+#[cfg(feature = "sigv4")]
+mod sigv4;
 mod state;
 mod tool;
 mod transport;
@@ -30,5 +32,8 @@ mod transport;
 pub use client::{McpClient, McpClientBuilder, McpError};
 #[doc(inline)]
 pub use filter::ToolFilters;
+#[cfg(feature = "sigv4")]
+#[doc(inline)]
+pub use sigv4::{AGENTCORE_SERVICE, SigV4Signer};
 #[doc(inline)]
 pub use transport::McpTransport;

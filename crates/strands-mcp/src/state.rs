@@ -1,6 +1,7 @@
 //! What a client and its tools share: the connection's state and the
 //! server's tools.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -34,7 +35,16 @@ pub(crate) struct Inner {
     pub(crate) filters: ToolFilters,
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) startup_timeout: Duration,
+    /// The `clientInfo` sent in the handshake: a name and a version.
+    pub(crate) client_info: (String, String),
+    /// Signs HTTP requests (AgentCore Gateway with IAM authorization).
+    #[cfg(feature = "sigv4")]
+    pub(crate) signer: Option<crate::SigV4Signer>,
     pub(crate) state: watch::Sender<Connection>,
+    /// Set once the first connection attempt has finished, whatever its outcome.
+    pub(crate) first_attempt_done: watch::Sender<bool>,
+    /// Whether the tools were listed at least once (they are kept while reconnecting).
+    pub(crate) listed: AtomicBool,
     pub(crate) tools: RwLock<Arc<[Arc<dyn Tool>]>>,
     pub(crate) progress: ProgressDispatcher,
     pub(crate) refresh: Arc<Notify>,

@@ -81,6 +81,15 @@ impl McpTransport {
         self
     }
 
+    /// Sets a child process's working directory (ignored for HTTP).
+    #[must_use]
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        if let Self::Stdio { cwd, .. } = &mut self {
+            *cwd = Some(dir.into());
+        }
+        self
+    }
+
     /// Adds a header to every HTTP request (ignored for stdio).
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -21,6 +21,8 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::{AgentCoreApp, HandlerError, Reply, RequestContext};
 
 type Factory = dyn Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync;
+type Gate =
+    dyn Fn() -> futures_util::future::BoxFuture<'static, Result<(), HandlerError>> + Send + Sync;
 
 /// Serves `{"prompt": "...", "stream"?: bool}` with one agent per session.
 ///
@@ -33,6 +35,7 @@ type Factory = dyn Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync;
 pub struct AgentEntrypoint {
     factory: Arc<Factory>,
     sessions: Arc<Mutex<Sessions>>,
+    gate: Option<Arc<Gate>>,
 }
 
 impl fmt::Debug for AgentEntrypoint {
@@ -242,7 +245,43 @@ impl AgentEntrypoint {
                 DEFAULT_MAX_SESSIONS,
                 DEFAULT_SESSION_IDLE,
             ))),
+            gate: None,
         }
+    }
+
+    /// Awaits `gate` before building a new agent (not for a session that has one), and
+    /// answers with its error instead when it fails: e.g. to wait for MCP servers to list
+    /// their tools, while `/ping` is answered at once. Once the gate is open, awaiting it
+    /// should cost nothing (an agent is built for every invocation without a session id).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use strands_agent::Agent;
+    /// use strands_runtime::{AgentEntrypoint, HandlerError};
+    ///
+    /// # let model = std::sync::Arc::new(strands_testkit::ScriptedModel::builder().build());
+    /// let tools_ready = tokio::sync::watch::channel(true).1;
+    /// let entrypoint = AgentEntrypoint::new(move || Agent::builder().shared_model(model.clone()).build())
+    ///     .before_new_agent(move || {
+    ///         let mut ready = tools_ready.clone();
+    ///         async move {
+    ///             let wait = ready.wait_for(|ready| *ready);
+    ///             match tokio::time::timeout(Duration::from_secs(30), wait).await {
+    ///                 Ok(Ok(_)) => Ok(()),
+    ///                 _ => Err(HandlerError::new("the tools are not available")),
+    ///             }
+    ///         }
+    ///     });
+    /// # drop(entrypoint);
+    /// ```
+    #[must_use]
+    pub fn before_new_agent<F, Fut>(mut self, gate: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        self.gate = Some(Arc::new(move || Box::pin(gate())));
+        self
     }
 
     /// Keeps at most `max_sessions` agents, dropping those idle for `idle` first.
@@ -270,6 +309,17 @@ impl AgentEntrypoint {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+
+    /// Whether the session has a live agent (one is built otherwise).
+    fn has_agent(&self, session_id: Option<&str>) -> bool {
+        session_id.filter(|s| !s.is_empty()).is_some_and(|id| {
+            self.sessions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .slots
+                .contains_key(id)
+        })
     }
 
     fn agent_for(&self, session_id: Option<&str>) -> Result<Arc<AsyncMutex<Agent>>, HandlerError> {
@@ -329,6 +379,11 @@ impl AgentEntrypoint {
             .get("stream")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        if let Some(gate) = &self.gate
+            && !self.has_agent(context.session_id.as_deref())
+        {
+            gate().await?;
+        }
         let agent = self.agent_for(context.session_id.as_deref())?;
         if !stream {
             let mut agent = agent.lock().await;

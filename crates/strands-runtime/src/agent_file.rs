@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use strands_agent::conversation::{
@@ -33,6 +34,7 @@ use strands_agent::vended_tools::{HttpRequest, Shell};
 use strands_agent::{AgentBuilder, OutputSchema};
 use strands_core::session::SessionRepository;
 
+use crate::mcp_servers::{self, McpServer};
 use crate::provider::{ModelSettings, Provider, ProviderConfig};
 
 /// The largest agent file read.
@@ -92,6 +94,12 @@ pub(crate) struct AgentFile {
     /// `shell`, built once.
     #[serde(skip)]
     shell: Option<Shell>,
+    /// MCP servers whose tools the agent gets (Claude Desktop's and Python's `mcpServers`).
+    #[serde(default, rename = "mcpServers")]
+    mcp_servers: IndexMap<String, serde_json::Value>,
+    /// Those servers, checked.
+    #[serde(skip)]
+    mcp: Vec<McpServer>,
 }
 
 /// `tool_settings`.
@@ -266,6 +274,7 @@ pub(crate) fn parse(text: &str) -> Result<AgentFile, String> {
     })?;
     file.check()?;
     file.build_tools()?;
+    file.mcp = mcp_servers::parse(&file.mcp_servers, &|name| std::env::var(name).ok())?;
     if let Some(schema) = file.structured_output_schema.take() {
         let schema = OutputSchema::new(schema)
             .map_err(|error| format!("structured_output_schema: {error}"))?;
@@ -460,6 +469,11 @@ impl AgentFile {
     /// The system prompt, if the file sets one.
     pub(crate) fn prompt(&self) -> Option<&str> {
         self.prompt.as_deref()
+    }
+
+    /// The MCP servers to start, in the file's order (disabled ones left out).
+    pub(crate) fn mcp_servers(&self) -> &[McpServer] {
+        &self.mcp
     }
 
     /// The built-in tools' names, in the file's order.

@@ -13,6 +13,7 @@
 mod agent_file;
 mod cli;
 mod doctor;
+mod mcp_servers;
 mod provider;
 
 use std::process::ExitCode;
@@ -23,12 +24,13 @@ use std::time::Duration;
 use strands_agent::{Agent, ModelRetryStrategy};
 use strands_core::Model;
 use strands_runtime::{
-    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, ServeConfig,
-    logging, shutdown_signal,
+    AgentCoreApp, AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE, HandlerError,
+    ServeConfig, logging, shutdown_signal,
 };
 
 use crate::agent_file::AgentFile;
 use crate::cli::{CheckArgs, Command, ModelArgs, Parsed, ServeArgs};
+use crate::mcp_servers::McpServers;
 use crate::provider::ProviderConfig;
 use strands_core::session::SessionRepository;
 
@@ -130,9 +132,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let listener = config.bind().await.map_err(|e| e.to_string())?;
     let model = provider.build().await.map_err(|e| e.to_string())?;
     if let Some(file) = file {
+        // Connected in the background: /ping does not wait for them; new agents do.
+        agent_settings.mcp = mcp_servers::start(file.mcp_servers()).await?;
         agent_settings.sessions = file.session_repository().await;
         agent_settings.file = Some(Arc::new(file));
     }
+    let mcp = agent_settings.mcp.clone();
     tracing::info!(
         "Starting strands-runtime on {}:{} (provider: {}, model: {})",
         config.host,
@@ -143,10 +148,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let app = agent_settings
         .entrypoint(model)
         .install(AgentCoreApp::new());
-    config
+    let served = config
         .serve(app, listener, shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    // MCP servers run as child processes are ended and reaped.
+    mcp.stop().await;
+    served
 }
 
 /// `strands-runtime check`: reads the agent file and the configuration as `serve` would, and
@@ -162,6 +170,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     ServeConfig::from_env().map_err(|e| e.to_string())?;
     AgentSettings::from_env()?;
     let tools = file.tool_names();
+    let servers: Vec<String> = file
+        .mcp_servers()
+        .iter()
+        .map(|s| format!("{} ({})", s.name(), s.describe()))
+        .collect();
     #[allow(
         clippy::print_stdout,
         reason = "the check's summary is the command's output"
@@ -177,6 +190,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
                 tools.join(", ")
             },
         );
+        if !servers.is_empty() {
+            println!("mcp servers: {}", servers.join(", "));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -200,6 +216,8 @@ struct AgentSettings {
     file: Option<Arc<AgentFile>>,
     /// Where sessions are persisted, by the agent file.
     sessions: Option<Arc<dyn SessionRepository>>,
+    /// The agent file's MCP servers, shared by every session.
+    mcp: McpServers,
 }
 
 impl AgentSettings {
@@ -226,6 +244,7 @@ impl AgentSettings {
                 .map_or(DEFAULT_SESSION_IDLE, Duration::from_secs),
             file: None,
             sessions: None,
+            mcp: McpServers::default(),
         })
     }
 
@@ -241,12 +260,14 @@ impl AgentSettings {
             session_idle,
             file,
             sessions,
+            mcp,
         } = self;
         let system_prompt = file
             .as_ref()
             .and_then(|f| f.prompt().map(str::to_owned))
             .or(system_prompt);
-        AgentEntrypoint::per_session(move |session_id| {
+        let tools = mcp.clone();
+        let entrypoint = AgentEntrypoint::per_session(move |session_id| {
             let mut builder = Agent::builder()
                 .shared_model(model.clone())
                 .retry_strategy(retry);
@@ -255,6 +276,9 @@ impl AgentSettings {
             }
             if let Some(file) = &file {
                 builder = file.configure(builder);
+            }
+            for tool in tools.tools() {
+                builder = builder.shared_tool(tool);
             }
             if let (Some(repository), Some(id)) = (&sessions, session_id) {
                 builder = builder.session_manager(agent_file::session_manager(repository, id)?);
@@ -267,7 +291,18 @@ impl AgentSettings {
             }
             builder.build()
         })
-        .with_limits(max_sessions, session_idle)
+        .with_limits(max_sessions, session_idle);
+        if mcp.is_empty() {
+            return entrypoint;
+        }
+        entrypoint.before_new_agent(move || {
+            let mcp = mcp.clone();
+            async move {
+                mcp.started().await.map_err(|error| {
+                    HandlerError::http(http::StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+                })
+            }
+        })
     }
 }
 

@@ -5,6 +5,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::print_stderr,
     reason = "test helpers fail loudly"
 )]
 #![cfg(unix)]
@@ -442,6 +443,240 @@ async fn http_request_and_shell_are_served_with_their_settings() {
     assert_eq!(
         ran[0]["content"][0]["text"],
         r#"{"output": "hello from the sandbox\n[]\n", "error": "", "exit_code": 0}"#
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The Python interpreter with the `mcp` package (`scripts/python-strands`), or `None` with a
+/// note when it is not set up.
+fn python() -> Option<String> {
+    match std::env::var("STRANDS_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) => {
+            assert!(
+                std::env::var("STRANDS_REQUIRE_PYTHON").is_err(),
+                "STRANDS_REQUIRE_PYTHON is set but STRANDS_PYTHON is not; run scripts/python-strands"
+            );
+            eprintln!("SKIPPED: set STRANDS_PYTHON to the interpreter from scripts/python-strands");
+            None
+        }
+    }
+}
+
+fn fixture_server() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/mcp/fixture_server.py"
+    )
+    .to_owned()
+}
+
+/// The Python fixture MCP server over streamable HTTP on a free port; killed when dropped.
+struct HttpMcpServer {
+    child: Child,
+    url: String,
+}
+
+impl Drop for HttpMcpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn http_mcp_server(python: &str) -> HttpMcpServer {
+    let port = free_port();
+    let child = Command::new(python)
+        .args([fixture_server(), "http".to_owned(), port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = HttpMcpServer {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the fixture MCP server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+/// Processes whose environment holds `marker` (the MCP servers a runtime started).
+fn processes_marked(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            std::fs::read(entry.path().join("environ"))
+                .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn mcp_servers_in_the_agent_file_lend_their_tools_and_are_reaped_on_sigterm() {
+    let Some(python) = python() else { return };
+    let http = http_mcp_server(&python).await;
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn(
+        "m1",
+        "py_add",
+        &json!({"a": 2, "b": 3}),
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "m2",
+        "web_echo",
+        &json!({"text": "over HTTP"}),
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "m3",
+        "py_fail",
+        &json!({"reason": "no luck"}),
+    )));
+    fake.push(Reply::Stream(frames::text_turn(
+        &["5, echoed."],
+        "end_turn",
+    )));
+    let dir = workdir("mcp");
+    let marker = format!("STRANDS_MCP_TEST_MARKER_{}", free_port());
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "tools": ["calculator"],
+            "mcpServers": {
+                "local": {"command": python, "args": [fixture_server()], "env": {"MARKER": marker},
+                          "prefix": "py", "tool_filters": {"rejected": ["crash", "big"]}},
+                "remote": {"url": "${FIXTURE_URL}", "headers": {"Authorization": "Bearer ${FIXTURE_TOKEN}"},
+                           "prefix": "web", "tool_filters": {"allowed": ["echo$"]}},
+                // Never answers: /ping is not delayed, and the agent does without it.
+                "stuck": {"command": "sleep", "args": ["600"], "startup_timeout": 1, "continue_on_error": true},
+                "off": {"command": "${UNSET_VARIABLE}", "disabled": true}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let output = command(&fake, &dir)
+        .args(["check", "--agent"])
+        .arg(&agent)
+        .env("FIXTURE_URL", &http.url)
+        .env("FIXTURE_TOKEN", "fixture-token")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "ok: provider bedrock, model us.anthropic.claude-sonnet-4-20250514-v1:0, tools: calculator\nmcp servers: local ({python} (stdio)), remote ({}), stuck (sleep (stdio))\n",
+            http.url
+        )
+    );
+
+    let port = free_port();
+    trace_logs::secret("fixture-token");
+    let child = command(&fake, &dir)
+        .args(["serve", "--agent"])
+        .arg(&agent)
+        .env("PORT", port.to_string())
+        .env("FIXTURE_URL", &http.url)
+        .env("FIXTURE_TOKEN", "fixture-token")
+        .stdout(Stdio::null())
+        .stderr(trace_logs::stderr("agent_file_binary_mcp"))
+        .spawn()
+        .unwrap();
+    let mut runtime = Runtime { child, port };
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    while client
+        .get(format!("http://127.0.0.1:{port}/ping"))
+        .send()
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "/ping waited for the MCP servers: {:?}",
+        started.elapsed()
+    );
+
+    let body = client
+        .post(format!("http://127.0.0.1:{port}/invocations"))
+        .body(r#"{"prompt": "Add and echo."}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "5, echoed.\n"}"#);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4);
+    let tools: Vec<&str> = requests[0].body["toolConfig"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["toolSpec"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "calculator",
+            "py_add",
+            "py_echo",
+            "py_pixel",
+            "py_fail",
+            "py_slow",
+            "web_echo"
+        ]
+    );
+    assert_eq!(
+        tool_results(&requests[1].body),
+        [json!({"toolUseId": "m1", "content": [{"text": "5"}], "status": "success"})]
+    );
+    assert_eq!(
+        tool_results(&requests[2].body),
+        [json!({"toolUseId": "m2", "content": [{"text": "over HTTP"}], "status": "success"})]
+    );
+    // The server's isError reaches the model (mcp 2.x does not pass the exception's text on).
+    assert_eq!(
+        tool_results(&requests[3].body),
+        [
+            json!({"toolUseId": "m3", "content": [{"text": "Error executing tool fail"}], "status": "error"})
+        ]
+    );
+
+    // SIGTERM: the runtime stops and its MCP server processes are gone.
+    assert_eq!(processes_marked(&marker).len(), 1);
+    let status = Command::new("kill")
+        .args(["-TERM", &runtime.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while runtime.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the runtime did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        processes_marked(&marker).is_empty(),
+        "MCP server processes outlived the runtime"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

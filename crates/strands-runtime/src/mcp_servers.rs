@@ -1,0 +1,682 @@
+//! The agent file's `mcpServers`: MCP servers whose tools the served agent gets.
+//!
+//! The format is the one Claude Desktop, Python Strands' `MCPClient.load_servers` and the MCP
+//! examples use: a map from a server's name to `command`/`args`/`env`/`cwd` (a child process
+//! over stdio) or `url`/`headers` (streamable HTTP), with Python's per-server keys (`transport`,
+//! `disabled`, `continue_on_error`, `prefix`, `tool_filters`, `startup_timeout`,
+//! `application_name`, `application_version`). `${VAR}` and `${env:VAR}` in any string take
+//! the variable's value, so tokens stay out of the file, and `~` in `command` and `cwd` is the
+//! home directory, as in Python. Two keys extend it: `"auth": "sigv4"` signs every request with
+//! the runtime's AWS credentials (AgentCore Gateway with IAM authorization), and
+//! `call_timeout_seconds` bounds each tool call.
+//!
+//! ```json
+//! "mcpServers": {
+//!   "docs": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"]},
+//!   "gateway": {"url": "https://gw-1.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp", "auth": "sigv4",
+//!               "prefix": "gw", "tool_filters": {"rejected": ["^admin"]}}
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+use strands_core::Tool;
+use strands_mcp::{McpClient, McpTransport, SigV4Signer, ToolFilters};
+
+/// The most MCP servers one agent file may name.
+const MAX_SERVERS: usize = 32;
+
+/// One `mcpServers` entry, after `${VAR}` interpolation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSpec {
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    cwd: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// `stdio` or `streamable-http` (`http`; also the key `type`, as other MCP configs name it).
+    #[serde(alias = "type")]
+    transport: Option<String>,
+    auth: Option<Value>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "read from the raw entry, before interpolation")]
+    disabled: bool,
+    #[serde(default)]
+    continue_on_error: bool,
+    prefix: Option<String>,
+    tool_filters: Option<FilterSpec>,
+    startup_timeout: Option<u64>,
+    application_name: Option<String>,
+    application_version: Option<String>,
+    call_timeout_seconds: Option<u64>,
+}
+
+/// `tool_filters`: regular expressions matched from the start of a tool's MCP name (Python's
+/// `re.match`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterSpec {
+    allowed: Option<Vec<String>>,
+    rejected: Option<Vec<String>>,
+}
+
+/// A checked server entry, ready to start.
+#[derive(Debug)]
+pub(crate) struct McpServer {
+    name: String,
+    transport: McpTransport,
+    sigv4: Option<SigV4Spec>,
+    continue_on_error: bool,
+    prefix: Option<String>,
+    filters: ToolFilters,
+    startup_timeout: Duration,
+    call_timeout: Option<Duration>,
+    client_info: (String, String),
+}
+
+/// `"auth": "sigv4"` or `{"type": "sigv4", "region": ..., "service": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SigV4Spec {
+    /// Default: the region in an AgentCore Gateway URL, else the runtime's region.
+    pub(crate) region: Option<String>,
+    /// Default `bedrock-agentcore`.
+    pub(crate) service: String,
+}
+
+/// Reads the `mcpServers` map: each server checked, disabled ones left out, one whose variables
+/// are missing left out too when it may fail (`continue_on_error`).
+///
+/// # Errors
+///
+/// `mcpServers.<name>.<key>: what is wrong and the fix`.
+pub(crate) fn parse(
+    servers: &IndexMap<String, Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<McpServer>, String> {
+    if servers.len() > MAX_SERVERS {
+        return Err(format!(
+            "mcpServers: {} servers; an agent file may name at most {MAX_SERVERS}",
+            servers.len()
+        ));
+    }
+    let mut parsed = Vec::new();
+    for (name, entry) in servers {
+        let at = format!("mcpServers.{name}");
+        if !entry.is_object() {
+            return Err(format!(
+                "{at}: must be an object, e.g. {{\"command\": \"npx\", \"args\": [...]}} or {{\"url\": \"https://...\"}}"
+            ));
+        }
+        if entry.get("disabled").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let may_fail = entry.get("continue_on_error").and_then(Value::as_bool) == Some(true);
+        let server = interpolate(entry, env)
+            .map_err(|error| format!("{at}: {error}"))
+            .and_then(|entry| {
+                let spec: ServerSpec = serde_path_to_error::deserialize(entry).map_err(|e| {
+                    let path = e.path().to_string();
+                    let inner = e.into_inner();
+                    if path == "." || inner.to_string().starts_with("unknown field") {
+                        format!("{at}: {inner}")
+                    } else {
+                        format!("{at}.{path}: {inner}")
+                    }
+                })?;
+                server(name, spec, env).map_err(|error| format!("{at}.{error}"))
+            });
+        match server {
+            Ok(server) => parsed.push(server),
+            Err(error) if may_fail => {
+                tracing::warn!("{error}; the server is left out (continue_on_error)");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Replaces `${VAR}` and `${env:VAR}` in every string of `value` (Python's
+/// `_interpolate_env_vars`).
+fn interpolate(value: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(text) => Value::String(interpolate_str(text, env)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| interpolate(item, env))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, item)| Ok((key.clone(), interpolate(item, env)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn interpolate_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let (before, after) = rest.split_at(start);
+        out.push_str(before);
+        let inner = &after[2..];
+        let name_of = |body: &str| body.strip_prefix("env:").unwrap_or(body).to_owned();
+        match inner.find('}') {
+            Some(end) if is_variable(&name_of(&inner[..end])) => {
+                let variable = name_of(&inner[..end]);
+                let value = env(&variable)
+                    .ok_or_else(|| format!("environment variable '{variable}' is not set"))?;
+                out.push_str(&value);
+                rest = &inner[end + 1..];
+            }
+            // Not a reference (`${`, then no name): kept as written, as Python's pattern does.
+            _ => {
+                out.push_str("${");
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `~` or `~/...` as the home directory (Python's `os.path.expanduser`).
+fn expand_home(path: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    match (path.strip_prefix('~'), env("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// Checks one entry; errors start with the key (the caller adds `mcpServers.<name>.`).
+fn server(
+    name: &str,
+    spec: ServerSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<McpServer, String> {
+    let transport = transport(&spec, env)?;
+    let sigv4 = match &spec.auth {
+        None => None,
+        Some(auth) => {
+            if !matches!(transport, McpTransport::Http { .. }) {
+                return Err("auth: only a streamable HTTP server (\"url\") takes auth".to_owned());
+            }
+            Some(sigv4(auth)?)
+        }
+    };
+    let mut filters = ToolFilters::new();
+    if let Some(spec) = &spec.tool_filters {
+        for (index, pattern) in spec.allowed.iter().flatten().enumerate() {
+            filters = filters.allow_regex(pattern).map_err(|e| {
+                format!("tool_filters.allowed[{index}]: invalid regex {pattern:?}: {e}")
+            })?;
+        }
+        if spec.allowed.as_ref().is_some_and(Vec::is_empty) {
+            filters = filters.allow_none();
+        }
+        for (index, pattern) in spec.rejected.iter().flatten().enumerate() {
+            filters = filters.reject_regex(pattern).map_err(|e| {
+                format!("tool_filters.rejected[{index}]: invalid regex {pattern:?}: {e}")
+            })?;
+        }
+    }
+    if let Some(prefix) = &spec.prefix
+        && !prefix.is_empty()
+        && !strands_core::tools::is_valid_tool_name(prefix)
+    {
+        return Err(format!(
+            "prefix: {prefix:?} cannot start a tool name; use letters, digits, _ and -"
+        ));
+    }
+    let startup_timeout = match spec.startup_timeout {
+        Some(0) => return Err("startup_timeout: must be at least 1 (seconds)".to_owned()),
+        Some(seconds) => Duration::from_secs(seconds),
+        None => Duration::from_secs(30),
+    };
+    let call_timeout = match spec.call_timeout_seconds {
+        Some(0) => return Err("call_timeout_seconds: must be at least 1".to_owned()),
+        seconds => seconds.map(Duration::from_secs),
+    };
+    // Python's load_servers names the client after the server unless told otherwise.
+    let client_info = (
+        spec.application_name.unwrap_or_else(|| name.to_owned()),
+        spec.application_version
+            .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+    );
+    Ok(McpServer {
+        name: name.to_owned(),
+        transport,
+        sigv4,
+        continue_on_error: spec.continue_on_error,
+        prefix: spec.prefix.filter(|p| !p.is_empty()),
+        filters,
+        startup_timeout,
+        call_timeout,
+        client_info,
+    })
+}
+
+/// `command` (stdio) or `url` (streamable HTTP), told apart as Python does.
+fn transport(
+    spec: &ServerSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<McpTransport, String> {
+    let has_command = spec.command.as_deref().is_some_and(|c| !c.is_empty());
+    let has_url = spec.url.as_deref().is_some_and(|u| !u.is_empty());
+    let kind = match spec.transport.as_deref() {
+        Some(kind) => kind,
+        None if has_command && has_url => {
+            return Err("transport: the server has both \"command\" and \"url\"; set \"transport\" (\"stdio\" or \"streamable-http\") or remove one".to_owned());
+        }
+        None if has_command => "stdio",
+        None if has_url => "streamable-http",
+        None => {
+            return Err("command: a server needs \"command\" (a child process over stdio) or \"url\" (streamable HTTP)".to_owned());
+        }
+    };
+    match kind {
+        "stdio" => {
+            let Some(command) = spec.command.as_deref().filter(|_| has_command) else {
+                return Err("command: the stdio transport needs \"command\"".to_owned());
+            };
+            let mut transport = McpTransport::stdio(expand_home(command, env), spec.args.clone());
+            for (name, value) in &spec.env {
+                transport = transport.env(name.clone(), value.clone());
+            }
+            if let Some(cwd) = &spec.cwd {
+                transport = transport.cwd(PathBuf::from(expand_home(cwd, env)));
+            }
+            Ok(transport)
+        }
+        "streamable-http" | "http" | "streamableHttp" => {
+            let Some(url) = spec.url.as_deref().filter(|_| has_url) else {
+                return Err("url: the streamable-http transport needs \"url\"".to_owned());
+            };
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!("url: {url:?} is not an http:// or https:// URL"));
+            }
+            let mut transport = McpTransport::http(url);
+            for (name, value) in &spec.headers {
+                transport = transport.header(name.clone(), value.clone());
+            }
+            Ok(transport)
+        }
+        "sse" => Err("transport: the SSE transport (replaced by streamable HTTP in MCP 2025-03-26) is not supported; use \"streamable-http\"".to_owned()),
+        other => Err(format!(
+            "transport: {other:?} is not a transport; use \"stdio\" or \"streamable-http\""
+        )),
+    }
+}
+
+/// `"sigv4"` or `{"type": "sigv4", "region"?, "service"?}`; Python's OAuth client credentials
+/// (`{"client_id", "client_secret"}`) are refused with the alternative.
+fn sigv4(auth: &Value) -> Result<SigV4Spec, String> {
+    const DEFAULT_SERVICE: &str = "bedrock-agentcore";
+    match auth {
+        Value::String(kind) if kind.eq_ignore_ascii_case("sigv4") => Ok(SigV4Spec {
+            region: None,
+            service: DEFAULT_SERVICE.to_owned(),
+        }),
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("sigv4") => {
+            let text = |key: &str| -> Result<Option<String>, String> {
+                match map.get(key) {
+                    None => Ok(None),
+                    Some(Value::String(text)) if !text.is_empty() => Ok(Some(text.clone())),
+                    Some(_) => Err(format!("auth.{key}: must be a non-empty string")),
+                }
+            };
+            if let Some(key) = map
+                .keys()
+                .find(|k| !["type", "region", "service"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "auth: unknown field `{key}`, expected one of `type`, `region`, `service`"
+                ));
+            }
+            Ok(SigV4Spec {
+                region: text("region")?,
+                service: text("service")?.unwrap_or_else(|| DEFAULT_SERVICE.to_owned()),
+            })
+        }
+        Value::Object(map) if map.contains_key("client_id") => Err("auth: OAuth client credentials are not supported yet; send a token you obtained in \"headers\": {\"Authorization\": \"Bearer ${TOKEN}\"}".to_owned()),
+        _ => Err("auth: use \"sigv4\" (AWS credentials; AgentCore Gateway with IAM authorization), or a token in \"headers\"".to_owned()),
+    }
+}
+
+impl McpServer {
+    /// The server's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How the server is reached, for `check`.
+    pub(crate) fn describe(&self) -> String {
+        match &self.transport {
+            McpTransport::Http { url, .. } if self.sigv4.is_some() => format!("{url} (SigV4)"),
+            McpTransport::Http { url, .. } => url.clone(),
+            McpTransport::Stdio { command, .. } => format!("{command} (stdio)"),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// Starts the client in the background (needs a Tokio runtime).
+    fn start(&self, signer: Option<SigV4Signer>) -> StartedServer {
+        let mut builder = McpClient::builder(self.name.clone(), self.transport.clone())
+            .filters(self.filters.clone())
+            .startup_timeout(self.startup_timeout)
+            .client_info(self.client_info.0.clone(), self.client_info.1.clone());
+        if let Some(prefix) = &self.prefix {
+            builder = builder.prefix(prefix.clone());
+        }
+        if let Some(timeout) = self.call_timeout {
+            builder = builder.call_timeout(timeout);
+        }
+        if let Some(signer) = signer {
+            builder = builder.sigv4(signer);
+        }
+        StartedServer {
+            client: builder.start(),
+            continue_on_error: self.continue_on_error,
+        }
+    }
+}
+
+/// Starts every server's client in the background. Servers with `"auth": "sigv4"` sign with
+/// the runtime's AWS credentials chain (the execution role inside AgentCore), in the region
+/// the entry names, else the Gateway URL's, else the runtime's.
+///
+/// # Errors
+///
+/// A SigV4 server whose region is unknown.
+pub(crate) async fn start(servers: &[McpServer]) -> Result<McpServers, String> {
+    let mut aws = None;
+    let mut started = Vec::with_capacity(servers.len());
+    for server in servers {
+        let signer = match &server.sigv4 {
+            None => None,
+            Some(spec) => {
+                if aws.is_none() {
+                    aws = Some(strands_aws::sdk_config().await);
+                }
+                let config = aws.as_ref();
+                let url = match &server.transport {
+                    McpTransport::Http { url, .. } => url.as_str(),
+                    _ => "",
+                };
+                let region = spec
+                    .region
+                    .clone()
+                    .or_else(|| SigV4Signer::region_of_gateway_url(url).map(str::to_owned))
+                    .or_else(|| config.and_then(|c| c.region()).map(|r| r.to_string()))
+                    .ok_or_else(|| format!("mcpServers.{}: the SigV4 region is unknown; set \"auth\": {{\"type\": \"sigv4\", \"region\": \"us-east-1\"}} or AWS_REGION", server.name))?;
+                let Some(credentials) = config.and_then(|c| c.credentials_provider()) else {
+                    return Err(format!(
+                        "mcpServers.{}: no AWS credentials provider",
+                        server.name
+                    ));
+                };
+                Some(SigV4Signer::new(credentials, region, spec.service.clone()))
+            }
+        };
+        started.push(server.start(signer));
+    }
+    Ok(McpServers::new(started))
+}
+
+/// A running client and whether the agent may do without it.
+#[derive(Debug, Clone)]
+pub(crate) struct StartedServer {
+    client: McpClient,
+    continue_on_error: bool,
+}
+
+/// The agent file's MCP servers, started once for the process and shared by every session.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct McpServers {
+    servers: Arc<[StartedServer]>,
+}
+
+impl McpServers {
+    pub(crate) fn new(servers: Vec<StartedServer>) -> Self {
+        Self {
+            servers: servers.into(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.servers.is_empty()
+    }
+
+    /// Waits for every server's first connection attempt (at once afterwards).
+    ///
+    /// # Errors
+    ///
+    /// The first server the agent needs (`continue_on_error` unset, Python's default) whose
+    /// tools were never listed.
+    pub(crate) async fn started(&self) -> Result<(), strands_mcp::McpError> {
+        let outcomes =
+            futures_util::future::join_all(self.servers.iter().map(|s| s.client.started())).await;
+        for (server, outcome) in self.servers.iter().zip(outcomes) {
+            match outcome {
+                Err(error) if !server.continue_on_error => return Err(error),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every server's tools as last listed, in the file's order.
+    pub(crate) fn tools(&self) -> impl Iterator<Item = Arc<dyn Tool>> + '_ {
+        self.servers.iter().flat_map(|s| s.client.tools())
+    }
+
+    /// Stops every client: child processes are ended and reaped.
+    pub(crate) async fn stop(&self) {
+        futures_util::future::join_all(self.servers.iter().map(|s| s.client.stop())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "TOKEN" => Some("s3cr3t".to_owned()),
+            "HOME" => Some("/home/agent".to_owned()),
+            _ => None,
+        }
+    }
+
+    fn parse_one(entry: Value) -> Result<Vec<McpServer>, String> {
+        let mut map = IndexMap::new();
+        map.insert("srv".to_owned(), entry);
+        parse(&map, &env)
+    }
+
+    fn error(entry: Value) -> String {
+        parse_one(entry).unwrap_err()
+    }
+
+    #[test]
+    fn claude_desktop_and_python_entries_are_read_with_variables_and_home() {
+        let servers = parse_one(json!({
+            "command": "~/bin/server", "args": ["--token", "${env:TOKEN}"], "env": {"KEY": "${TOKEN}"},
+            "cwd": "~", "prefix": "docs", "tool_filters": {"allowed": ["get_", "^echo$"], "rejected": ["get_secret"]},
+            "startup_timeout": 5, "application_name": "my-agent"
+        }))
+        .unwrap();
+        let server = &servers[0];
+        assert_eq!(
+            server.transport,
+            McpTransport::stdio("/home/agent/bin/server", ["--token", "s3cr3t"])
+                .env("KEY", "s3cr3t")
+                .cwd(PathBuf::from("/home/agent"))
+        );
+        assert_eq!(server.prefix.as_deref(), Some("docs"));
+        assert!(server.filters.includes("get_time") && server.filters.includes("echo"));
+        assert!(!server.filters.includes("get_secret") && !server.filters.includes("echoes"));
+        assert_eq!(server.startup_timeout, Duration::from_secs(5));
+        assert_eq!(server.client_info.0, "my-agent");
+        assert_eq!(server.describe(), "/home/agent/bin/server (stdio)");
+
+        let servers = parse_one(json!({"url": "https://gw.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}, "type": "http"})).unwrap();
+        assert_eq!(
+            servers[0].transport,
+            McpTransport::http("https://gw.example.com/mcp")
+                .header("Authorization", "Bearer s3cr3t")
+        );
+        // Python names the client after the server.
+        assert_eq!(servers[0].client_info.0, "srv");
+        assert_eq!(servers[0].sigv4.as_ref(), None);
+    }
+
+    #[test]
+    fn sigv4_takes_the_defaults_or_a_region_and_service() {
+        let servers =
+            parse_one(json!({"url": "https://gw.example.com/mcp", "auth": "sigv4"})).unwrap();
+        assert_eq!(
+            servers[0].sigv4.as_ref(),
+            Some(&SigV4Spec {
+                region: None,
+                service: "bedrock-agentcore".to_owned()
+            })
+        );
+        assert_eq!(servers[0].describe(), "https://gw.example.com/mcp (SigV4)");
+        let servers = parse_one(json!({"url": "https://x/mcp", "auth": {"type": "sigv4", "region": "eu-west-1", "service": "execute-api"}})).unwrap();
+        assert_eq!(
+            servers[0].sigv4.as_ref(),
+            Some(&SigV4Spec {
+                region: Some("eu-west-1".to_owned()),
+                service: "execute-api".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn disabled_servers_are_skipped_and_failing_ones_may_be() {
+        assert!(
+            parse_one(json!({"disabled": true, "command": 3}))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            parse_one(json!({"continue_on_error": true, "command": "x", "args": ["${MISSING}"]}))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            error(json!({"command": "x", "args": ["${MISSING}"]})),
+            "mcpServers.srv: environment variable 'MISSING' is not set"
+        );
+    }
+
+    #[test]
+    fn bad_entries_name_the_key_and_the_fix() {
+        let cases = [
+            (
+                json!("npx"),
+                "mcpServers.srv: must be an object, e.g. {\"command\": \"npx\", \"args\": [...]} or {\"url\": \"https://...\"}",
+            ),
+            (
+                json!({}),
+                "mcpServers.srv.command: a server needs \"command\" (a child process over stdio) or \"url\" (streamable HTTP)",
+            ),
+            (
+                json!({"command": "a", "url": "http://b"}),
+                "mcpServers.srv.transport: the server has both \"command\" and \"url\"; set \"transport\" (\"stdio\" or \"streamable-http\") or remove one",
+            ),
+            (
+                json!({"url": "http://b", "transport": "sse"}),
+                "mcpServers.srv.transport: the SSE transport (replaced by streamable HTTP in MCP 2025-03-26) is not supported; use \"streamable-http\"",
+            ),
+            (
+                json!({"url": "ftp://b"}),
+                "mcpServers.srv.url: \"ftp://b\" is not an http:// or https:// URL",
+            ),
+            (
+                json!({"command": "a", "auth": "sigv4"}),
+                "mcpServers.srv.auth: only a streamable HTTP server (\"url\") takes auth",
+            ),
+            (
+                json!({"url": "http://b", "auth": {"client_id": "i", "client_secret": "s"}}),
+                "mcpServers.srv.auth: OAuth client credentials are not supported yet; send a token you obtained in \"headers\": {\"Authorization\": \"Bearer ${TOKEN}\"}",
+            ),
+            (
+                json!({"url": "http://b", "auth": {"type": "sigv4", "regoin": "x"}}),
+                "mcpServers.srv.auth: unknown field `regoin`, expected one of `type`, `region`, `service`",
+            ),
+            (
+                json!({"command": "a", "tool_filters": {"allowed": ["("]}}),
+                "mcpServers.srv.tool_filters.allowed[0]: invalid regex \"(\": regex parse error:",
+            ),
+            (
+                json!({"command": "a", "prefix": "a b"}),
+                "mcpServers.srv.prefix: \"a b\" cannot start a tool name; use letters, digits, _ and -",
+            ),
+            (
+                json!({"command": "a", "startup_timeout": 0}),
+                "mcpServers.srv.startup_timeout: must be at least 1 (seconds)",
+            ),
+            (
+                json!({"command": "a", "args": "x"}),
+                "mcpServers.srv.args: invalid type: string \"x\", expected a sequence",
+            ),
+            (
+                json!({"command": "a", "comand": "x"}),
+                "mcpServers.srv: unknown field `comand`, expected one of",
+            ),
+        ];
+        for (entry, expected) in cases {
+            let got = error(entry.clone());
+            assert!(
+                got.starts_with(expected),
+                "{entry}\n got: {got}\nwant: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_allow_list_takes_no_tool_as_in_python() {
+        let servers = parse_one(json!({"command": "a", "tool_filters": {"allowed": []}})).unwrap();
+        assert!(!servers[0].filters.includes("anything"));
+    }
+
+    #[test]
+    fn interpolation_keeps_text_that_is_not_a_reference() {
+        assert_eq!(
+            interpolate_str("a ${ b } $x ${1X} ${TOKEN}", &env).unwrap(),
+            "a ${ b } $x ${1X} s3cr3t"
+        );
+        assert_eq!(interpolate_str("${", &env).unwrap(), "${");
+    }
+}
