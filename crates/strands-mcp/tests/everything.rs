@@ -10,13 +10,15 @@
     reason = "tests fail loudly and say when they are skipped"
 )]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
-use serde_json::{Value, json};
-use strands_core::{CancellationToken, Tool, ToolContext, ToolEvent, ToolResult, ToolUse};
+use serde_json::json;
+use strands_core::CancellationToken;
 use strands_mcp::{McpClient, McpTransport, ToolFilters};
+
+mod common;
+
+use common::{call, find};
 
 /// The node binary and the server's script, or `None` (with a note) when not installed.
 fn peer() -> Option<(String, String)> {
@@ -40,32 +42,6 @@ fn stdio_client(node: &str, script: &str) -> McpClient {
     McpClient::builder("everything", McpTransport::stdio(node, [script, "stdio"]))
         .call_timeout(Duration::from_secs(30))
         .start()
-}
-
-fn find(tools: &[Arc<dyn Tool>], name: &str) -> Arc<dyn Tool> {
-    tools
-        .iter()
-        .find(|t| t.name() == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no tool {name}"))
-}
-
-/// Runs a tool, returning its stream events and its result as JSON.
-async fn call(tool: &dyn Tool, input: Value, cancel: CancellationToken) -> (Vec<Value>, Value) {
-    let mut stream = tool.stream(
-        ToolUse::new("m1", tool.name(), input),
-        ToolContext::new(cancel),
-    );
-    let mut events = Vec::new();
-    let mut result: Option<ToolResult> = None;
-    while let Some(event) = stream.next().await {
-        match event {
-            ToolEvent::Stream(value) => events.push(value),
-            ToolEvent::Result(r) => result = Some(r),
-            _ => {}
-        }
-    }
-    (events, serde_json::to_value(result.unwrap()).unwrap())
 }
 
 #[tokio::test]

@@ -82,7 +82,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-mod auth;
+pub(crate) mod auth;
 pub mod frames;
 mod reply;
 mod request;

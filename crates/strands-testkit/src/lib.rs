@@ -36,6 +36,9 @@ pub mod anthropic;
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 pub mod bedrock;
 pub mod canned;
+#[cfg(feature = "gateway")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gateway")))]
+pub mod gateway;
 #[cfg(any(
     feature = "anthropic",
     feature = "bedrock",

@@ -160,10 +160,10 @@ pub enum AuthOutcome {
 
 /// A rejected request: the outcome to record and the AWS error to answer with (always 403).
 #[derive(Debug)]
-pub(super) struct Rejection {
-    pub(super) outcome: AuthOutcome,
-    pub(super) error_type: &'static str,
-    pub(super) message: String,
+pub(crate) struct Rejection {
+    pub(crate) outcome: AuthOutcome,
+    pub(crate) error_type: &'static str,
+    pub(crate) message: String,
 }
 
 impl Rejection {
@@ -190,13 +190,13 @@ impl Rejection {
 
 /// The parts of a received request that authentication looks at.
 #[derive(Debug)]
-pub(super) struct Signed<'a> {
-    pub(super) method: &'a str,
+pub(crate) struct Signed<'a> {
+    pub(crate) method: &'a str,
     /// The raw request target, still percent-encoded.
-    pub(super) target: &'a str,
+    pub(crate) target: &'a str,
     /// Names lower-cased.
-    pub(super) headers: &'a [(String, String)],
-    pub(super) body: &'a [u8],
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) body: &'a [u8],
 }
 
 impl Signed<'_> {
@@ -208,8 +208,17 @@ impl Signed<'_> {
     }
 }
 
-/// Checks `request` against `auth`.
-pub(super) fn check(auth: &FakeAuth, request: &Signed<'_>) -> Result<(), Rejection> {
+/// Checks `request` against `auth` (SigV4 scoped to Bedrock's signing name).
+pub(crate) fn check(auth: &FakeAuth, request: &Signed<'_>) -> Result<(), Rejection> {
+    check_for(auth, request, SIGNING_NAME)
+}
+
+/// Checks `request` against `auth`, with SigV4 scoped to `signing_name`.
+pub(crate) fn check_for(
+    auth: &FakeAuth,
+    request: &Signed<'_>,
+    signing_name: &str,
+) -> Result<(), Rejection> {
     match auth {
         FakeAuth::Any => Ok(()),
         FakeAuth::Bearer(token) => check_bearer(token, request),
@@ -225,7 +234,7 @@ pub(super) fn check(auth: &FakeAuth, request: &Signed<'_>) -> Result<(), Rejecti
                 None,
                 "strands-testkit-fake-bedrock",
             );
-            check_sigv4(&credentials, request)
+            check_sigv4(&credentials, request, signing_name)
         }
     }
 }
@@ -308,7 +317,11 @@ fn parse_amz_date(value: &str) -> Option<SystemTime> {
     SystemTime::try_from(time).ok()
 }
 
-fn check_sigv4(credentials: &Credentials, request: &Signed<'_>) -> Result<(), Rejection> {
+fn check_sigv4(
+    credentials: &Credentials,
+    request: &Signed<'_>,
+    signing_name: &str,
+) -> Result<(), Rejection> {
     let header = request.header("authorization").ok_or_else(missing)?;
     if header.starts_with("Bearer ") {
         return Err(Rejection::unrecognized(AuthOutcome::UnrecognizedClient));
@@ -334,7 +347,7 @@ fn check_sigv4(credentials: &Credentials, request: &Signed<'_>) -> Result<(), Re
     if request.header("x-amz-security-token") != credentials.session_token() {
         return Err(Rejection::unrecognized(AuthOutcome::MissingSessionToken));
     }
-    if service != SIGNING_NAME {
+    if service != signing_name {
         let scope = parsed
             .credential
             .split_once('/')
@@ -343,7 +356,7 @@ fn check_sigv4(credentials: &Credentials, request: &Signed<'_>) -> Result<(), Re
             AuthOutcome::InvalidSignature,
             "InvalidSignatureException",
             format!(
-                "Credential should be scoped to correct service: '{SIGNING_NAME}'. The request was scoped to '{scope}'."
+                "Credential should be scoped to correct service: '{signing_name}'. The request was scoped to '{scope}'."
             ),
         ));
     }
