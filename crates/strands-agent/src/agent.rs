@@ -197,6 +197,13 @@ impl Agent {
         self.tools.names()
     }
 
+    /// The registered tools, in registration order (e.g. to serve them over MCP).
+    ///
+    /// Python: `agent.tool_registry.registry.values()`.
+    pub fn tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
+        self.tools.iter()
+    }
+
     /// Lifetime metrics: cycles, token usage, per-tool counters.
     pub fn metrics(&self) -> &EventLoopMetrics {
         &self.metrics

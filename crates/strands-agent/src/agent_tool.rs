@@ -53,11 +53,15 @@ use crate::{Agent, AgentEvent, BuildError};
 /// model as an error result rather than forwarded to the caller.
 pub struct AgentTool {
     agent: Arc<Mutex<Agent>>,
+    /// Builds a fresh agent for each call ([`AgentTool::per_call`]).
+    factory: Option<Arc<AgentFactory>>,
     spec: ToolSpec,
     preserve_context: bool,
     initial_messages: Vec<Message>,
     initial_state: Map<String, Value>,
 }
+
+type AgentFactory = dyn Fn() -> Result<Agent, BuildError> + Send + Sync;
 
 impl fmt::Debug for AgentTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,6 +89,22 @@ impl AgentTool {
         Ok(Self::wrap(agent, false))
     }
 
+    /// Builds an agent with `factory` for every call, so calls run at once instead of one at a
+    /// time (e.g. an agent served over MCP). The tool is named and described after the agent
+    /// `factory` builds now.
+    ///
+    /// # Errors
+    ///
+    /// The factory's error, or [`BuildError::AgentToolWithSession`] for an agent that persists
+    /// a session.
+    pub fn per_call(
+        factory: impl Fn() -> Result<Agent, BuildError> + Send + Sync + 'static,
+    ) -> Result<Self, BuildError> {
+        let mut tool = Self::new(factory()?)?;
+        tool.factory = Some(Arc::new(factory));
+        Ok(tool)
+    }
+
     /// Wraps `agent`, keeping its conversation from one call to the next.
     pub fn preserving_context(agent: Agent) -> Self {
         Self::wrap(agent, true)
@@ -101,6 +121,7 @@ impl AgentTool {
         Self {
             spec: spec(name, description),
             agent: Arc::new(Mutex::new(agent)),
+            factory: None,
             preserve_context,
             initial_messages,
             initial_state,
@@ -155,12 +176,22 @@ impl Tool for AgentTool {
                 Value::String(text) => text.clone(),
                 other => other.to_string(),
             };
-            let Ok(mut agent) = self.agent.clone().try_lock_owned() else {
+            let shared = match &self.factory {
+                None => self.agent.clone(),
+                Some(factory) => match factory() {
+                    Ok(agent) => Arc::new(Mutex::new(agent)),
+                    Err(error) => {
+                        yield ToolEvent::Result(ToolResult::error(id, format!("Agent error: {error}")));
+                        return;
+                    }
+                },
+            };
+            let Ok(mut agent) = shared.try_lock_owned() else {
                 tracing::warn!(tool_name = name, tool_use_id = %id, "agent is already processing a request");
                 yield ToolEvent::Result(ToolResult::error(id, format!("Agent '{name}' is already processing a request")));
                 return;
             };
-            if !self.preserve_context {
+            if !self.preserve_context && self.factory.is_none() {
                 agent.messages_mut().clone_from(&self.initial_messages);
                 agent.state().replace(self.initial_state.clone());
             }

@@ -134,6 +134,10 @@ pub struct ToolResult {
     pub status: ToolResultStatus,
     /// What the tool returned.
     pub content: Vec<ToolResultContent>,
+    /// The structured value an MCP tool returned besides its content (MCP's
+    /// `structuredContent`); kept in history and sessions, never sent to models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
 }
 
 impl ToolResult {
@@ -147,6 +151,7 @@ impl ToolResult {
             tool_use_id: tool_use_id.into(),
             status,
             content,
+            structured_content: None,
         }
     }
 

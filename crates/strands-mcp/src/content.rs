@@ -80,11 +80,18 @@ fn map_block(block: ContentBlock) -> Result<Option<ToolResultContent>, String> {
     }
 }
 
-/// The status and content of a tool result, or the text of a failed call (Python's
-/// `Tool execution failed: <error>`, without the prefix).
+/// The status, content and structured content of a tool result, or the text of a failed call
+/// (Python's `Tool execution failed: <error>`, without the prefix).
 pub(crate) fn map_result(
     result: CallToolResult,
-) -> Result<(ToolResultStatus, Vec<ToolResultContent>), String> {
+) -> Result<
+    (
+        ToolResultStatus,
+        Vec<ToolResultContent>,
+        Option<serde_json::Value>,
+    ),
+    String,
+> {
     let status = if result.is_error == Some(true) {
         ToolResultStatus::Error
     } else {
@@ -96,7 +103,7 @@ pub(crate) fn map_result(
             content.push(mapped);
         }
     }
-    Ok((status, content))
+    Ok((status, content, result.structured_content))
 }
 
 #[cfg(test)]
@@ -109,7 +116,7 @@ mod tests {
     }
 
     fn mapped(value: Value) -> Result<Value, String> {
-        map_result(result(value)).map(|(status, content)| {
+        map_result(result(value)).map(|(status, content, _)| {
             json!({
                 "status": serde_json::to_value(status).unwrap_or_default(),
                 "content": serde_json::to_value(content).unwrap_or_default(),

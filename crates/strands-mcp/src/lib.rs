@@ -16,12 +16,16 @@
 //!
 //! Python: `strands.tools.mcp.MCPClient`.
 
-#[cfg(not(any(feature = "stdio", feature = "http")))]
-compile_error!("strands-mcp needs a transport: enable the `stdio` or the `http` feature");
+#[cfg(not(any(feature = "stdio", feature = "http", feature = "server")))]
+compile_error!(
+    "strands-mcp needs a transport: enable the `stdio` or the `http` feature (clients) or `server`"
+);
 
 mod client;
 mod content;
 mod filter;
+#[cfg(feature = "server")]
+mod server;
 #[cfg(feature = "sigv4")]
 mod sigv4;
 mod state;
@@ -32,6 +36,9 @@ mod transport;
 pub use client::{McpClient, McpClientBuilder, McpError};
 #[doc(inline)]
 pub use filter::ToolFilters;
+#[cfg(feature = "server")]
+#[doc(inline)]
+pub use server::{McpHttpService, McpToolServer};
 #[cfg(feature = "sigv4")]
 #[doc(inline)]
 pub use sigv4::{AGENTCORE_SERVICE, SigV4Signer};

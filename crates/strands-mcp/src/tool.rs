@@ -224,7 +224,11 @@ impl Tool for McpTool {
             let result = match outcome {
                 None => ToolResult::new(id, ToolResultStatus::Error, vec![ToolResultContent::Text(CANCELLED.to_owned())]),
                 Some(Ok(ServerResult::CallToolResult(result))) => match map_result(result) {
-                    Ok((status, content)) => ToolResult::new(id, status, content),
+                    Ok((status, content, structured)) => {
+                        let mut result = ToolResult::new(id, status, content);
+                        result.structured_content = structured;
+                        result
+                    }
                     Err(error) => failed(id, &error),
                 },
                 Some(Ok(_)) => failed(id, "the server answered tools/call with another kind of result"),

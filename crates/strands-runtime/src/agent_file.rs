@@ -466,6 +466,11 @@ impl AgentFile {
         };
     }
 
+    /// The agent's name, if the file sets one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     /// The system prompt, if the file sets one.
     pub(crate) fn prompt(&self) -> Option<&str> {
         self.prompt.as_deref()

@@ -35,6 +35,10 @@ use crate::ws::{self, WebSocketFn, WsConnection};
 pub const DEFAULT_MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
 /// Default bound on the bytes of request bodies held at once, across requests.
 pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 256 * 1024 * 1024;
+/// The port of AgentCore's HTTP protocol.
+pub const HTTP_PORT: u16 = 8080;
+/// The port of AgentCore's MCP protocol.
+pub const MCP_PORT: u16 = 8000;
 /// Default time a request body may take to arrive, from the end of its headers.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -68,6 +72,9 @@ pub struct AgentCoreApp {
     /// Cancelled when a server's shutdown grace period ends: running streams send an error
     /// frame and end.
     pub(crate) shutdown: CancellationToken,
+    /// Tools served over MCP at `/mcp` (AgentCore's MCP protocol).
+    #[cfg(feature = "mcp")]
+    mcp: Option<strands_mcp::McpToolServer>,
 }
 
 impl fmt::Debug for AgentCoreApp {
@@ -100,7 +107,41 @@ impl AgentCoreApp {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             body_budget: BodyBudget::new(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT),
             shutdown: CancellationToken::new(),
+            #[cfg(feature = "mcp")]
+            mcp: None,
         }
+    }
+
+    /// Serves `server`'s tools at `POST /mcp` over stateless streamable HTTP, AgentCore's MCP
+    /// protocol: [`serve`](crate::serve()) then listens on port 8000 unless `PORT` says
+    /// otherwise, and `/ping` is answered as always.
+    ///
+    /// ```
+    /// use strands_runtime::agent::vended_tools::calculator;
+    /// use strands_runtime::mcp::McpToolServer;
+    /// use strands_runtime::AgentCoreApp;
+    ///
+    /// let app = AgentCoreApp::new().mcp_server(McpToolServer::new("tools", "1.0.0").tool(calculator));
+    /// assert_eq!(app.default_port(), 8000);
+    /// ```
+    ///
+    /// Python: a `FastMCP(host="0.0.0.0", stateless_http=True)` app run with
+    /// `transport="streamable-http"`.
+    #[cfg(feature = "mcp")]
+    #[must_use]
+    pub fn mcp_server(mut self, server: strands_mcp::McpToolServer) -> Self {
+        self.mcp = Some(server);
+        self
+    }
+
+    /// The port the app listens on when `PORT` is not set: 8000 for an MCP server, else 8080
+    /// (AgentCore's ports for its MCP and HTTP protocols).
+    pub fn default_port(&self) -> u16 {
+        #[cfg(feature = "mcp")]
+        if self.mcp.is_some() {
+            return MCP_PORT;
+        }
+        HTTP_PORT
     }
 
     /// The entrypoint: called with the JSON payload (any JSON value) and the request context.
@@ -208,8 +249,13 @@ impl AgentCoreApp {
 
     /// The axum router serving the three routes (and Starlette's 404/405/307 answers).
     pub fn into_router(self) -> Router {
+        #[cfg(feature = "mcp")]
+        let mcp = self
+            .mcp
+            .clone()
+            .map(|server| server.into_service(self.shutdown.clone()));
         let state = Arc::new(self);
-        Router::new()
+        let router = Router::new()
             .route(
                 "/ping",
                 get(ping).fallback(|| async { method_not_allowed("HEAD, GET") }),
@@ -220,7 +266,12 @@ impl AgentCoreApp {
             )
             .route("/ws", any(websocket))
             .fallback(not_found)
-            .with_state(state)
+            .with_state(state);
+        #[cfg(feature = "mcp")]
+        if let Some(service) = mcp {
+            return router.route_service("/mcp", service);
+        }
+        router
     }
 }
 

@@ -61,9 +61,13 @@ pub(crate) struct ServeArgs {
     /// The IP address to listen on [env: HOST] [default: 0.0.0.0]
     #[arg(long, value_name = "IP")]
     pub(crate) host: Option<String>,
-    /// The port to listen on [env: PORT] [default: 8080]
+    /// The port to listen on [env: PORT] [default: 8080, or 8000 with --protocol mcp]
     #[arg(long, value_name = "PORT")]
     pub(crate) port: Option<u16>,
+    /// The AgentCore protocol: `http` (/invocations, /ws) or `mcp` (the agent's tools and the
+    /// agent itself as MCP tools at /mcp) [env: STRANDS_PROTOCOL] [default: http]
+    #[arg(long, value_name = "PROTOCOL")]
+    pub(crate) protocol: Option<String>,
 }
 
 /// `check`'s flags.
@@ -89,7 +93,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 43] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 44] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -104,7 +108,14 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 43] = [
     ),
     ("SYSTEM_PROMPT", "the agent's system prompt"),
     ("HOST", "the IP address to listen on (default 0.0.0.0)"),
-    ("PORT", "the port to listen on (default 8080)"),
+    (
+        "PORT",
+        "the port to listen on (default 8080, or 8000 with --protocol mcp)",
+    ),
+    (
+        "STRANDS_PROTOCOL",
+        "the AgentCore protocol served: http (default) or mcp (port 8000, /mcp)",
+    ),
     (
         "LOG_LEVEL",
         "DEBUG, INFO (default), WARNING, ERROR, or a filter such as info,strands_agent=debug",
@@ -328,8 +339,10 @@ mod tests {
             },
             host: Some("127.0.0.1".to_owned()),
             port: Some(9000),
+            protocol: Some("mcp".to_owned()),
         };
-        let line = "--provider openai --model-id=llama3.2 --host 127.0.0.1 --port=9000";
+        let line =
+            "--provider openai --model-id=llama3.2 --host 127.0.0.1 --port=9000 --protocol mcp";
         assert_eq!(run(line), Command::Serve(expected));
         assert!(
             matches!(run(&format!("serve {line}")), Command::Serve(args) if args.port == Some(9000))

@@ -41,7 +41,7 @@ pub use agent_entrypoint::{AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSIO
 #[doc(inline)]
 pub use app::{
     AgentCoreApp, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+    DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, HTTP_PORT, MCP_PORT,
 };
 #[doc(inline)]
 pub use axum::extract::ws::Message as WsMessage;
@@ -68,6 +68,9 @@ pub use ws::{WsConnection, WsError};
 pub use strands_agent as agent;
 /// The data types and traits (`strands-core`): messages, content, the `Model` and `Tool` traits.
 pub use strands_core as core;
+/// MCP: tools from MCP servers, and tools served over MCP (`strands-mcp`).
+#[cfg(feature = "mcp")]
+pub use strands_mcp as mcp;
 /// The model providers (`strands-models`) compiled in: Bedrock, and Anthropic, OpenAI-compatible
 /// and the local llama.cpp model by feature.
 #[cfg(feature = "cli")]

@@ -120,7 +120,12 @@ async fn run_doctor(args: &ModelArgs, call_model: bool) -> Result<ExitCode, Stri
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let file = agent_file(args.agent.as_deref())?;
     let provider = provider_config(&args.model, file.as_ref())?;
+    let mcp_protocol = protocol(args.protocol.as_deref())?;
     let mut config = ServeConfig::from_env().map_err(|e| e.to_string())?;
+    let port_set = std::env::var("PORT").is_ok_and(|p| !p.trim().is_empty());
+    if mcp_protocol && !port_set {
+        config.port = strands_runtime::MCP_PORT;
+    }
     if let Some(host) = args.host {
         config.host = host;
     }
@@ -145,9 +150,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         provider.provider,
         model.model_id()
     );
-    let app = agent_settings
-        .entrypoint(model)
-        .install(AgentCoreApp::new());
+    let app = if mcp_protocol {
+        AgentCoreApp::new().mcp_server(agent_settings.mcp_server(model)?)
+    } else {
+        agent_settings
+            .entrypoint(model)
+            .install(AgentCoreApp::new())
+    };
     let served = config
         .serve(app, listener, shutdown_signal())
         .await
@@ -155,6 +164,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // MCP servers run as child processes are ended and reaped.
     mcp.stop().await;
     served
+}
+
+/// Whether `--protocol` (or `STRANDS_PROTOCOL`) asks for MCP.
+fn protocol(flag: Option<&str>) -> Result<bool, String> {
+    let value = flag.map(str::to_owned).or_else(|| {
+        std::env::var("STRANDS_PROTOCOL")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    });
+    match value
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("http") => Ok(false),
+        Some("mcp") => Ok(true),
+        Some(other) => Err(format!(
+            "protocol {other:?} is not served; use http or mcp (A2A is not supported yet)"
+        )),
+    }
 }
 
 /// `strands-runtime check`: reads the agent file and the configuration as `serve` would, and
@@ -204,6 +233,9 @@ const DEFAULT_MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default total time spent retrying a throttled model (`MODEL_RETRY_MAX_SECONDS`).
 const DEFAULT_MODEL_RETRY_MAX: Duration = Duration::from_secs(30);
 
+/// Builds a session's agent (`None`: an agent that is not kept).
+type AgentFactory = dyn Fn(Option<&str>) -> Result<Agent, strands_agent::BuildError> + Send + Sync;
+
 /// How each session's agent is built, from the environment.
 struct AgentSettings {
     system_prompt: Option<String>,
@@ -248,26 +280,77 @@ impl AgentSettings {
         })
     }
 
-    /// One agent per session, each with the system prompt, the agent file's settings, the
-    /// model's time bounds, and its session persisted where the agent file says.
-    fn entrypoint(self, model: Arc<dyn Model>) -> AgentEntrypoint {
+    /// The agent's tools and the agent itself (a fresh agent per call, without a session) as
+    /// MCP tools; MCP servers of the agent file are waited for before listing.
+    fn mcp_server(
+        self,
+        model: Arc<dyn Model>,
+    ) -> Result<strands_runtime::mcp::McpToolServer, String> {
+        let mcp = self.mcp.clone();
+        let name = self
+            .file
+            .as_ref()
+            .and_then(|f| f.name().map(str::to_owned))
+            .filter(|n| strands_core::tools::is_valid_tool_name(n))
+            .unwrap_or_else(|| "invoke_agent".to_owned());
+        let factory = self.factory(model);
+        let template = factory(None).map_err(|e| format!("the agent could not be built: {e}"))?;
+        let from_mcp: Vec<String> = mcp.tools().map(|t| t.name().to_owned()).collect();
+        let mut server =
+            strands_runtime::mcp::McpToolServer::new(name.clone(), env!("CARGO_PKG_VERSION"));
+        // The built-in tools now; MCP servers' tools as they list them.
+        for tool in template
+            .tools()
+            .filter(|t| !from_mcp.iter().any(|n| n == t.name()))
+        {
+            server = server.shared_tool(tool.clone());
+        }
+        let agent = strands_agent::AgentTool::per_call(move || factory(None))
+            .map_err(|e| format!("the agent could not be built: {e}"))?
+            .name(name);
+        server = server.tool(agent);
+        if mcp.is_empty() {
+            return Ok(server);
+        }
+        let listed = mcp.clone();
+        Ok(server
+            .tools_from(move || listed.tools().collect())
+            .ready_when(move || {
+                let mcp = mcp.clone();
+                async move {
+                    if let Err(error) = mcp.started().await {
+                        tracing::warn!("{error}; its tools are not served");
+                    }
+                }
+            }))
+    }
+
+    /// Builds the agent of a session (`None`: an agent that is not kept) with the system prompt,
+    /// the agent file's settings, the MCP servers' tools, the model's time bounds, and its
+    /// session persisted where the agent file says.
+    fn factory(&self, model: Arc<dyn Model>) -> Arc<AgentFactory> {
         let Self {
             system_prompt,
             first_event_timeout,
             idle_timeout,
             retry,
-            max_sessions,
-            session_idle,
             file,
             sessions,
             mcp,
+            ..
         } = self;
+        let (system_prompt, first_event_timeout, idle_timeout, retry) = (
+            system_prompt.clone(),
+            *first_event_timeout,
+            *idle_timeout,
+            *retry,
+        );
+        let (file, sessions, tools) = (file.clone(), sessions.clone(), mcp.clone());
         let system_prompt = file
             .as_ref()
             .and_then(|f| f.prompt().map(str::to_owned))
             .or(system_prompt);
-        let tools = mcp.clone();
-        let entrypoint = AgentEntrypoint::per_session(move |session_id| {
+        Arc::new(move |session_id: Option<&str>| {
             let mut builder = Agent::builder()
                 .shared_model(model.clone())
                 .retry_strategy(retry);
@@ -291,7 +374,14 @@ impl AgentSettings {
             }
             builder.build()
         })
-        .with_limits(max_sessions, session_idle);
+    }
+
+    /// One agent per session, built by [`factory`](Self::factory).
+    fn entrypoint(self, model: Arc<dyn Model>) -> AgentEntrypoint {
+        let factory = self.factory(model);
+        let mcp = self.mcp.clone();
+        let entrypoint = AgentEntrypoint::per_session(move |session_id| factory(session_id))
+            .with_limits(self.max_sessions, self.session_idle);
         if mcp.is_empty() {
             return entrypoint;
         }

@@ -322,6 +322,13 @@ fn transport(
             }
             let mut transport = McpTransport::http(url);
             for (name, value) in &spec.headers {
+                if ["accept", "mcp-session-id", "last-event-id"]
+                    .contains(&name.to_ascii_lowercase().as_str())
+                {
+                    return Err(format!(
+                        "headers.{name}: the MCP client sets this header itself; remove it"
+                    ));
+                }
                 transport = transport.header(name.clone(), value.clone());
             }
             Ok(transport)

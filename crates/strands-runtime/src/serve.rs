@@ -39,7 +39,12 @@ use crate::server::{
 pub async fn serve(app: AgentCoreApp) -> Result<(), ServeError> {
     // A program that installed its own subscriber keeps it.
     let _ = logging::init_from_env();
-    let config = ServeConfig::from_env()?;
+    let port = app.default_port();
+    let config = ServeConfig::from_vars(|name| match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ if name == "PORT" => Some(port.to_string()),
+        _ => None,
+    })?;
     let listener = config.bind().await?;
     config.serve(app, listener, shutdown_signal()).await
 }

@@ -680,3 +680,161 @@ async fn mcp_servers_in_the_agent_file_lend_their_tools_and_are_reaped_on_sigter
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Normalises a tool result for comparison across the two stacks: content and status (Python
+/// adds `isError`, `metadata` and `structuredContent`, which models never see), image bytes as
+/// base64.
+fn result_content(result: &Value) -> Value {
+    let mut content = result["content"].clone();
+    for block in content.as_array_mut().into_iter().flatten() {
+        if let Some(bytes) = block.pointer_mut("/image/source/bytes")
+            && let Some(data) = bytes.get("data").cloned()
+        {
+            *bytes = data;
+        }
+    }
+    json!({"status": result["status"], "content": content})
+}
+
+#[tokio::test]
+async fn serve_protocol_mcp_serves_the_tools_and_the_agent_to_python_strands_and_to_ours() {
+    let Some(python) = python() else { return };
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(frames::text_turn(
+        &["Hello from the agent."],
+        "end_turn",
+    )));
+    fake.push(Reply::Stream(frames::text_turn(
+        &["Hello from the agent."],
+        "end_turn",
+    )));
+    let dir = workdir("mcp-protocol");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "name": "greeter",
+            "model": "us.amazon.nova-lite-v1:0",
+            "tools": ["calculator"],
+            "mcpServers": {"py": {"command": python, "args": [fixture_server()], "tool_filters": {"allowed": ["add$", "pixel$"]}}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = command(&fake, &dir)
+        .args(["serve", "--protocol", "mcp", "--agent"])
+        .arg(&agent)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(trace_logs::stderr("agent_file_binary_mcp_protocol"))
+        .spawn()
+        .unwrap();
+    let _runtime = Runtime { child, port };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .get(format!("http://127.0.0.1:{port}/ping"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(Instant::now() < deadline, "no /ping");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let calls = json!([
+        ["calculator", {"expression": "6 * 7"}],
+        ["add", {"a": 2, "b": 40}],
+        ["pixel", {}],
+        ["greeter", {"input": "Say hello."}],
+        ["calculator", {"expression": "1 / 0"}]
+    ]);
+
+    // Python Strands' MCPClient, with a platform-style Mcp-Session-Id on every request.
+    let started = Instant::now();
+    // Off the test's runtime thread, which serves the fake Bedrock the agent calls.
+    let mut python_client = Command::new(&python);
+    python_client
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/mcp/python_client.py"
+        ))
+        .arg(&url)
+        .arg(calls.to_string());
+    let output = tokio::task::spawn_blocking(move || python_client.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!(
+        "python client: {:?}\n{}",
+        started.elapsed(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let python_side: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = python_side["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["calculator", "greeter", "add", "pixel"]);
+    let greeter = &python_side["tools"][1];
+    assert_eq!(greeter["inputSchema"]["json"]["required"], json!(["input"]));
+    let python_results: Vec<Value> = python_side["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(result_content)
+        .collect();
+    assert_eq!(
+        python_results[0],
+        json!({"status": "success", "content": [{"text": "Result: 42"}]})
+    );
+    assert_eq!(python_results[1]["content"], json!([{"text": "42"}]));
+    assert_eq!(python_results[2]["content"][0]["image"]["format"], "png");
+    assert_eq!(
+        python_results[3],
+        json!({"status": "success", "content": [{"text": "Hello from the agent.\n"}]})
+    );
+    assert_eq!(python_results[4]["status"], "error");
+
+    // Our client gets the same tools and the same results.
+    let ours = strands_runtime::mcp::McpClient::builder(
+        "runtime",
+        strands_runtime::mcp::McpTransport::http(&url),
+    )
+    .start();
+    let tools = ours.load_tools().await.unwrap();
+    let our_names: Vec<&str> = tools.iter().map(|t| t.name()).collect();
+    assert_eq!(our_names, names);
+    for (index, call) in calls.as_array().unwrap().iter().enumerate() {
+        let tool = tools.iter().find(|t| t.name() == call[0]).unwrap();
+        let mut stream =
+            tool.stream(
+                strands_runtime::core::tools::ToolUse::new("r", tool.name(), call[1].clone()),
+                strands_runtime::core::ToolContext::new(
+                    strands_runtime::core::CancellationToken::new(),
+                ),
+            );
+        let mut result = None;
+        while let Some(event) = futures_util::StreamExt::next(&mut stream).await {
+            if let strands_runtime::core::ToolEvent::Result(r) = event {
+                result = Some(serde_json::to_value(r).unwrap());
+            }
+        }
+        assert_eq!(
+            result_content(&result.unwrap()),
+            python_results[index],
+            "{call}"
+        );
+    }
+    ours.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

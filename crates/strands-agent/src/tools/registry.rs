@@ -61,4 +61,8 @@ impl ToolRegistry {
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.tools.iter().map(|t| t.name())
     }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
+        self.tools.iter()
+    }
 }
