@@ -54,6 +54,7 @@ pub struct McpToolServer {
     ready: Option<Arc<ReadyGate>>,
     info: Implementation,
     instructions: Option<String>,
+    allowed_hosts: Vec<String>,
 }
 
 type ToolSource = dyn Fn() -> Vec<Arc<dyn Tool>> + Send + Sync;
@@ -81,6 +82,7 @@ impl McpToolServer {
             ready: None,
             info: Implementation::new(name.into(), version.into()),
             instructions: None,
+            allowed_hosts: Vec::new(),
         }
     }
 
@@ -146,6 +148,28 @@ impl McpToolServer {
         }
     }
 
+    /// Answers only requests whose `Host` is one of `hosts` (a name, or `name:port`), with 403
+    /// otherwise: DNS-rebinding protection for a server on loopback, which a web page could
+    /// otherwise reach through a hostile DNS name. Default: any host (AgentCore's endpoint
+    /// names the server with its own host). Python's FastMCP turns this on for a localhost
+    /// host too.
+    #[must_use]
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// [`allowed_hosts`](Self::allowed_hosts) for a server on loopback: `localhost`,
+    /// `127.0.0.1` and `::1`.
+    #[must_use]
+    pub fn loopback_only(self) -> Self {
+        self.allowed_hosts(["localhost", "127.0.0.1", "::1"])
+    }
+
     /// The instructions sent to clients in the handshake.
     #[must_use]
     pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
@@ -159,14 +183,15 @@ impl McpToolServer {
     }
 
     /// The stateless streamable HTTP service AgentCore's MCP protocol expects: POST only, JSON
-    /// answers (server-sent events when a call sends progress), any `Host` (AgentCore's
-    /// endpoint is not localhost), a platform `Mcp-Session-Id` accepted and ignored. Requests
-    /// in flight are cancelled when `shutdown` is.
+    /// answers (server-sent events when a call sends progress), the `Host`s of
+    /// [`allowed_hosts`](Self::allowed_hosts) (default any: AgentCore's endpoint is not
+    /// localhost), a platform `Mcp-Session-Id` accepted and ignored. Requests in flight are
+    /// cancelled when `shutdown` is.
     pub fn into_service(self, shutdown: CancellationToken) -> McpHttpService {
         let config = StreamableHttpServerConfig::default()
             .with_legacy_session_mode(false)
             .with_json_response(true)
-            .disable_allowed_hosts()
+            .with_allowed_hosts(self.allowed_hosts.clone())
             .with_cancellation_token(shutdown);
         StreamableHttpService::new(
             move || Ok(self.clone()),

@@ -134,6 +134,17 @@ impl AgentCoreApp {
         self
     }
 
+    /// The app is served on loopback only: its MCP server (if any) answers only requests for a
+    /// loopback host (DNS-rebinding protection), as Python's FastMCP does on localhost.
+    #[must_use]
+    pub(crate) fn loopback(mut self) -> Self {
+        #[cfg(feature = "mcp")]
+        {
+            self.mcp = self.mcp.map(strands_mcp::McpToolServer::loopback_only);
+        }
+        self
+    }
+
     /// The port the app listens on when `PORT` is not set: 8000 for an MCP server, else 8080
     /// (AgentCore's ports for its MCP and HTTP protocols).
     pub fn default_port(&self) -> u16 {

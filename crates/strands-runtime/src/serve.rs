@@ -226,6 +226,11 @@ impl ServeConfig {
 
     /// A [`Server`] for `app` with these limits.
     pub fn server(&self, app: AgentCoreApp) -> Server {
+        let app = if self.address().is_ok_and(|a| a.ip().is_loopback()) {
+            app.loopback()
+        } else {
+            app
+        };
         let app = app
             .body_read_timeout(self.body_read_timeout)
             .max_body_bytes_in_flight(self.max_body_bytes_in_flight);

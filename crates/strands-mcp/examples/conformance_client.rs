@@ -1,0 +1,65 @@
+//! The client the MCP conformance suite drives (`conformance client --command ...`): connects to
+//! the server URL given as the last argument over streamable HTTP, lists the tools, calls each
+//! tool the scenario (`MCP_CONFORMANCE_SCENARIO`) is about, and exits 0 when every call
+//! answered. `scripts/mcp-conformance` runs it.
+//!
+//! ```bash
+//! cargo run -p strands-mcp --example conformance_client -- http://127.0.0.1:3000/mcp
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde_json::json;
+use strands_core::{CancellationToken, ToolContext, ToolEvent, ToolUse};
+use strands_mcp::{McpClient, McpTransport};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let Some(url) = std::env::args()
+        .next_back()
+        .filter(|a| a.starts_with("http"))
+    else {
+        eprintln!("usage: conformance_client URL");
+        return ExitCode::from(2);
+    };
+    let client = McpClient::builder("conformance", McpTransport::http(url))
+        .startup_timeout(Duration::from_secs(10))
+        .call_timeout(Duration::from_secs(10))
+        .start();
+    let tools = match client.load_tools().await {
+        Ok(tools) => tools,
+        Err(error) => {
+            eprintln!("{error}");
+            client.stop().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    // The tools each scenario checks are called: add_numbers (tools_call), test_reconnection
+    // (sse-retry: the answer's stream is closed and must be resumed).
+    for tool in &tools {
+        let input = match tool.name() {
+            "add_numbers" => json!({"a": 5, "b": 3}),
+            "test_reconnection" => json!({}),
+            _ => continue,
+        };
+        let mut stream = tool.stream(
+            ToolUse::new("c1", tool.name(), input),
+            ToolContext::new(CancellationToken::new()),
+        );
+        while let Some(event) = stream.next().await {
+            if let ToolEvent::Result(result) = event {
+                println!("{}: {:?}", tool.name(), result.content);
+                failed |= result.is_error();
+            }
+        }
+    }
+    client.stop().await;
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
