@@ -52,9 +52,9 @@ async def slow(seconds: float) -> str:
     return f"slept {seconds}"
 
 
-@server.tool()
+@server.tool(structured_output=False)
 def big(megabytes: int) -> str:
-    """A text answer of about that many megabytes."""
+    """A text answer of that many MiB (text only: structured output would double it)."""
     return "x" * (megabytes * 1024 * 1024)
 
 

@@ -6,6 +6,11 @@
 //! ```bash
 //! cargo run -p strands-mcp --example conformance_client -- http://127.0.0.1:3000/mcp
 //! ```
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program: its output is the result"
+)]
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -24,6 +24,10 @@ use crate::transport::McpTransport;
 /// How long the first connection may take before it counts as failed (Python's
 /// `startup_timeout`).
 const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one tool call may take by default. Python sets no bound; a server that never
+/// answers (or whose answer is dropped for exceeding rmcp's 16 MiB message limit) would then
+/// hang the agent.
+const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// The first and the longest wait before reconnecting to a server that failed or died.
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -116,8 +120,8 @@ impl McpClientBuilder {
         self
     }
 
-    /// The longest one tool call may take (default: none, as in Python). On timeout the server
-    /// is sent a cancellation and the model an error.
+    /// The longest one tool call may take (default 300 s; Python sets none). On timeout the
+    /// server is sent a cancellation and the model an error.
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self
@@ -186,7 +190,7 @@ impl McpClient {
             transport,
             prefix: None,
             filters: ToolFilters::new(),
-            call_timeout: None,
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             client_info: None,
             #[cfg(feature = "sigv4")]
