@@ -373,7 +373,7 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 28] = [
+    const NOT_VARIABLES: [&str; 29] = [
         // HTTP methods (http_request).
         "DELETE",
         "GET",
@@ -402,6 +402,7 @@ mod tests {
         "NAME",
         "PI",
         "POST",
+        "PROTOCOL",
         "UTC",
         "WARNING",
     ];
