@@ -89,6 +89,18 @@ impl ImageContent {
     }
 }
 
+impl ImageFormat {
+    /// The registered MIME type (`image/png`, ...).
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+        }
+    }
+}
+
 /// Document formats models accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,6 +124,23 @@ pub enum DocumentFormat {
     Txt,
     /// Markdown.
     Md,
+}
+
+impl DocumentFormat {
+    /// The registered MIME type (`application/pdf`, `text/markdown`, ...).
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Csv => "text/csv",
+            Self::Doc => "application/msword",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Self::Xls => "application/vnd.ms-excel",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Html => "text/html",
+            Self::Txt => "text/plain",
+            Self::Md => "text/markdown",
+        }
+    }
 }
 
 /// `{"format", "name", "source", "citations"?, "context"?}`.

@@ -24,7 +24,6 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Map, Value};
-use strands_core::media::{DocumentFormat, ImageFormat};
 use strands_core::tools::{ToolResult, ToolResultContent, ToolResultStatus};
 use strands_core::{Tool, ToolContext, ToolEvent, ToolUse};
 use tokio_util::sync::CancellationToken;
@@ -329,7 +328,7 @@ fn call_result(result: ToolResult) -> CallToolResult {
             ToolResultContent::Image(image) => {
                 let bytes = image.source.bytes?;
                 let data = base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes());
-                Some(ContentBlock::image(data, image_mime(image.format)))
+                Some(ContentBlock::image(data, image.format.mime_type()))
             }
             ToolResultContent::Document(document) => {
                 let bytes = document.source.bytes?;
@@ -338,7 +337,7 @@ fn call_result(result: ToolResult) -> CallToolResult {
                 Some(ContentBlock::resource(
                     rmcp::model::ResourceContents::BlobResourceContents {
                         uri,
-                        mime_type: Some(document_mime(document.format).to_owned()),
+                        mime_type: Some(document.format.mime_type().to_owned()),
                         blob,
                         meta: None,
                     },
@@ -354,29 +353,4 @@ fn call_result(result: ToolResult) -> CallToolResult {
     };
     answer.structured_content = result.structured_content.or(structured);
     answer
-}
-
-fn image_mime(format: ImageFormat) -> &'static str {
-    match format {
-        ImageFormat::Jpeg => "image/jpeg",
-        ImageFormat::Gif => "image/gif",
-        ImageFormat::Webp => "image/webp",
-        _ => "image/png",
-    }
-}
-
-fn document_mime(format: DocumentFormat) -> &'static str {
-    match format {
-        DocumentFormat::Pdf => "application/pdf",
-        DocumentFormat::Csv => "text/csv",
-        DocumentFormat::Doc => "application/msword",
-        DocumentFormat::Docx => {
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        }
-        DocumentFormat::Xls => "application/vnd.ms-excel",
-        DocumentFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        DocumentFormat::Html => "text/html",
-        DocumentFormat::Md => "text/markdown",
-        _ => "text/plain",
-    }
 }

@@ -136,12 +136,17 @@ impl AgentCoreApp {
 
     /// The app is served on loopback only: its MCP server (if any) answers only requests for a
     /// loopback host (DNS-rebinding protection), as Python's FastMCP does on localhost.
+    #[cfg(feature = "mcp")]
     #[must_use]
     pub(crate) fn loopback(mut self) -> Self {
-        #[cfg(feature = "mcp")]
-        {
-            self.mcp = self.mcp.map(strands_mcp::McpToolServer::loopback_only);
-        }
+        self.mcp = self.mcp.map(strands_mcp::McpToolServer::loopback_only);
+        self
+    }
+
+    /// Without an MCP server there is nothing to restrict.
+    #[cfg(not(feature = "mcp"))]
+    #[must_use]
+    pub(crate) fn loopback(self) -> Self {
         self
     }
 

@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
-use strands_core::media::{DocumentContent, DocumentFormat, ImageContent, ImageFormat};
+use strands_core::media::{DocumentContent, ImageContent};
 use strands_core::{
     ContentBlock, ModelMessage, ModelRequest, SystemContentBlock, ToolChoice, ToolResult,
     ToolResultContent, ToolSpec,
@@ -201,7 +201,9 @@ fn image_part(image: &ImageContent) -> Option<Value> {
         );
         return None;
     };
-    let mime = image_mime(image.format);
+    // Python looks formats up in `mimetypes.types_map`, whose contents depend on the platform
+    // (`webp`, `docx`, `xlsx`, `md` are missing on some); these are the registered types.
+    let mime = image.format.mime_type();
     Some(json!({
         "image_url": {
             "detail": "auto",
@@ -220,7 +222,7 @@ fn document_part(document: &DocumentContent) -> Option<Value> {
         );
         return None;
     };
-    let mime = document_mime(document.format);
+    let mime = document.format.mime_type();
     Some(json!({
         "file": {
             "file_data": format!("data:{mime};base64,{}", STANDARD.encode(bytes.as_bytes())),
@@ -228,36 +230,6 @@ fn document_part(document: &DocumentContent) -> Option<Value> {
         },
         "type": "file",
     }))
-}
-
-/// Python looks formats up in `mimetypes.types_map`, whose contents depend on the platform
-/// (`webp`, `docx`, `xlsx` and `md` are missing on some and become `application/octet-stream`);
-/// these are the registered types.
-fn image_mime(format: ImageFormat) -> &'static str {
-    match format {
-        ImageFormat::Png => "image/png",
-        ImageFormat::Jpeg => "image/jpeg",
-        ImageFormat::Gif => "image/gif",
-        ImageFormat::Webp => "image/webp",
-        _ => "application/octet-stream",
-    }
-}
-
-fn document_mime(format: DocumentFormat) -> &'static str {
-    match format {
-        DocumentFormat::Pdf => "application/pdf",
-        DocumentFormat::Csv => "text/csv",
-        DocumentFormat::Doc => "application/msword",
-        DocumentFormat::Docx => {
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        }
-        DocumentFormat::Xls => "application/vnd.ms-excel",
-        DocumentFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        DocumentFormat::Html => "text/html",
-        DocumentFormat::Txt => "text/plain",
-        DocumentFormat::Md => "text/markdown",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Python's `format_request_tool_message`: JSON blocks become their `json.dumps` text, adjacent
@@ -350,6 +322,7 @@ mod tests {
     use serde_json::json;
     use strands_core::content::{CachePoint, ReasoningContentBlock, ReasoningText};
     use strands_core::media::MediaSource;
+    use strands_core::media::{DocumentFormat, ImageFormat};
     use strands_core::{Role, ToolResultStatus, ToolUse};
 
     use super::*;
@@ -573,10 +546,10 @@ mod tests {
 
     #[test]
     fn media_types_use_registered_mime_types() {
-        assert_eq!(image_mime(ImageFormat::Webp), "image/webp");
-        assert_eq!(document_mime(DocumentFormat::Md), "text/markdown");
+        assert_eq!(ImageFormat::Webp.mime_type(), "image/webp");
+        assert_eq!(DocumentFormat::Md.mime_type(), "text/markdown");
         assert_eq!(
-            document_mime(DocumentFormat::Xlsx),
+            DocumentFormat::Xlsx.mime_type(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         );
     }
