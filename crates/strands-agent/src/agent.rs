@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use strands_core::{AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool};
+use strands_core::{
+    AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool, ToolLoader,
+};
 
 use crate::cancel::CancelHandle;
 use crate::conversation::{ConversationManager, SlidingWindowConversationManager};
@@ -59,7 +61,10 @@ pub struct Agent {
     pub(crate) messages: Vec<Message>,
     pub(crate) system_prompt: Option<String>,
     pub(crate) system_prompt_content: Vec<SystemContentBlock>,
+    /// The tools offered to the model: the agent's own, plus those its loader chose.
     pub(crate) tools: Arc<ToolRegistry>,
+    /// Tools chosen per invocation, when the agent has a loader.
+    pub(crate) tool_loading: Option<ToolLoading>,
     pub(crate) retry: ModelRetryStrategy,
     pub(crate) timeouts: ModelTimeouts,
     pub(crate) cancel: CancelHandle,
@@ -197,7 +202,8 @@ impl Agent {
         self.tools.names()
     }
 
-    /// The registered tools, in registration order (e.g. to serve them over MCP).
+    /// The registered tools, in registration order (e.g. to serve them over MCP), followed by
+    /// those a [`ToolLoader`] loaded for the last invocation.
     ///
     /// Python: `agent.tool_registry.registry.values()`.
     pub fn tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
@@ -313,6 +319,14 @@ pub struct AgentBuilder {
     state: Map<String, Value>,
     session: Option<SessionManager>,
     structured_output: Option<OutputSchema>,
+    tool_loader: Option<Arc<dyn ToolLoader>>,
+}
+
+/// An agent's [`ToolLoader`] and the tools it has without it.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolLoading {
+    pub(crate) loader: Arc<dyn ToolLoader>,
+    pub(crate) own: Arc<ToolRegistry>,
 }
 
 impl fmt::Debug for AgentBuilder {
@@ -330,6 +344,7 @@ impl fmt::Debug for AgentBuilder {
                     .map(|t| t.name().to_owned())
                     .collect::<Vec<_>>(),
             )
+            .field("tool_loader", &self.tool_loader)
             .finish_non_exhaustive()
     }
 }
@@ -362,6 +377,14 @@ impl AgentBuilder {
     /// Adds a tool shared with other agents.
     pub fn shared_tool(mut self, tool: Arc<dyn Tool>) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// Chooses more tools for each invocation (e.g. strands-mcp's `ToolSearch`, AgentCore
+    /// Gateway's semantic search); see [`ToolLoader`]. Python: a plugin that registers tools
+    /// in a `BeforeInvocationEvent` hook, like `AgentCoreToolSearchPlugin`.
+    pub fn tool_loader(mut self, loader: impl ToolLoader + 'static) -> Self {
+        self.tool_loader = Some(Arc::new(loader));
         self
     }
 
@@ -517,12 +540,17 @@ impl AgentBuilder {
             .iter()
             .map(|p| SystemContentBlock::Text(p.clone()))
             .collect();
+        let tools = Arc::new(tools);
         Ok(Agent {
             model,
             messages: self.messages,
             system_prompt: self.system_prompt,
             system_prompt_content,
-            tools: Arc::new(tools),
+            tool_loading: self.tool_loader.map(|loader| ToolLoading {
+                loader,
+                own: tools.clone(),
+            }),
+            tools,
             retry: self.retry.unwrap_or_default(),
             timeouts: self.timeouts,
             cancel: CancelHandle::default(),

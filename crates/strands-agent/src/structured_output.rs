@@ -77,6 +77,13 @@ impl StructuredOutput {
         })
     }
 
+    /// Offers the output tool after `agent_specs` (the agent's tools changed: a loader ran).
+    pub(crate) fn offer(&mut self, agent_specs: &[ToolSpec]) {
+        self.specs.clear();
+        self.specs.extend_from_slice(agent_specs);
+        self.specs.push(self.tool.spec().clone());
+    }
+
     /// Python's `result_from_text`: after a forced retry the model may still answer in text;
     /// that text must be exactly one valid JSON object. Returns the validated value.
     pub(crate) fn parse_text(&self, message: &Message) -> Option<Value> {

@@ -38,6 +38,7 @@ mod state;
 pub mod streaming;
 pub mod time;
 mod tool;
+mod tool_loader;
 pub mod tools;
 mod usage;
 
@@ -57,6 +58,8 @@ pub use state::AgentState;
 pub use streaming::{StopReason, StreamEvent};
 #[doc(inline)]
 pub use tool::{Tool, ToolContext, ToolEvent, ToolStream, tool_result_stream};
+#[doc(inline)]
+pub use tool_loader::{ToolLoadRequest, ToolLoader};
 #[doc(inline)]
 pub use tools::{ToolChoice, ToolResult, ToolResultContent, ToolResultStatus, ToolSpec, ToolUse};
 #[doc(inline)]

@@ -1,7 +1,11 @@
 //! Step 1, the input: the session, tracking ids, interrupt responses, the pending tool uses of a
 //! previous invocation, `BeforeInvocationEvent`, and the prompt joining the history.
 
-use strands_core::{ContentBlock, Message, Role, StopReason, ToolResult};
+use std::sync::Arc;
+
+use strands_core::{
+    ContentBlock, Message, Role, StopReason, Tool as _, ToolLoadRequest, ToolResult,
+};
 
 use super::{Next, Run};
 use crate::agent::{Agent, AgentInput};
@@ -65,11 +69,35 @@ async fn append_input(
     if messages.is_empty() && agent.messages.is_empty() {
         return Err(AgentError::EmptyConversation);
     }
+    load_tools(agent, run, &messages).await;
     close_unanswered_turn(agent, &messages).await?;
     for message in messages {
         agent.push_message(message).await?;
     }
     Ok(Next::Continue)
+}
+
+/// Asks the agent's [`strands_core::ToolLoader`] (if any) for this invocation's tools, as
+/// Python's tool search plugin does in its `BeforeInvocationEvent` hook. A cancellation ends the
+/// wait and keeps the tools loaded before (the model call that follows sees the cancellation).
+async fn load_tools(agent: &mut Agent, run: &mut Run, messages: &[Message]) {
+    let Some(loading) = agent.tool_loading.clone() else {
+        return;
+    };
+    let request = ToolLoadRequest::new(messages, &agent.messages, agent.model.as_ref());
+    let loaded = tokio::select! {
+        loaded = loading.loader.load(request) => loaded,
+        () = run.cancel.cancelled() => None,
+    };
+    let Some(loaded) = loaded else {
+        return;
+    };
+    let output = run.options.structured_output.as_mut();
+    let reserved = output.as_ref().map(|s| s.tool.spec().name.as_str());
+    agent.tools = Arc::new(loading.own.with_loaded(loaded, reserved));
+    if let Some(output) = output {
+        output.offer(agent.tools.specs());
+    }
 }
 
 /// A user message that would follow a user message closes the unanswered turn first with

@@ -65,4 +65,24 @@ impl ToolRegistry {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
         self.tools.iter()
     }
+
+    /// These tools followed by `loaded` (a [`strands_core::ToolLoader`]'s), skipping any whose
+    /// name is invalid, already taken, or `reserved` (the structured output tool's): Python's
+    /// tool search plugin skips a tool the agent already has.
+    pub(crate) fn with_loaded(&self, loaded: Vec<Arc<dyn Tool>>, reserved: Option<&str>) -> Self {
+        let mut registry = self.clone();
+        for tool in loaded {
+            if reserved == Some(tool.name()) {
+                tracing::debug!(
+                    tool = tool.name(),
+                    "loaded tool skipped: the structured output tool has its name"
+                );
+                continue;
+            }
+            if let Err(error) = registry.register(tool) {
+                tracing::debug!(%error, "loaded tool skipped");
+            }
+        }
+        registry
+    }
 }
