@@ -59,7 +59,7 @@ const MAX_TOOLS: usize = 1_000;
 /// Python: `strands.tools.mcp.MCPClient`.
 #[derive(Clone)]
 pub struct McpClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl fmt::Debug for McpClient {

@@ -24,6 +24,7 @@ compile_error!(
 mod client;
 mod content;
 mod filter;
+pub mod search;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "sigv4")]
@@ -36,6 +37,8 @@ mod transport;
 pub use client::{McpClient, McpClientBuilder, McpError};
 #[doc(inline)]
 pub use filter::ToolFilters;
+#[doc(inline)]
+pub use search::{GATEWAY_SEARCH_TOOL, ToolSearch};
 #[cfg(feature = "server")]
 #[doc(inline)]
 pub use server::{McpHttpService, McpToolServer};

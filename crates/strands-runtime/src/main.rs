@@ -363,6 +363,9 @@ impl AgentSettings {
             for tool in tools.tools() {
                 builder = builder.shared_tool(tool);
             }
+            if let Some(search) = tools.tool_search() {
+                builder = builder.tool_loader(search);
+            }
             if let (Some(repository), Some(id)) = (&sessions, session_id) {
                 builder = builder.session_manager(agent_file::session_manager(repository, id)?);
             }

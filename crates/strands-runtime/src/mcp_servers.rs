@@ -27,7 +27,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 use strands_core::Tool;
-use strands_mcp::{McpClient, McpTransport, SigV4Signer, ToolFilters};
+use strands_mcp::search::{ModelIntent, UserTextIntent};
+use strands_mcp::{McpClient, McpTransport, SigV4Signer, ToolFilters, ToolSearch};
 
 /// The most MCP servers one agent file may name.
 const MAX_SERVERS: usize = 32;
@@ -60,6 +61,22 @@ struct ServerSpec {
     application_name: Option<String>,
     application_version: Option<String>,
     call_timeout_seconds: Option<u64>,
+    tool_search: Option<Value>,
+}
+
+/// `tool_search` as an object: how AgentCore Gateway's semantic search picks each
+/// invocation's tools.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchFields {
+    /// `model` (default: the agent's model states the intent, as in Python) or `user_text`.
+    intent: Option<String>,
+    /// How many of the latest messages are read (default 5 with `model`, 1 with `user_text`).
+    window: Option<usize>,
+    system_prompt: Option<String>,
+    /// The search tool (default `x_amz_bedrock_agentcore_search`).
+    tool: Option<String>,
+    timeout_seconds: Option<u64>,
 }
 
 /// `tool_filters`: regular expressions matched from the start of a tool's MCP name (Python's
@@ -83,6 +100,18 @@ pub(crate) struct McpServer {
     startup_timeout: Duration,
     call_timeout: Option<Duration>,
     client_info: (String, String),
+    search: Option<SearchSpec>,
+}
+
+/// A checked `tool_search`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SearchSpec {
+    /// Ask the model for the intent (else: the user's text).
+    model_intent: bool,
+    window: Option<usize>,
+    system_prompt: Option<String>,
+    tool: Option<String>,
+    timeout: Option<Duration>,
 }
 
 /// `"auth": "sigv4"` or `{"type": "sigv4", "region": ..., "service": ...}`.
@@ -136,6 +165,16 @@ pub(crate) fn parse(
                 })?;
                 server(name, spec, env).map_err(|error| format!("{at}.{error}"))
             });
+        let server = server.and_then(|server| {
+            let searched = parsed.iter().find(|s: &&McpServer| s.search.is_some());
+            match searched {
+                Some(first) if server.search.is_some() => Err(format!(
+                    "{at}.tool_search: {} already searches its tools; only one server may",
+                    first.name
+                )),
+                _ => Ok(server),
+            }
+        });
         match server {
             Ok(server) => parsed.push(server),
             Err(error) if may_fail => {
@@ -268,6 +307,7 @@ fn server(
         spec.application_version
             .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
     );
+    let search = spec.tool_search.as_ref().map(search).transpose()?.flatten();
     Ok(McpServer {
         name: name.to_owned(),
         transport,
@@ -278,7 +318,86 @@ fn server(
         startup_timeout,
         call_timeout,
         client_info,
+        search,
     })
+}
+
+/// `"tool_search": true`, `false`, or `{"intent", "window", "system_prompt", "tool",
+/// "timeout_seconds"}`.
+fn search(value: &Value) -> Result<Option<SearchSpec>, String> {
+    let fields = match value {
+        Value::Bool(false) => return Ok(None),
+        Value::Bool(true) => SearchFields {
+            intent: None,
+            window: None,
+            system_prompt: None,
+            tool: None,
+            timeout_seconds: None,
+        },
+        Value::Object(_) => {
+            serde_json::from_value(value.clone()).map_err(|e| format!("tool_search: {e}"))?
+        }
+        _ => {
+            return Err(
+                "tool_search: use true, or an object such as {\"intent\": \"user_text\"}"
+                    .to_owned(),
+            );
+        }
+    };
+    let model_intent = match fields.intent.as_deref() {
+        None | Some("model") => true,
+        Some("user_text") => false,
+        Some(other) => {
+            return Err(format!(
+                "tool_search.intent: {other:?} is not an intent provider; use \"model\" or \"user_text\""
+            ));
+        }
+    };
+    if fields.system_prompt.is_some() && !model_intent {
+        return Err(
+            "tool_search.system_prompt: only the \"model\" intent takes a system prompt".to_owned(),
+        );
+    }
+    if fields.window == Some(0) {
+        return Err("tool_search.window: must be at least 1 (messages)".to_owned());
+    }
+    let timeout = match fields.timeout_seconds {
+        Some(0) => return Err("tool_search.timeout_seconds: must be at least 1".to_owned()),
+        seconds => seconds.map(Duration::from_secs),
+    };
+    Ok(Some(SearchSpec {
+        model_intent,
+        window: fields.window,
+        system_prompt: fields.system_prompt,
+        tool: fields.tool,
+        timeout,
+    }))
+}
+
+impl SearchSpec {
+    /// The loader searching `client`'s server.
+    fn loader(&self, client: McpClient) -> ToolSearch {
+        let mut search = ToolSearch::new(client);
+        if self.model_intent {
+            let mut intent = ModelIntent::new();
+            if let Some(window) = self.window {
+                intent = intent.window(window);
+            }
+            if let Some(prompt) = &self.system_prompt {
+                intent = intent.system_prompt(prompt.clone());
+            }
+            search = search.intent(intent);
+        } else {
+            search = search.intent(UserTextIntent::new().window(self.window.unwrap_or(1)));
+        }
+        if let Some(tool) = &self.tool {
+            search = search.search_tool(tool.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            search = search.timeout(timeout);
+        }
+        search
+    }
 }
 
 /// `command` (stdio) or `url` (streamable HTTP), told apart as Python does.
@@ -383,10 +502,17 @@ impl McpServer {
 
     /// How the server is reached, for `check`.
     pub(crate) fn describe(&self) -> String {
+        let search = if self.search.is_some() {
+            ", tool search"
+        } else {
+            ""
+        };
         match &self.transport {
-            McpTransport::Http { url, .. } if self.sigv4.is_some() => format!("{url} (SigV4)"),
-            McpTransport::Http { url, .. } => url.clone(),
-            McpTransport::Stdio { command, .. } => format!("{command} (stdio)"),
+            McpTransport::Http { url, .. } if self.sigv4.is_some() => {
+                format!("{url} (SigV4){search}")
+            }
+            McpTransport::Http { url, .. } => format!("{url}{search}"),
+            McpTransport::Stdio { command, .. } => format!("{command} (stdio){search}"),
             _ => "?".to_owned(),
         }
     }
@@ -406,8 +532,10 @@ impl McpServer {
         if let Some(signer) = signer {
             builder = builder.sigv4(signer);
         }
+        let client = builder.start();
         StartedServer {
-            client: builder.start(),
+            search: self.search.as_ref().map(|spec| spec.loader(client.clone())),
+            client,
             continue_on_error: self.continue_on_error,
         }
     }
@@ -460,6 +588,8 @@ pub(crate) async fn start(servers: &[McpServer]) -> Result<McpServers, String> {
 pub(crate) struct StartedServer {
     client: McpClient,
     continue_on_error: bool,
+    /// Set with `tool_search`: the server's tools are found per invocation, not all offered.
+    search: Option<ToolSearch>,
 }
 
 /// The agent file's MCP servers, started once for the process and shared by every session.
@@ -497,9 +627,18 @@ impl McpServers {
         Ok(())
     }
 
-    /// Every server's tools as last listed, in the file's order.
+    /// Every server's tools as last listed, in the file's order, except those of a server
+    /// searched per invocation ([`McpServers::tool_search`]).
     pub(crate) fn tools(&self) -> impl Iterator<Item = Arc<dyn Tool>> + '_ {
-        self.servers.iter().flat_map(|s| s.client.tools())
+        self.servers
+            .iter()
+            .filter(|s| s.search.is_none())
+            .flat_map(|s| s.client.tools())
+    }
+
+    /// The server with `tool_search`, as the agents' tool loader.
+    pub(crate) fn tool_search(&self) -> Option<ToolSearch> {
+        self.servers.iter().find_map(|s| s.search.clone())
     }
 
     /// Stops every client: child processes are ended and reaped.
@@ -685,5 +824,83 @@ mod tests {
             "a ${ b } $x ${1X} s3cr3t"
         );
         assert_eq!(interpolate_str("${", &env).unwrap(), "${");
+    }
+
+    #[test]
+    fn tool_search_takes_true_or_settings_and_only_one_server() {
+        let on = parse_one(json!({"url": "http://g", "tool_search": true})).unwrap();
+        assert_eq!(
+            on[0].search,
+            Some(SearchSpec {
+                model_intent: true,
+                window: None,
+                system_prompt: None,
+                tool: None,
+                timeout: None,
+            })
+        );
+        assert!(on[0].describe().ends_with(", tool search"));
+        let off = parse_one(json!({"url": "http://g", "tool_search": false})).unwrap();
+        assert_eq!(off[0].search, None);
+        let set = parse_one(json!({"url": "http://g", "tool_search": {
+            "intent": "user_text", "window": 2, "tool": "find_tools", "timeout_seconds": 9
+        }}))
+        .unwrap();
+        assert_eq!(
+            set[0].search,
+            Some(SearchSpec {
+                model_intent: false,
+                window: Some(2),
+                system_prompt: None,
+                tool: Some("find_tools".to_owned()),
+                timeout: Some(Duration::from_secs(9)),
+            })
+        );
+        let cases = [
+            (
+                json!("yes"),
+                "mcpServers.srv.tool_search: use true, or an object such as {\"intent\": \"user_text\"}",
+            ),
+            (
+                json!({"intent": "guess"}),
+                "mcpServers.srv.tool_search.intent: \"guess\" is not an intent provider; use \"model\" or \"user_text\"",
+            ),
+            (
+                json!({"intent": "user_text", "system_prompt": "x"}),
+                "mcpServers.srv.tool_search.system_prompt: only the \"model\" intent takes a system prompt",
+            ),
+            (
+                json!({"window": 0}),
+                "mcpServers.srv.tool_search.window: must be at least 1 (messages)",
+            ),
+            (
+                json!({"timeout_seconds": 0}),
+                "mcpServers.srv.tool_search.timeout_seconds: must be at least 1",
+            ),
+        ];
+        for (search, expected) in cases {
+            assert_eq!(
+                error(json!({"url": "http://g", "tool_search": search})),
+                expected
+            );
+        }
+        let unknown = error(json!({"url": "http://g", "tool_search": {"top_k": 3}}));
+        assert!(
+            unknown.starts_with("mcpServers.srv.tool_search: unknown field `top_k`"),
+            "{unknown}"
+        );
+        let mut two = IndexMap::new();
+        two.insert(
+            "a".to_owned(),
+            json!({"url": "http://a", "tool_search": true}),
+        );
+        two.insert(
+            "b".to_owned(),
+            json!({"url": "http://b", "tool_search": true}),
+        );
+        assert_eq!(
+            parse(&two, &env).unwrap_err(),
+            "mcpServers.b.tool_search: a already searches its tools; only one server may"
+        );
     }
 }

@@ -838,3 +838,142 @@ async fn serve_protocol_mcp_serves_the_tools_and_the_agent_to_python_strands_and
     ours.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The names of the tools a Converse request offers.
+fn offered(request: &Value) -> Vec<String> {
+    request["toolConfig"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["toolSpec"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn tool_search_on_a_sigv4_gateway_offers_each_invocation_the_tools_found() {
+    use strands_testkit::gateway::{FakeGateway, SEARCH_TOOL};
+
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    // The runtime's own credentials sign the Gateway's requests too.
+    let gateway = FakeGateway::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    // The intent (Python's StrandsIntentProvider asks the agent's model), then the tool turn.
+    fake.push(Reply::Stream(frames::text_turn(
+        &["Get the weather forecast"],
+        "end_turn",
+    )));
+    fake.push(Reply::Stream(tool_turn(
+        "g1",
+        "weather___get_forecast",
+        &json!({"city": "Paris"}),
+    )));
+    fake.push(Reply::Stream(frames::text_turn(&["Sunny."], "end_turn")));
+    let dir = workdir("tool-search");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "tools": ["calculator"],
+            "mcpServers": {
+                "gateway": {"url": gateway.url(), "auth": {"type": "sigv4", "region": "us-east-1"},
+                            "tool_search": true}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let output = command(&fake, &dir)
+        .args(["check", "--agent"])
+        .arg(&agent)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.ends_with(&format!(
+            "mcp servers: gateway ({} (SigV4), tool search)\n",
+            gateway.url()
+        )),
+        "{stdout}"
+    );
+
+    let runtime = serve(&fake, &dir, &agent).await;
+    let body = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .body(r#"{"prompt": "Will it rain in Paris tomorrow?"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"result": "Sunny.\n"}"#);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    // The intent request: Python's system prompt, no tools, the user's words.
+    let intent = &requests[0].body;
+    assert!(
+        intent["system"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are an intent classifier."),
+        "{intent}"
+    );
+    assert!(intent.get("toolConfig").is_none(), "{intent}");
+    assert_eq!(
+        intent["messages"],
+        json!([{"role": "user", "content": [{"text": "Will it rain in Paris tomorrow?"}]}])
+    );
+    // Only the tools found, after the agent's own; never the Gateway's whole list.
+    assert_eq!(
+        offered(&requests[1].body),
+        [
+            "calculator",
+            "weather___get_forecast",
+            "weather___get_alerts"
+        ]
+    );
+    assert_eq!(
+        tool_results(&requests[2].body),
+        [
+            json!({"toolUseId": "g1", "content": [{"text": "Forecast for Paris: sunny, 21 C"}], "status": "success"})
+        ]
+    );
+    let calls: Vec<(String, Value)> = gateway
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "tools/call")
+        .map(|r| {
+            (
+                r.params["name"].as_str().unwrap().to_owned(),
+                r.params["arguments"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                SEARCH_TOOL.to_owned(),
+                json!({"query": "Get the weather forecast"})
+            ),
+            (
+                "weather___get_forecast".to_owned(),
+                json!({"city": "Paris"})
+            )
+        ]
+    );
+    assert!(
+        gateway
+            .requests()
+            .iter()
+            .all(|r| r.auth == strands_testkit::bedrock::AuthOutcome::Accepted),
+        "a Gateway request was not signed with the runtime's credentials"
+    );
+    drop(runtime);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
