@@ -73,6 +73,16 @@ def calls(args, kind: str, server: list[str], tool: str, arguments: str) -> dict
             for side, r in (("ours", ours), ("python", python))}
 
 
+def connects(args, kind: str, server: list[str], tool: str, arguments: str) -> dict:
+    """Connecting and listing the tools, timed over several fresh clients (sides alternate)."""
+    ours, python = [], []
+    for _ in range(args.connects):
+        ours.append(run_json([args.call_bench, tool, arguments, "1", kind, *server])["connect_ms"])
+        python.append(run_json([args.python, str(HERE / "mcp_client_bench.py"), tool, arguments, "1", kind,
+                                *server])["connect_ms"])
+    return {"ours": summary(ours), "python": summary(python)}
+
+
 def cold_start(cmd: list[str], port: int, env: dict | None = None) -> float:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -98,10 +108,12 @@ def main() -> None:
     ap.add_argument("--python", required=True, help="a Python with strands-agents 1.62 and bedrock-agentcore 1.25")
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--cold", type=int, default=5)
+    ap.add_argument("--connects", type=int, default=5)
     args = ap.parse_args()
 
     res: dict = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     res["stdio"] = calls(args, "stdio", [args.python, FIXTURE], "add", '{"a": 1, "b": 2}')
+    res["stdio_connect_ms"] = connects(args, "stdio", [args.python, FIXTURE], "add", '{"a": 1, "b": 2}')
     port = free_port()
     server = subprocess.Popen([args.server], env={"PORT": str(port), "HOST": "127.0.0.1"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -109,6 +121,7 @@ def main() -> None:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/mcp"
         res["http"] = calls(args, "http", [url], "test_simple_text", "{}")
+        res["http_connect_ms"] = connects(args, "http", [url], "test_simple_text", "{}")
 
         work = Path(tempfile.mkdtemp(prefix="bench-mcp-"))
         agent = work / "agent.json"
@@ -144,8 +157,9 @@ def main() -> None:
         o, p = data["ours"][key][stat], data["python"][key][stat]
         lines.append(f"| {name} | {o:.3f} ms | {p:.3f} ms | {p / o:.1f}x |")
     for kind in ("stdio", "http"):
-        o, p = res[kind]["ours"]["connect_ms"], res[kind]["python"]["connect_ms"]
-        lines.append(f"| {kind} connect and list tools | {o:.1f} ms | {p:.1f} ms | {p / o:.1f}x |")
+        c = res[f"{kind}_connect_ms"]
+        o, p = c["ours"]["median"], c["python"]["median"]
+        lines.append(f"| {kind} connect and list tools, median of {args.connects} | {o:.1f} ms | {p:.1f} ms | {p / o:.1f}x |")
     c = res["cold_start_3_servers_ms"]
     lines.append(f"| first /ping with 3 MCP servers configured, median | {c['ours']['median']:.1f} ms | "
                  f"{c['python']['median']:.1f} ms | {c['python']['median'] / c['ours']['median']:.1f}x |")
