@@ -84,6 +84,8 @@ pub struct McpClientBuilder {
     client_info: Option<(String, String)>,
     #[cfg(feature = "sigv4")]
     signer: Option<crate::SigV4Signer>,
+    #[cfg(feature = "oauth")]
+    oauth: Option<crate::ClientCredentials>,
 }
 
 /// Why an MCP server's tools are not available.
@@ -149,6 +151,16 @@ impl McpClientBuilder {
         self
     }
 
+    /// Authenticates with OAuth client credentials (Python's `auth={"client_id",
+    /// "client_secret"}`): the token endpoint is discovered from the server's 401 challenge,
+    /// tokens are kept until shortly before they expire and fetched again when refused. Ignored
+    /// for stdio.
+    #[cfg(feature = "oauth")]
+    pub fn oauth(mut self, credentials: crate::ClientCredentials) -> Self {
+        self.oauth = Some(credentials);
+        self
+    }
+
     /// Starts connecting in the background (needs a Tokio runtime) and returns the client.
     pub fn start(self) -> McpClient {
         let (state, _) = watch::channel(Connection::Connecting);
@@ -168,6 +180,8 @@ impl McpClientBuilder {
             client_info,
             #[cfg(feature = "sigv4")]
             signer: self.signer,
+            #[cfg(feature = "oauth")]
+            oauth: self.oauth.map(crate::oauth::OAuth::new),
             state,
             first_attempt_done: watch::channel(false).0,
             listed: AtomicBool::new(false),
@@ -195,6 +209,8 @@ impl McpClient {
             client_info: None,
             #[cfg(feature = "sigv4")]
             signer: None,
+            #[cfg(feature = "oauth")]
+            oauth: None,
         }
     }
 
@@ -365,6 +381,18 @@ async fn connect(inner: &Inner) -> Result<Running, String> {
                 let client = crate::sigv4::SigningClient {
                     inner: client,
                     signer: signer.clone(),
+                };
+                let transport = StreamableHttpClientTransport::with_client(client, config);
+                return handler
+                    .serve_with_ct(transport, ct)
+                    .await
+                    .map_err(|error| error.to_string());
+            }
+            #[cfg(feature = "oauth")]
+            if let Some(oauth) = &inner.oauth {
+                let client = crate::oauth::OAuthClient {
+                    inner: client,
+                    oauth: oauth.clone(),
                 };
                 let transport = StreamableHttpClientTransport::with_client(client, config);
                 return handler

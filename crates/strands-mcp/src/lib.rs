@@ -24,6 +24,8 @@ compile_error!(
 mod client;
 mod content;
 mod filter;
+#[cfg(feature = "oauth")]
+mod oauth;
 pub mod search;
 #[cfg(feature = "server")]
 mod server;
@@ -37,6 +39,9 @@ mod transport;
 pub use client::{McpClient, McpClientBuilder, McpError};
 #[doc(inline)]
 pub use filter::ToolFilters;
+#[cfg(feature = "oauth")]
+#[doc(inline)]
+pub use oauth::ClientCredentials;
 #[doc(inline)]
 pub use search::{GATEWAY_SEARCH_TOOL, ToolSearch};
 #[cfg(feature = "server")]

@@ -40,6 +40,9 @@ pub(crate) struct Inner {
     /// Signs HTTP requests (AgentCore Gateway with IAM authorization).
     #[cfg(feature = "sigv4")]
     pub(crate) signer: Option<crate::SigV4Signer>,
+    /// OAuth client credentials and the token they got.
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: Option<crate::oauth::OAuth>,
     pub(crate) state: watch::Sender<Connection>,
     /// Set once the first connection attempt has finished, whatever its outcome.
     pub(crate) first_attempt_done: watch::Sender<bool>,

@@ -28,7 +28,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use strands_core::Tool;
 use strands_mcp::search::{ModelIntent, UserTextIntent};
-use strands_mcp::{McpClient, McpTransport, SigV4Signer, ToolFilters, ToolSearch};
+use strands_mcp::{
+    ClientCredentials, McpClient, McpTransport, SigV4Signer, ToolFilters, ToolSearch,
+};
 
 /// The most MCP servers one agent file may name.
 const MAX_SERVERS: usize = 32;
@@ -94,6 +96,7 @@ pub(crate) struct McpServer {
     name: String,
     transport: McpTransport,
     sigv4: Option<SigV4Spec>,
+    oauth: Option<ClientCredentials>,
     continue_on_error: bool,
     prefix: Option<String>,
     filters: ToolFilters,
@@ -259,14 +262,13 @@ fn server(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<McpServer, String> {
     let transport = transport(&spec, env)?;
-    let sigv4 = match &spec.auth {
-        None => None,
-        Some(auth) => {
-            if !matches!(transport, McpTransport::Http { .. }) {
-                return Err("auth: only a streamable HTTP server (\"url\") takes auth".to_owned());
-            }
-            Some(sigv4(auth)?)
+    let (sigv4, oauth) = match &spec.auth {
+        None => (None, None),
+        Some(_) if !matches!(transport, McpTransport::Http { .. }) => {
+            return Err("auth: only a streamable HTTP server (\"url\") takes auth".to_owned());
         }
+        Some(Value::Object(map)) if !map.contains_key("type") => (None, Some(oauth(map)?)),
+        Some(auth) => (Some(sigv4(auth)?), None),
     };
     let mut filters = ToolFilters::new();
     if let Some(spec) = &spec.tool_filters {
@@ -312,6 +314,7 @@ fn server(
         name: name.to_owned(),
         transport,
         sigv4,
+        oauth,
         continue_on_error: spec.continue_on_error,
         prefix: spec.prefix.filter(|p| !p.is_empty()),
         filters,
@@ -459,8 +462,7 @@ fn transport(
     }
 }
 
-/// `"sigv4"` or `{"type": "sigv4", "region"?, "service"?}`; Python's OAuth client credentials
-/// (`{"client_id", "client_secret"}`) are refused with the alternative.
+/// `"sigv4"` or `{"type": "sigv4", "region"?, "service"?}`.
 fn sigv4(auth: &Value) -> Result<SigV4Spec, String> {
     const DEFAULT_SERVICE: &str = "bedrock-agentcore";
     match auth {
@@ -489,9 +491,37 @@ fn sigv4(auth: &Value) -> Result<SigV4Spec, String> {
                 service: text("service")?.unwrap_or_else(|| DEFAULT_SERVICE.to_owned()),
             })
         }
-        Value::Object(map) if map.contains_key("client_id") => Err("auth: OAuth client credentials are not supported yet; send a token you obtained in \"headers\": {\"Authorization\": \"Bearer ${TOKEN}\"}".to_owned()),
-        _ => Err("auth: use \"sigv4\" (AWS credentials; AgentCore Gateway with IAM authorization), or a token in \"headers\"".to_owned()),
+        _ => Err("auth: use \"sigv4\" (AWS credentials; AgentCore Gateway with IAM authorization), OAuth client credentials {\"client_id\", \"client_secret\", \"scopes\"}, or a token in \"headers\"".to_owned()),
     }
+}
+
+/// Python's `MCPClientCredentials`: `{"client_id", "client_secret", "scopes"?}`.
+fn oauth(map: &serde_json::Map<String, Value>) -> Result<ClientCredentials, String> {
+    if let Some(key) = map
+        .keys()
+        .find(|k| !["client_id", "client_secret", "scopes"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "auth: unknown field `{key}`, expected `client_id`, `client_secret` and `scopes` (OAuth client credentials) or `type` (\"sigv4\")"
+        ));
+    }
+    let text = |key: &str| match map.get(key) {
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(_) => Err(format!("auth.{key}: must be a non-empty string")),
+        None => Err(format!(
+            "auth.{key}: OAuth client credentials need `client_id` and `client_secret`"
+        )),
+    };
+    let scopes = match map.get("scopes") {
+        None => Vec::new(),
+        Some(Value::Array(scopes)) => scopes
+            .iter()
+            .map(|s| s.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("auth.scopes: must be a list of strings")?,
+        Some(_) => return Err("auth.scopes: must be a list of strings".to_owned()),
+    };
+    Ok(ClientCredentials::new(text("client_id")?, text("client_secret")?).scopes(scopes))
 }
 
 impl McpServer {
@@ -510,6 +540,9 @@ impl McpServer {
         match &self.transport {
             McpTransport::Http { url, .. } if self.sigv4.is_some() => {
                 format!("{url} (SigV4){search}")
+            }
+            McpTransport::Http { url, .. } if self.oauth.is_some() => {
+                format!("{url} (OAuth){search}")
             }
             McpTransport::Http { url, .. } => format!("{url}{search}"),
             McpTransport::Stdio { command, .. } => format!("{command} (stdio){search}"),
@@ -531,6 +564,9 @@ impl McpServer {
         }
         if let Some(signer) = signer {
             builder = builder.sigv4(signer);
+        }
+        if let Some(credentials) = &self.oauth {
+            builder = builder.oauth(credentials.clone());
         }
         let client = builder.start();
         StartedServer {
@@ -658,6 +694,7 @@ mod tests {
     fn env(name: &str) -> Option<String> {
         match name {
             "TOKEN" => Some("s3cr3t".to_owned()),
+            "SECRET" => Some("secret-value".to_owned()),
             "HOME" => Some("/home/agent".to_owned()),
             _ => None,
         }
@@ -774,8 +811,20 @@ mod tests {
                 "mcpServers.srv.auth: only a streamable HTTP server (\"url\") takes auth",
             ),
             (
-                json!({"url": "http://b", "auth": {"client_id": "i", "client_secret": "s"}}),
-                "mcpServers.srv.auth: OAuth client credentials are not supported yet; send a token you obtained in \"headers\": {\"Authorization\": \"Bearer ${TOKEN}\"}",
+                json!({"url": "http://b", "auth": {"client_id": "i"}}),
+                "mcpServers.srv.auth.client_secret: OAuth client credentials need `client_id` and `client_secret`",
+            ),
+            (
+                json!({"url": "http://b", "auth": {"client_id": "i", "client_secret": "s", "scopes": "a b"}}),
+                "mcpServers.srv.auth.scopes: must be a list of strings",
+            ),
+            (
+                json!({"url": "http://b", "auth": {"client_id": "i", "client_secret": "s", "audience": "x"}}),
+                "mcpServers.srv.auth: unknown field `audience`, expected `client_id`, `client_secret` and `scopes` (OAuth client credentials) or `type` (\"sigv4\")",
+            ),
+            (
+                json!({"url": "http://b", "auth": "oauth"}),
+                "mcpServers.srv.auth: use \"sigv4\" (AWS credentials; AgentCore Gateway with IAM authorization), OAuth client credentials {\"client_id\", \"client_secret\", \"scopes\"}, or a token in \"headers\"",
             ),
             (
                 json!({"url": "http://b", "auth": {"type": "sigv4", "regoin": "x"}}),
@@ -902,5 +951,21 @@ mod tests {
             parse(&two, &env).unwrap_err(),
             "mcpServers.b.tool_search: a already searches its tools; only one server may"
         );
+    }
+
+    #[test]
+    fn oauth_client_credentials_are_read_as_python_writes_them() {
+        let servers = parse_one(json!({"url": "https://mcp.example.com/mcp", "auth": {
+            "client_id": "agent", "client_secret": "${SECRET}", "scopes": ["tools:read"]
+        }}))
+        .unwrap();
+        assert_eq!(servers[0].describe(), "https://mcp.example.com/mcp (OAuth)");
+        let debug = format!("{:?}", servers[0]);
+        assert!(
+            debug.contains("agent") && debug.contains("tools:read"),
+            "{debug}"
+        );
+        assert!(!debug.contains("secret-value"), "{debug}");
+        assert!(servers[0].sigv4.is_none());
     }
 }

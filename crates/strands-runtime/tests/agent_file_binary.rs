@@ -977,3 +977,84 @@ async fn tool_search_on_a_sigv4_gateway_offers_each_invocation_the_tools_found()
     drop(runtime);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn oauth_client_credentials_in_the_agent_file_reach_a_gateway_with_no_secret_logged() {
+    use strands_testkit::gateway::FakeGateway;
+
+    const CLIENT_SECRET: &str = "gateway-oauth-secret-for-the-agent-file";
+    trace_logs::secret(CLIENT_SECRET);
+    // The fake's first token: tokens are secrets too.
+    trace_logs::secret("gw-token-1");
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    let gateway = FakeGateway::start_oauth("agent-file", CLIENT_SECRET, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn(
+        "o1",
+        "gw_orders___lookup_order",
+        &json!({"order_id": "42"}),
+    )));
+    fake.push(Reply::Stream(frames::text_turn(&["Shipped."], "end_turn")));
+    let dir = workdir("oauth");
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "mcpServers": {
+                "gateway": {"url": gateway.url(), "prefix": "gw",
+                            "auth": {"client_id": "agent-file", "client_secret": "${GATEWAY_SECRET}"}}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = command(&fake, &dir)
+        .args(["serve", "--agent"])
+        .arg(&agent)
+        .env("PORT", port.to_string())
+        .env("GATEWAY_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(trace_logs::stderr("agent_file_binary_oauth"))
+        .spawn()
+        .unwrap();
+    let runtime = Runtime { child, port };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        assert!(Instant::now() < deadline, "the runtime did not answer");
+        match client
+            .post(format!("http://127.0.0.1:{port}/invocations"))
+            .body(r#"{"prompt": "Where is order 42?"}"#)
+            .send()
+            .await
+        {
+            Ok(response) => break response.text().await.unwrap(),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    assert_eq!(body, r#"{"result": "Shipped.\n"}"#);
+    let requests = fake.requests();
+    assert_eq!(
+        tool_results(&requests[1].body),
+        [
+            json!({"toolUseId": "o1", "content": [{"text": "Order 42: shipped"}], "status": "success"})
+        ]
+    );
+    let grants: Vec<_> = gateway
+        .oauth_requests()
+        .into_iter()
+        .filter(|r| r.path == "/token")
+        .collect();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(
+        grants[0].basic.as_deref(),
+        Some(format!("agent-file:{CLIENT_SECRET}").as_str())
+    );
+    drop(runtime);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

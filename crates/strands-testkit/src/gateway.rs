@@ -9,6 +9,12 @@
 //! `AgentCoreToolSearchPlugin` reads). Faults can be scripted for the next `tools/call`
 //! requests: an HTTP status, a body that is not JSON-RPC, or no answer at all.
 //!
+//! [`FakeGateway::start_oauth`] serves a Gateway with a JWT authorizer the way the MCP
+//! authorization spec describes it: `/mcp` answers 401 with a challenge naming its protected
+//! resource metadata, which names an authorization server (the same fake) whose token endpoint
+//! takes the `client_credentials` grant. Tokens expire after the lifetime given, and
+//! [`FakeGateway::revoke_tokens`] revokes them.
+//!
 //! ```
 //! use strands_testkit::bedrock::FakeAuth;
 //! use strands_testkit::gateway::{Fault, FakeGateway};
@@ -26,6 +32,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use serde_json::{Value, json};
@@ -36,6 +43,10 @@ use crate::bedrock::auth::{self, Signed};
 use crate::bedrock::{AuthOutcome, FakeAuth};
 use crate::http::response::{self, Head};
 use crate::http::{self, Incoming, Limits};
+
+mod oauth;
+
+pub use oauth::OAuthRequest;
 
 /// The signing name of AgentCore requests.
 pub const SIGNING_NAME: &str = "bedrock-agentcore";
@@ -82,6 +93,9 @@ struct State {
     auth: FakeAuth,
     faults: VecDeque<Fault>,
     requests: Vec<GatewayRequest>,
+    /// `http://127.0.0.1:<port>`.
+    origin: String,
+    oauth: Option<oauth::OAuthServer>,
 }
 
 /// The fake Gateway; it stops when dropped.
@@ -110,12 +124,34 @@ impl FakeGateway {
     ///
     /// The port could not be bound.
     pub async fn start(auth: FakeAuth) -> std::io::Result<Self> {
+        Self::serve(auth, None).await
+    }
+
+    /// Serves a Gateway with OAuth inbound authorization: the client `client_id` with
+    /// `client_secret` gets tokens that live `lifetime`.
+    ///
+    /// # Errors
+    ///
+    /// The port could not be bound.
+    pub async fn start_oauth(
+        client_id: &str,
+        client_secret: &str,
+        lifetime: Duration,
+    ) -> std::io::Result<Self> {
+        let server = oauth::OAuthServer::new(client_id, client_secret, lifetime);
+        Self::serve(FakeAuth::Any, Some(server)).await
+    }
+
+    async fn serve(auth: FakeAuth, oauth: Option<oauth::OAuthServer>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/mcp", listener.local_addr()?);
+        let origin = format!("http://{}", listener.local_addr()?);
+        let url = format!("{origin}/mcp");
         let state = Arc::new(Mutex::new(State {
             auth,
             faults: VecDeque::new(),
             requests: Vec::new(),
+            origin,
+            oauth,
         }));
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -145,6 +181,22 @@ impl FakeGateway {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<GatewayRequest> {
         lock(&self.state).requests.clone()
+    }
+
+    /// Every metadata and token request received so far (with [`FakeGateway::start_oauth`]).
+    pub fn oauth_requests(&self) -> Vec<OAuthRequest> {
+        lock(&self.state)
+            .oauth
+            .as_ref()
+            .map(|o| o.requests.clone())
+            .unwrap_or_default()
+    }
+
+    /// Revokes every token issued so far: requests bearing one are refused with a challenge.
+    pub fn revoke_tokens(&self) {
+        if let Some(oauth) = lock(&self.state).oauth.as_mut() {
+            oauth.revoke();
+        }
     }
 }
 
@@ -198,6 +250,10 @@ fn all_tools() -> Vec<Value> {
 /// What to send for one request.
 enum Answer {
     Json(Value),
+    /// A JSON body with this status (OAuth errors).
+    JsonStatus(u16, Value),
+    /// 401 with this `WWW-Authenticate` challenge.
+    Challenge(String),
     Accepted,
     Status(u16, String),
     Malformed,
@@ -233,6 +289,18 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<State>>) {
                 let body = value.to_string();
                 response::write_full(&mut stream, head, body.as_bytes(), !keep_alive).await
             }
+            Answer::JsonStatus(status, value) => {
+                let head = Head::new(status).header("content-type", "application/json");
+                let body = value.to_string();
+                response::write_full(&mut stream, head, body.as_bytes(), !keep_alive).await
+            }
+            Answer::Challenge(challenge) => {
+                let head = Head::new(401)
+                    .header("www-authenticate", &challenge)
+                    .header("content-type", "application/json");
+                let body = json!({"message": "Unauthorized"}).to_string();
+                response::write_full(&mut stream, head, body.as_bytes(), !keep_alive).await
+            }
             Answer::Malformed => {
                 let head = Head::new(200).header("content-type", "application/json");
                 response::write_full(
@@ -258,9 +326,31 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<State>>) {
 
 /// Authenticates and records the request, then answers it.
 fn decide(state: &Mutex<State>, request: &http::RawRequest) -> Answer {
+    let mut guard = lock(state);
+    let state = &mut *guard;
+    if let Some(oauth) = state.oauth.as_mut()
+        && let Some(answer) = oauth.route(&state.origin, request)
+    {
+        return answer;
+    }
     let message: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let method = message["method"].as_str().unwrap_or_default().to_owned();
-    let mut state = lock(state);
+    if let Some(challenge) = state
+        .oauth
+        .as_ref()
+        .and_then(|oauth| oauth.challenge(&state.origin, request))
+    {
+        let outcome = match request.header("authorization") {
+            None => AuthOutcome::Missing,
+            Some(_) => AuthOutcome::UnrecognizedClient,
+        };
+        state.requests.push(GatewayRequest {
+            method,
+            params: message["params"].clone(),
+            auth: outcome,
+        });
+        return Answer::Challenge(challenge);
+    }
     let verdict = auth::check_for(
         &state.auth,
         &Signed {
@@ -302,7 +392,7 @@ fn decide(state: &Mutex<State>, request: &http::RawRequest) -> Answer {
             None => {}
         }
     }
-    drop(state);
+    drop(guard);
     Answer::Json(match answer(&method, &message["params"]) {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err((code, text)) => {

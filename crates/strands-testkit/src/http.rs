@@ -155,6 +155,17 @@ pub(crate) struct RawRequest {
     pub(crate) keep_alive: bool,
 }
 
+impl RawRequest {
+    /// The first value of the header `name` (lower case).
+    #[cfg_attr(
+        not(feature = "gateway"),
+        allow(dead_code, reason = "only the fake Gateway reads headers this way")
+    )]
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        header_in(&self.headers, name)
+    }
+}
+
 /// A request refused before it was fully read; the connection is closed after the answer.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Refusal {
@@ -183,11 +194,16 @@ struct Head {
 
 impl Head {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        header_in(&self.headers, name)
     }
+}
+
+/// The first value of the header `name` among `headers` (names lower case).
+fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 fn refusal(status: u16, error_type: &'static str, message: impl Into<String>) -> Refusal {
