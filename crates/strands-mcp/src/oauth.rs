@@ -243,41 +243,8 @@ async fn discover(
 ) -> Result<Endpoint, String> {
     let server = Url::parse(server).map_err(|e| format!("{server:?} is not a URL: {e}"))?;
     let origin = server.origin().ascii_serialization();
-    let path = server.path().trim_end_matches('/');
-    let mut candidates: Vec<String> = challenge
-        .and_then(|c| challenge_field(c, "resource_metadata"))
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    if !path.is_empty() {
-        candidates.push(format!(
-            "{origin}/.well-known/oauth-protected-resource{path}"
-        ));
-    }
-    candidates.push(format!("{origin}/.well-known/oauth-protected-resource"));
-    let mut resource_metadata = None;
-    for url in &candidates {
-        if let Fetched::Document(document) = fetch_json(http, url).await
-            && let Some(issuer) = first_string(&document, "authorization_servers")
-        {
-            let issuer = issuer.to_owned();
-            resource_metadata = Some((document, issuer));
-            break;
-        }
-    }
-    let canonical = canonical_resource(&server);
-    let resource = match resource_metadata
-        .as_ref()
-        .and_then(|(d, _)| d["resource"].as_str())
-    {
-        Some(declared) if covers(declared, &canonical) => declared.to_owned(),
-        Some(declared) => {
-            return Err(format!(
-                "the protected resource metadata names the resource {declared:?}, not {canonical:?}"
-            ));
-        }
-        None => canonical,
-    };
+    let resource_metadata = protected_resource_metadata(http, &server, challenge).await;
+    let resource = resource_of(&server, resource_metadata.as_ref().map(|(d, _)| d))?;
     let issuer = resource_metadata
         .as_ref()
         .map(|(_, issuer)| issuer.as_str());
@@ -297,6 +264,75 @@ async fn discover(
     let offers = |method: &str| methods.is_some_and(|m| m.iter().any(|v| v == method));
     // RFC 8414: no list means client_secret_basic; Python always sends Basic.
     let basic = offers("client_secret_basic") || !offers("client_secret_post");
+    let scope = scope_for(
+        challenge,
+        resource_metadata.as_ref().map(|(d, _)| d),
+        &credentials.scopes,
+        server_metadata.as_ref(),
+    );
+    if token_url.scheme() == "http" && !is_loopback(&token_url) {
+        tracing::warn!(url = %token_url, "sending OAuth client credentials over plain HTTP");
+    }
+    Ok(Endpoint {
+        token_url,
+        resource,
+        scope,
+        basic,
+    })
+}
+
+/// The protected resource metadata (RFC 9728) and the first authorization server it names:
+/// at the challenge's `resource_metadata`, then the path-based and the root well-known URLs.
+async fn protected_resource_metadata(
+    http: &reqwest::Client,
+    server: &Url,
+    challenge: Option<&str>,
+) -> Option<(Value, String)> {
+    let origin = server.origin().ascii_serialization();
+    let path = server.path().trim_end_matches('/');
+    let mut candidates: Vec<String> = challenge
+        .and_then(|c| challenge_field(c, "resource_metadata"))
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if !path.is_empty() {
+        candidates.push(format!(
+            "{origin}/.well-known/oauth-protected-resource{path}"
+        ));
+    }
+    candidates.push(format!("{origin}/.well-known/oauth-protected-resource"));
+    for url in &candidates {
+        if let Fetched::Document(document) = fetch_json(http, url).await
+            && let Some(issuer) = first_string(&document, "authorization_servers")
+        {
+            let issuer = issuer.to_owned();
+            return Some((document, issuer));
+        }
+    }
+    None
+}
+
+/// The RFC 8707 resource: the one the metadata declares when it covers the server's URL (an
+/// error when it does not: the metadata is another server's), else the server's URL.
+fn resource_of(server: &Url, metadata: Option<&Value>) -> Result<String, String> {
+    let canonical = canonical_resource(server);
+    match metadata.and_then(|d| d["resource"].as_str()) {
+        Some(declared) if covers(declared, &canonical) => Ok(declared.to_owned()),
+        Some(declared) => Err(format!(
+            "the protected resource metadata names the resource {declared:?}, not {canonical:?}"
+        )),
+        None => Ok(canonical),
+    }
+}
+
+/// The scope to ask for: the challenge's, else the resource's `scopes_supported`, else the
+/// configured scopes, else the authorization server's `scopes_supported`, else none.
+fn scope_for(
+    challenge: Option<&str>,
+    resource_metadata: Option<&Value>,
+    configured: &[String],
+    server_metadata: Option<&Value>,
+) -> Option<String> {
     let scopes_of = |document: Option<&Value>| {
         document
             .and_then(|d| d["scopes_supported"].as_array())
@@ -308,22 +344,12 @@ async fn discover(
             })
             .filter(|s| !s.is_empty())
     };
-    let configured = (!credentials.scopes.is_empty()).then(|| credentials.scopes.join(" "));
-    let scope = challenge
+    challenge
         .and_then(|c| challenge_field(c, "scope"))
         .map(str::to_owned)
-        .or_else(|| scopes_of(resource_metadata.as_ref().map(|(d, _)| d)))
-        .or(configured)
-        .or_else(|| scopes_of(server_metadata.as_ref()));
-    if token_url.scheme() == "http" && !is_loopback(&token_url) {
-        tracing::warn!(url = %token_url, "sending OAuth client credentials over plain HTTP");
-    }
-    Ok(Endpoint {
-        token_url,
-        resource,
-        scope,
-        basic,
-    })
+        .or_else(|| scopes_of(resource_metadata))
+        .or_else(|| (!configured.is_empty()).then(|| configured.join(" ")))
+        .or_else(|| scopes_of(server_metadata))
 }
 
 /// The authorization server's metadata (RFC 8414, then OpenID discovery, path-aware); without
@@ -720,6 +746,31 @@ mod tests {
             ),
             "http://a:8/mcp"
         );
+    }
+
+    #[test]
+    fn the_scope_comes_from_the_challenge_the_resource_the_configuration_then_the_server() {
+        let resource = serde_json::json!({"scopes_supported": ["r1", "r2"]});
+        let server = serde_json::json!({"scopes_supported": ["s"]});
+        let mine = ["m".to_owned()];
+        let challenge = Some(r#"Bearer scope="c1 c2""#);
+        assert_eq!(
+            scope_for(challenge, Some(&resource), &mine, Some(&server)).as_deref(),
+            Some("c1 c2")
+        );
+        assert_eq!(
+            scope_for(None, Some(&resource), &mine, Some(&server)).as_deref(),
+            Some("r1 r2")
+        );
+        assert_eq!(
+            scope_for(None, None, &mine, Some(&server)).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            scope_for(None, None, &[], Some(&server)).as_deref(),
+            Some("s")
+        );
+        assert_eq!(scope_for(None, None, &[], None), None);
     }
 
     #[test]
