@@ -3,7 +3,8 @@ tests talk to: over stdio (`fixture_server.py`) or stateless streamable HTTP
 (`fixture_server.py http PORT`, at /mcp, JSON answers).
 
 Its tools cover the cases the client maps: plain text, structured content, an image, an
-error, a slow call (timeouts, cancellation), a large answer, and a call that kills the server.
+error, a slow call (timeouts, cancellation), a large answer, a call that kills the server, and
+one that adds a tool and tells the client its tool list changed.
 """
 
 import asyncio
@@ -11,7 +12,7 @@ import base64
 import os
 import sys
 
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -56,6 +57,18 @@ async def slow(seconds: float) -> str:
 def big(megabytes: int) -> str:
     """A text answer of that many MiB (text only: structured output would double it)."""
     return "x" * (megabytes * 1024 * 1024)
+
+
+@server.tool()
+async def grow(name: str, ctx: Context) -> str:
+    """Adds a tool with that name (it echoes its text), then sends tools/list_changed."""
+
+    def added(text: str) -> str:
+        return f"{name}: {text}"
+
+    server.add_tool(added, name=name, description=f"Added by grow: echoes as {name}")
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
 
 
 @server.tool()

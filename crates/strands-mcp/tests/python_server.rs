@@ -211,3 +211,29 @@ async fn streamable_http_to_the_python_server_maps_text_structured_image_and_err
     );
     client.stop().await;
 }
+
+#[tokio::test]
+async fn a_list_changed_notification_refreshes_the_tools() {
+    let Some(python) = python() else { return };
+    let client = stdio(&python, Duration::from_secs(10));
+    client.ready().await.unwrap();
+    let names = |client: &McpClient| -> Vec<String> {
+        client.tools().iter().map(|t| t.name().to_owned()).collect()
+    };
+    assert!(!names(&client).contains(&"grown".to_owned()));
+    let result = run(&client, "grow", json!({"name": "grown"})).await;
+    assert_eq!(result["content"], json!([{"text": "added grown"}]));
+    // The server said its list changed: the client lists the tools again, unasked.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !names(&client).contains(&"grown".to_owned()) {
+        assert!(
+            Instant::now() < deadline,
+            "never refreshed: {:?}",
+            names(&client)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let result = run(&client, "grown", json!({"text": "hi"})).await;
+    assert_eq!(result["content"], json!([{"text": "grown: hi"}]));
+    client.stop().await;
+}

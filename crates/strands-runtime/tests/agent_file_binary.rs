@@ -559,7 +559,7 @@ async fn mcp_servers_in_the_agent_file_lend_their_tools_and_are_reaped_on_sigter
             "tools": ["calculator"],
             "mcpServers": {
                 "local": {"command": python, "args": [fixture_server()], "env": {"MARKER": marker},
-                          "prefix": "py", "tool_filters": {"rejected": ["crash", "big"]}},
+                          "prefix": "py", "tool_filters": {"rejected": ["crash", "big", "grow"]}},
                 "remote": {"url": "${FIXTURE_URL}", "headers": {"Authorization": "Bearer ${FIXTURE_TOKEN}"},
                            "prefix": "web", "tool_filters": {"allowed": ["echo$"]}},
                 // Never answers: /ping is not delayed, and the agent does without it.
