@@ -36,9 +36,11 @@ def free_port() -> int:
 
 
 def ping_ok(port: int) -> bool:
+    """One `GET /ping` on a raw socket (as bench/run.py's cold start: no HTTP library's cost)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=0.5) as r:
-            return r.status == 200
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return s.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
 
@@ -90,7 +92,7 @@ def cold_start(cmd: list[str], port: int, env: dict | None = None) -> float:
         while not ping_ok(port):
             if proc.poll() is not None:
                 sys.exit(f"exited before /ping: {cmd}")
-            time.sleep(0.002)
+            time.sleep(0.0005)
         return (time.perf_counter() - started) * 1e3
     finally:
         proc.terminate()
@@ -98,6 +100,7 @@ def cold_start(cmd: list[str], port: int, env: dict | None = None) -> float:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        time.sleep(0.5)
 
 
 def main() -> None:
@@ -124,14 +127,16 @@ def main() -> None:
         res["http_connect_ms"] = connects(args, "http", [url], "test_simple_text", "{}")
 
         work = Path(tempfile.mkdtemp(prefix="bench-mcp-"))
+        # Python children of one run may still be exiting when the next starts: the layout with
+        # child processes goes last, and every run waits for the machine to settle (below).
         layouts = {
+            "no_servers": {},
+            # Remote servers only (AgentCore Gateway and the like): no child process starts.
+            "3_http_servers": {name: {"url": url} for name in ("one", "two", "web")},
             # Two Python SDK servers over stdio and one over HTTP, as the Python app below.
             "3_servers": {"one": {"command": args.python, "args": [FIXTURE]},
                           "two": {"command": args.python, "args": [FIXTURE]},
                           "web": {"url": url}},
-            # Remote servers only (AgentCore Gateway and the like): no child process starts.
-            "3_http_servers": {name: {"url": url} for name in ("one", "two", "web")},
-            "no_servers": {},
         }
         agents = {}
         for name, servers in layouts.items():

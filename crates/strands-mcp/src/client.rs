@@ -375,7 +375,7 @@ async fn connect(inner: &Inner) -> Result<Running, String> {
         McpTransport::Http { url, headers } => {
             use rmcp::transport::StreamableHttpClientTransport;
             let config = http_config(url, headers)?;
-            let client = http_client()?;
+            let client = shared_http_client().await?;
             #[cfg(feature = "sigv4")]
             if let Some(signer) = &inner.signer {
                 let client = crate::sigv4::SigningClient {
@@ -440,9 +440,26 @@ async fn forward_stderr(server: String, mut stderr: tokio::process::ChildStderr)
     emit(&mut line);
 }
 
-/// The HTTP client of every streamable HTTP connection: connections are kept and reused (a
-/// server is not reconnected to per request), `TCP_NODELAY` avoids delayed-ACK stalls, and
-/// redirects are not followed (a signed request would not survive one).
+/// The one HTTP client of every streamable HTTP connection in the process. Building it loads
+/// and parses the system's root certificates, milliseconds of CPU: that is done once, on a
+/// blocking thread, so the async workers keep answering (a runtime's first `/ping` is not
+/// delayed by the MCP servers it starts connecting to).
+#[cfg(feature = "http")]
+async fn shared_http_client() -> Result<reqwest::Client, String> {
+    static CLIENT: tokio::sync::OnceCell<reqwest::Client> = tokio::sync::OnceCell::const_new();
+    CLIENT
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(http_client)
+                .await
+                .map_err(|error| format!("the HTTP client could not be built: {error}"))?
+        })
+        .await
+        .cloned()
+}
+
+/// The HTTP client: connections are kept and reused (a server is not reconnected to per
+/// request), `TCP_NODELAY` avoids delayed-ACK stalls, and redirects are not followed (a signed
+/// request would not survive one).
 #[cfg(feature = "http")]
 fn http_client() -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
