@@ -123,7 +123,7 @@ impl ToolSearch {
         if result.status == ToolResultStatus::Error {
             return Err(result_text(&result));
         }
-        let definitions = tool_definitions(&result).ok_or("the answer holds no \"tools\" list")?;
+        let definitions = tool_definitions(result).ok_or("the answer holds no \"tools\" list")?;
         Ok(definitions
             .iter()
             .filter_map(|definition| self.tool_for(definition))
@@ -214,7 +214,7 @@ impl ToolLoader for ToolSearch {
 
 /// The tool definitions of a search answer: structured content `{"tools": [...]}`, else the
 /// first text block holding that JSON (Python reads both).
-fn tool_definitions(result: &ToolResult) -> Option<Vec<Value>> {
+fn tool_definitions(result: ToolResult) -> Option<Vec<Value>> {
     fn tools_of(value: Value) -> Option<Vec<Value>> {
         match value {
             Value::Object(mut map) => match map.remove("tools")? {
@@ -224,7 +224,7 @@ fn tool_definitions(result: &ToolResult) -> Option<Vec<Value>> {
             _ => None,
         }
     }
-    if let Some(tools) = result.structured_content.clone().and_then(tools_of) {
+    if let Some(tools) = result.structured_content.and_then(tools_of) {
         return Some(tools);
     }
     result.content.iter().find_map(|content| match content {

@@ -68,7 +68,7 @@ struct ServerSpec {
 
 /// `tool_search` as an object: how AgentCore Gateway's semantic search picks each
 /// invocation's tools.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SearchFields {
     /// `model` (default: the agent's model states the intent, as in Python) or `user_text`.
@@ -330,13 +330,7 @@ fn server(
 fn search(value: &Value) -> Result<Option<SearchSpec>, String> {
     let fields = match value {
         Value::Bool(false) => return Ok(None),
-        Value::Bool(true) => SearchFields {
-            intent: None,
-            window: None,
-            system_prompt: None,
-            tool: None,
-            timeout_seconds: None,
-        },
+        Value::Bool(true) => SearchFields::default(),
         Value::Object(_) => {
             serde_json::from_value(value.clone()).map_err(|e| format!("tool_search: {e}"))?
         }
