@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
 use serde_json::{Map, Value};
 use strands_core::{
     AgentState, ContentBlock, Interrupt, Message, Model, SystemContentBlock, Tool, ToolLoader,
@@ -19,6 +20,7 @@ use crate::retry::{ModelRetryStrategy, ModelTimeouts};
 use crate::session::SessionManager;
 use crate::session::manager::AgentParts;
 use crate::structured_output::OutputSchema;
+use crate::telemetry::Telemetry;
 use crate::tools::registry::ToolRegistry;
 
 /// An agent: a model, a system prompt, tools and the conversation so far.
@@ -78,6 +80,10 @@ pub struct Agent {
     /// The agent's name, id and state (what hook events carry, so shared, not copied).
     pub(crate) hook_agent: HookAgent,
     description: Option<String>,
+    /// Where spans and metrics go; `None` records nothing.
+    pub(crate) telemetry: Option<Telemetry>,
+    /// Attributes added to every span of the agent (Python's `trace_attributes`).
+    pub(crate) trace_attributes: Arc<[KeyValue]>,
 }
 
 impl fmt::Debug for Agent {
@@ -320,6 +326,8 @@ pub struct AgentBuilder {
     session: Option<SessionManager>,
     structured_output: Option<OutputSchema>,
     tool_loader: Option<Arc<dyn ToolLoader>>,
+    telemetry: Option<Telemetry>,
+    trace_attributes: Vec<KeyValue>,
 }
 
 /// An agent's [`ToolLoader`] and the tools it has without it.
@@ -502,6 +510,36 @@ impl AgentBuilder {
         self
     }
 
+    /// Records the agent's spans and metrics with `telemetry` (see [`crate::telemetry`]).
+    /// Without this, the agent uses the process default
+    /// ([`Telemetry::set_default`]) if one was set when it is built, and records nothing
+    /// otherwise.
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
+        self
+    }
+
+    /// Attributes added to every span the agent records (its invocations, cycles, model and
+    /// tool calls), such as `session.id` or `user.id`.
+    ///
+    /// ```
+    /// use opentelemetry::KeyValue;
+    /// use strands_agent::Agent;
+    /// use strands_testkit::ScriptedModel;
+    ///
+    /// let agent = Agent::builder()
+    ///     .model(ScriptedModel::builder().text("Hello!").build())
+    ///     .trace_attributes([KeyValue::new("session.id", "s-1"), KeyValue::new("tries", 3)])
+    ///     .build();
+    /// assert!(agent.is_ok());
+    /// ```
+    ///
+    /// Python: `Agent(trace_attributes={...})`.
+    pub fn trace_attributes(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
+        self.trace_attributes.extend(attributes);
+        self
+    }
+
     /// Persists the agent in a session (restored before the first invocation).
     pub fn session_manager(mut self, session: SessionManager) -> Self {
         self.session = Some(session);
@@ -568,6 +606,8 @@ impl AgentBuilder {
             interrupts: InterruptState::default(),
             structured_output: self.structured_output,
             description: self.description,
+            telemetry: self.telemetry.or_else(Telemetry::default_for_process),
+            trace_attributes: self.trace_attributes.into(),
         })
     }
 }

@@ -38,6 +38,7 @@ use crate::events::AgentEvent;
 use crate::hooks::{AfterInvocationEvent, MessageAddedEvent};
 use crate::result::AgentResult;
 use crate::structured_output::StructuredOutput;
+use crate::telemetry::RunTrace;
 
 pub(crate) use sink::{EventSink, EventStream};
 pub use stop::Limits;
@@ -63,6 +64,8 @@ struct Run {
     resuming: bool,
     /// A `BeforeInvocationEvent` hook denied the invocation (its after-hook sees no result).
     denied: bool,
+    /// The invocation's spans, when the agent has telemetry.
+    trace: Option<Box<RunTrace>>,
 }
 
 impl Run {
@@ -106,6 +109,11 @@ pub(crate) async fn run(
     options: RunOptions,
     sink: EventSink,
 ) -> Result<Box<AgentResult>, AgentError> {
+    let trace = agent
+        .telemetry
+        .as_ref()
+        .map(|telemetry| RunTrace::start(telemetry, agent, &input::preview(&input)));
+    let otel = trace.as_ref().map(|trace| trace.context().clone());
     let mut run = Run {
         sink,
         cancel: agent.cancel.begin(),
@@ -114,8 +122,16 @@ pub(crate) async fn run(
         cycles: 0,
         resuming: false,
         denied: false,
+        trace,
     };
-    let outcome = cycles(agent, input, &mut run).await;
+    let outcome = match otel {
+        // The agent span is current for everything the invocation does (logs, nested spans).
+        Some(otel) => {
+            use opentelemetry::context::FutureExt as _;
+            cycles(agent, input, &mut run).with_context(otel).await
+        }
+        None => cycles(agent, input, &mut run).await,
+    };
     agent.conversation.apply_management(&mut agent.messages);
     if agent.hooks.has::<AfterInvocationEvent>() {
         let result = match &outcome {
@@ -130,9 +146,18 @@ pub(crate) async fn run(
     }
     // After the hooks, so state they set is saved (Python's session manager runs last).
     let synced = agent.sync_session().await;
-    let result = outcome?;
-    synced?;
-    Ok(result)
+    let outcome = match (outcome, synced) {
+        (Ok(result), Ok(())) => Ok(result),
+        (Err(error), _) | (Ok(_), Err(error)) => Err(error),
+    };
+    if let Some(trace) = run.trace.take() {
+        trace.finish(
+            outcome.as_deref(),
+            &agent.metrics.accumulated_usage,
+            &run.usage,
+        );
+    }
+    outcome
 }
 
 /// The cycles of one invocation, until one of them stops it.
@@ -163,8 +188,18 @@ async fn cycles(
         }
         agent.metrics.cycle_count += 1;
         run.cycles += 1;
+        if let Some(trace) = run.trace.as_mut() {
+            trace.start_cycle(&agent.messages);
+        }
         run.sink.emit(AgentEvent::StartEventLoop).await;
-        if let Next::Stop(result) = cycle(agent, run).await? {
+        let next = cycle(agent, run).await;
+        if let Some(trace) = run.trace.as_mut() {
+            match &next {
+                Ok(_) => trace.end_cycle(),
+                Err(error) => trace.fail_cycle(error),
+            }
+        }
+        if let Next::Stop(result) = next? {
             return Ok(result);
         }
     }
@@ -180,6 +215,9 @@ async fn cycle(agent: &mut Agent, run: &mut Run) -> Result<Next, AgentError> {
             model_output::Answer::Stop(result) => return Ok(Next::Stop(result)),
         },
     };
+    if let Some(trace) = run.trace.as_mut() {
+        trace.cycle_message(&message);
+    }
     if stop_reason != StopReason::ToolUse {
         return structured::on_answer(agent, run, stop_reason, message).await;
     }

@@ -62,6 +62,7 @@ mod result;
 mod retry;
 pub mod session;
 mod structured_output;
+pub mod telemetry;
 pub mod tools;
 #[cfg(feature = "vended-tools")]
 #[cfg_attr(docsrs, doc(cfg(feature = "vended-tools")))]

@@ -23,6 +23,8 @@ use strands_agent::{Agent, AgentError, AgentResult};
 use strands_core::{ContentBlock, StreamEvent};
 use strands_testkit::{ScriptedModel, Step};
 
+use common::Weather;
+
 // ---------------------------------------------------------------------------------------------
 // The pydantic models of generate.py, in Rust. Python's spelling on the right.
 
@@ -153,32 +155,6 @@ struct WithEnum {
 #[derive(Deserialize, JsonSchema)]
 struct Documented {
     value: i64,
-}
-
-// `Literal["C", "F"] = "C"`
-#[derive(Deserialize, Serialize, JsonSchema, Default)]
-#[schemars(inline)]
-enum Unit {
-    #[default]
-    C,
-    F,
-}
-
-/// Weather report for a city.
-#[derive(Deserialize, JsonSchema)]
-struct Weather {
-    /// City name
-    city: String,
-    temperature: f64,
-    #[serde(default = "fifty")]
-    humidity: f64,
-    #[serde(default)]
-    unit: Unit,
-    conditions: Option<String>,
-}
-
-fn fifty() -> f64 {
-    50.0
 }
 
 /// A person with everything.

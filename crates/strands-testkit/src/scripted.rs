@@ -76,6 +76,13 @@ impl ScriptedModel {
         }
     }
 
+    /// The model id it reports (default `scripted-model`).
+    #[must_use]
+    pub fn with_model_id(mut self, model_id: impl Into<String>) -> Self {
+        self.model_id = model_id.into();
+        self
+    }
+
     /// Starts a script.
     pub fn builder() -> ScriptedModelBuilder {
         ScriptedModelBuilder::default()

@@ -123,6 +123,18 @@ async fn deny(agent: &mut Agent, run: &mut Run, text: String) -> Result<Next, Ag
     Ok(Next::Stop(run.finish(StopReason::EndTurn, message)))
 }
 
+/// The messages `input` will add, for the invocation's span (Python records the converted
+/// prompt before any hook sees it).
+pub(super) fn preview(input: &AgentInput) -> std::borrow::Cow<'_, [Message]> {
+    use std::borrow::Cow;
+    match input {
+        AgentInput::Text(text) => Cow::Owned(vec![Message::user(text.clone())]),
+        AgentInput::Content(content) => Cow::Owned(vec![Message::new(Role::User, content.clone())]),
+        AgentInput::Messages(messages) => Cow::Borrowed(messages),
+        AgentInput::Continue | AgentInput::InterruptResponses(_) => Cow::Borrowed(&[]),
+    }
+}
+
 fn input_messages(input: AgentInput) -> Vec<Message> {
     match input {
         AgentInput::Text(text) => vec![Message::user(text)],

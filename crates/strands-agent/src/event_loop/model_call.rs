@@ -55,7 +55,21 @@ pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
             };
             return ModelCall::Denied(Message::assistant(text));
         }
-        let (output, mut failure) = match stream(agent, run, started).await {
+        let chat = run.trace.as_ref().map(|trace| trace.chat(agent));
+        let streamed = stream(
+            agent,
+            run,
+            started,
+            chat.as_ref().map(|c| c.context().clone()),
+        )
+        .await;
+        if let Some(chat) = chat {
+            match &streamed {
+                Streamed::Finished(output) | Streamed::Cancelled(output) => chat.finish(output),
+                Streamed::Failed(error) => chat.fail(error),
+            }
+        }
+        let (output, mut failure) = match streamed {
             Streamed::Cancelled(output) => return ModelCall::Done(Box::new(output)),
             Streamed::Finished(output) => (Some(output), None),
             Streamed::Failed(error) => (None, Some(error)),
@@ -113,7 +127,12 @@ async fn before_model_call(agent: &Agent) -> Option<String> {
 /// One attempt: the request, then the model's stream folded into a message. Chunk events are
 /// built only when the sink is live. With timeouts set, one timer per attempt guards the wait
 /// for each event (reset, not recreated, after every event); without, there is no timer at all.
-async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
+async fn stream(
+    agent: &Agent,
+    run: &Run,
+    started: Instant,
+    otel: Option<opentelemetry::Context>,
+) -> Streamed {
     let mut accumulator = MessageAccumulator::new(started);
     let normalized = normalize::for_model(&agent.messages);
     let mut request = ModelRequest::new(normalized.as_deref().unwrap_or(&agent.messages));
@@ -135,7 +154,7 @@ async fn stream(agent: &Agent, run: &Run, started: Instant) -> Streamed {
     let timeouts = agent.timeouts;
     let mut timer = pin!(timeouts.first_event.map(tokio::time::sleep));
     let mut waiting_for_first = true;
-    let mut events = InSpan::new(agent.model.stream(request), span);
+    let mut events = InSpan::new(agent.model.stream(request), span).with_otel(otel);
     loop {
         let next = tokio::select! {
             biased;
@@ -219,6 +238,9 @@ async fn after_model_call(
             // Python counts the usage of a call a hook rejected.
             agent.metrics.accumulated_usage.accumulate(&output.usage);
             run.usage.accumulate(&output.usage);
+            if let Some(trace) = &run.trace {
+                trace.model_answer(&output.usage, None);
+            }
         }
     }
     retry

@@ -35,6 +35,10 @@ pub(super) async fn answer(agent: &mut Agent, run: &mut Run) -> Result<Answer, A
             return Ok(Answer::Stop(run.finish(StopReason::EndTurn, message)));
         }
         ModelCall::Failed { error, .. } if error.is_context_window_overflow() => {
+            // Python's cycle ends in error; the agent reduces the context and starts another.
+            if let Some(trace) = run.trace.as_mut() {
+                trace.fail_cycle_model(&error);
+            }
             overflow::recover(agent, run, error).await?;
             return Ok(Answer::Retry);
         }
@@ -71,6 +75,9 @@ async fn record(
     agent.metrics.accumulated_usage.accumulate(&usage);
     agent.metrics.accumulated_latency_ms += metrics.latency_ms;
     run.usage.accumulate(&usage);
+    if let Some(trace) = &run.trace {
+        trace.model_answer(&usage, Some(&metrics));
+    }
     if let Some(text) = redact_user {
         agent.redact_latest_user_message(&text).await?;
     }

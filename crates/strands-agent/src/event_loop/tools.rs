@@ -20,6 +20,9 @@ pub(super) async fn run_tools(
 ) -> Result<Next, AgentError> {
     let outcome = execute(agent, run, &message).await;
     if !outcome.interrupts.is_empty() {
+        if let Some(trace) = run.trace.as_mut() {
+            trace.cycle_interrupted();
+        }
         // Pause: history ends with the tool-use message; the completed results wait in the
         // interrupt state until the caller resumes.
         agent
@@ -41,6 +44,9 @@ pub(super) async fn run_tools(
             .collect(),
     );
     let results = agent.push_message(results).await?;
+    if let Some(trace) = run.trace.as_mut() {
+        trace.cycle_tool_results(&results);
+    }
     run.sink
         .emit(crate::events::AgentEvent::Message(Box::new(results)))
         .await;
@@ -76,6 +82,7 @@ async fn execute(agent: &mut Agent, run: &Run, message: &Message) -> BatchOutcom
         extra_tool: structured::output_tool(run),
         responses,
         completed,
+        tracer: run.trace.as_ref().map(|trace| trace.tools()),
     };
     let mut outcome = BatchOutcome::default();
     let mut batch = std::pin::pin!(executor::execute(&agent.tools, tool_uses, context));

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::AgentEvent;
 use crate::hooks::{AfterToolCallEvent, BeforeToolCallEvent, HookAgent, HookRegistry};
 use crate::instrument::InSpan;
+use crate::telemetry::{ToolSpan, ToolTracer};
 use crate::tools::registry::ToolRegistry;
 
 /// Text of the result of a tool call a hook cancelled without a message (Python's default).
@@ -32,6 +33,8 @@ pub(crate) struct BatchContext {
     /// Results already produced before an interrupt paused the batch; those tool uses are not
     /// run again and their results come first.
     pub(crate) completed: Vec<ToolResult>,
+    /// Starts the tools' spans, when the agent has telemetry.
+    pub(crate) tracer: Option<ToolTracer>,
 }
 
 /// What one tool run reports to the batch.
@@ -78,6 +81,7 @@ pub(crate) fn execute(
         extra_tool,
         responses,
         completed,
+        tracer,
     } = context;
     let mut rejected = Vec::new();
     let mut runnable = Vec::with_capacity(tool_uses.len());
@@ -119,6 +123,7 @@ pub(crate) fn execute(
         }
 
         let mut slots: Vec<Option<ToolResult>> = vec![None; runnable.len()];
+        let mut spans: Vec<Option<ToolSpan>> = Vec::new();
         let mut streams = Vec::with_capacity(runnable.len());
         for (index, (tool_use, tool)) in runnable.iter().enumerate() {
             yield ExecItem::Event(AgentEvent::ToolStart { tool_use: Box::new(tool_use.clone()) });
@@ -140,8 +145,15 @@ pub(crate) fn execute(
                 gen_ai.tool.name = %tool_use.name,
                 gen_ai.tool.call.id = %tool_use.tool_use_id,
             );
+            let otel = tracer.as_ref().map(|t| t.start(tool_use, tool.as_deref()));
+            let context = otel.as_ref().map(|s| s.context().clone());
+            if otel.is_some() {
+                spans.resize_with(index, || None);
+                spans.push(otel);
+            }
             streams.push(
                 InSpan::new(run_tool(run), span)
+                    .with_otel(context)
                     .map(move |event| (index, started, event))
                     .boxed(),
             );
@@ -166,6 +178,9 @@ pub(crate) fn execute(
                                 !result.is_error(),
                                 started.elapsed(),
                             ));
+                            if let Some(span) = spans.get_mut(index).and_then(Option::take) {
+                                span.finish(&result, started.elapsed());
+                            }
                             yield ExecItem::Event(AgentEvent::ToolResult { tool_result: result.clone() });
                             if let Some(slot) = slots.get_mut(index) {
                                 *slot = Some(result);
@@ -178,6 +193,9 @@ pub(crate) fn execute(
                             });
                         }
                         ToolItem::Interrupted(interrupt) => {
+                            if let Some(span) = spans.get_mut(index).and_then(Option::take) {
+                                span.interrupted();
+                            }
                             yield ExecItem::Event(AgentEvent::ToolInterrupt {
                                 tool_use: Box::new(tool_use.clone()),
                                 interrupts: vec![interrupt.clone()],

@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strands_agent::tools::FunctionTool;
 use strands_agent::{CancelHandle, tool};
@@ -70,4 +70,31 @@ pub(crate) fn normalize(value: &mut Value) {
 
 pub(crate) fn object(value: &Value) -> &Map<String, Value> {
     value.as_object().expect("a JSON object")
+}
+
+// The output model of the structured-output fixtures (`Weather` in `parity/generate.py`).
+// `Literal["C", "F"] = "C"`
+#[derive(Deserialize, Serialize, JsonSchema, Default)]
+#[schemars(inline)]
+pub(crate) enum Unit {
+    #[default]
+    C,
+    F,
+}
+
+/// Weather report for a city.
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct Weather {
+    /// City name
+    pub(crate) city: String,
+    pub(crate) temperature: f64,
+    #[serde(default = "fifty")]
+    pub(crate) humidity: f64,
+    #[serde(default)]
+    pub(crate) unit: Unit,
+    pub(crate) conditions: Option<String>,
+}
+
+pub(crate) fn fifty() -> f64 {
+    50.0
 }
