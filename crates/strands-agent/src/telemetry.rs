@@ -49,6 +49,7 @@ mod conventions;
 mod instruments;
 mod spans;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use opentelemetry::global::BoxedTracer;
@@ -88,6 +89,8 @@ impl std::fmt::Debug for Telemetry {
 
 /// The process default picked up by agents built without [`AgentBuilder::telemetry`](crate::AgentBuilder::telemetry).
 static DEFAULT: RwLock<Option<Telemetry>> = RwLock::new(None);
+/// Whether [`DEFAULT`] holds one: read on hot paths (per request, per log line) without a lock.
+static DEFAULT_SET: AtomicBool = AtomicBool::new(false);
 
 impl Telemetry {
     /// A builder; providers not given are the `opentelemetry::global` ones.
@@ -107,7 +110,14 @@ impl Telemetry {
         let mut slot = DEFAULT
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        DEFAULT_SET.store(telemetry.is_some(), Ordering::Release);
         *slot = telemetry;
+    }
+
+    /// Whether a process default is set: one atomic load, for code that does telemetry work
+    /// (extracting trace context, stamping log lines) only when someone records it.
+    pub fn default_is_set() -> bool {
+        DEFAULT_SET.load(Ordering::Acquire)
     }
 
     /// The process default, if one was set.

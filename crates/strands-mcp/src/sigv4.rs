@@ -124,7 +124,7 @@ impl SigV4Signer {
             .provider
             .provide_credentials()
             .await
-            .map_err(|error| format!("no AWS credentials to sign the MCP request: {error}"))?;
+            .map_err(|error| format!("no AWS credentials to sign the request: {error}"))?;
         *self.lock() = Some((credentials.clone(), now));
         Ok(credentials)
     }
@@ -139,7 +139,21 @@ impl SigV4Signer {
     }
 
     /// The headers that sign `method uri` with `body`: `authorization`, `x-amz-date`, and
-    /// `x-amz-security-token` for temporary credentials.
+    /// `x-amz-security-token` for temporary credentials. Only the host (from `uri`) and these
+    /// headers are signed, so the caller may add others.
+    ///
+    /// # Errors
+    ///
+    /// No credentials could be resolved, or the request cannot be signed (an invalid URI).
+    pub async fn signed_headers(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+        self.headers(method, uri, body).await
+    }
+
     async fn headers(
         &self,
         method: &str,

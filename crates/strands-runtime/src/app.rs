@@ -28,6 +28,7 @@ use crate::logging::Bounded;
 use crate::ping::{HealthTracker, PingStatus};
 use crate::reply::panic_message;
 use crate::reply::{HandlerError, Reply, SseStream};
+use crate::telemetry::{self, ServerSpan};
 use crate::wire;
 use crate::ws::{self, WebSocketFn, WsConnection};
 
@@ -392,19 +393,42 @@ async fn invocations(State(app): State<Arc<AgentCoreApp>>, request: Request) -> 
         requestId = %context.request_id,
         sessionId = context.session_id.as_deref().unwrap_or(""),
     );
+    // Traced only when telemetry is on: the server span, under the context AgentCore sent.
+    let server = telemetry::enabled()
+        .then(|| ServerSpan::start("POST", "/invocations", request.headers(), &context));
+    let otel = server.as_ref().map(|s| s.context().clone());
     // Everything logged from here on (this handler, the entrypoint, its agent and tools, the
     // stream) carries the request and session ids, read from the context as Python's
     // formatter reads its context variables.
-    context
-        .clone()
-        .scope(invoke(app, request, context).instrument(span))
-        .await
+    let invocation = invoke(app, request, context.clone(), server).instrument(span);
+    match otel {
+        Some(otel) => {
+            use opentelemetry::context::FutureExt as _;
+            context.scope(invocation.with_context(otel)).await
+        }
+        None => context.scope(invocation).await,
+    }
 }
 
+/// One invocation; its server span (if traced) ends with the response, or with the stream.
 async fn invoke(
     app: Arc<AgentCoreApp>,
     request: Request,
     context: Arc<RequestContext>,
+    mut server: Option<ServerSpan>,
+) -> Response {
+    let response = answer(app, request, context, &mut server).await;
+    if let Some(server) = server {
+        server.end(response.status().as_u16());
+    }
+    response
+}
+
+async fn answer(
+    app: Arc<AgentCoreApp>,
+    request: Request,
+    context: Arc<RequestContext>,
+    server: &mut Option<ServerSpan>,
 ) -> Response {
     let started = Instant::now();
     let payload = match read_payload(&app, request, started).await {
@@ -431,7 +455,7 @@ async fn invoke(
         }
         Reply::Stream(stream) => {
             tracing::info!(target: "bedrock_agentcore.app", "Returning streaming response ({elapsed:.3}s)");
-            sse_response(stream, guard, context, app.shutdown.clone())
+            sse_response(stream, guard, context, app.shutdown.clone(), server.take())
         }
     }
 }
@@ -486,7 +510,14 @@ async fn call_entrypoint(
         ));
     };
     let call = entrypoint(payload, RequestContext::clone(context));
-    let call = AbortOnDropHandle::new(tokio::spawn(context.clone().scope(call).in_current_span()));
+    let call = context.clone().scope(call).in_current_span();
+    // The spawned task keeps the invocation's trace context when traced.
+    let call = if telemetry::enabled() {
+        use opentelemetry::context::FutureExt as _;
+        AbortOnDropHandle::new(tokio::spawn(call.with_current_context()))
+    } else {
+        AbortOnDropHandle::new(tokio::spawn(call))
+    };
     let elapsed = || started.elapsed().as_secs_f64();
     let outcome = tokio::select! {
         outcome = call => outcome,
@@ -542,13 +573,17 @@ fn sse_response(
     guard: crate::ping::BusyGuard,
     context: Arc<RequestContext>,
     shutdown: CancellationToken,
+    server: Option<ServerSpan>,
 ) -> Response {
     let stream = InContext {
         inner: stream.0,
         context,
+        otel: server.as_ref().map(|s| s.context().clone()),
     };
     let frames = async_stream::stream! {
         let _guard = guard;
+        // Ends when the stream does (or, dropped, marks the client's disconnect).
+        let server = server;
         let mut stream = AssertUnwindSafe(stream).catch_unwind();
         loop {
             let item = tokio::select! {
@@ -573,6 +608,9 @@ fn sse_response(
             yield Ok(wire::sse_error_frame(error.message(), error.error_type()));
             break;
         }
+        if let Some(server) = server {
+            server.end(200);
+        }
     };
     let mut response = Response::new(Body::from_stream(frames));
     response.headers_mut().insert(
@@ -587,10 +625,12 @@ const SHUTDOWN_MESSAGE: &str =
     "the server shut down before the answer was complete; the answer is incomplete";
 
 /// A stream polled with its invocation's context as [`RequestContext::current`] (the server
-/// polls the body outside the invocation's task).
+/// polls the body outside the invocation's task), and its trace context as the current
+/// OpenTelemetry context when traced.
 struct InContext {
     inner: strands_core::BoxStream<'static, Result<Bytes, HandlerError>>,
     context: Arc<RequestContext>,
+    otel: Option<opentelemetry::Context>,
 }
 
 impl futures_core::Stream for InContext {
@@ -601,6 +641,7 @@ impl futures_core::Stream for InContext {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         let this = &mut *self;
+        let _attached = this.otel.as_ref().map(|otel| otel.clone().attach());
         this.context
             .sync_scope(|| this.inner.as_mut().poll_next(cx))
     }

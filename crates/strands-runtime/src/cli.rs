@@ -93,7 +93,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 44] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 62] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -246,6 +246,69 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 44] = [
         "the current_time tool's zone when the model names none (default UTC)",
     ),
     ("HOME", "see STRANDS_MODEL_CACHE"),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "send spans and metrics over OTLP (http/protobuf) to this collector (docs/telemetry.md)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "the spans' full OTLP URL (wins over the above)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "the metrics' full OTLP URL (wins over the above)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "k=v,k=v headers on every export request (values never logged)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "headers of span exports only",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        "headers of metric exports only",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "http/protobuf (the only one spoken)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "see OTEL_EXPORTER_OTLP_PROTOCOL",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        "see OTEL_EXPORTER_OTLP_PROTOCOL",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "ms per export request (default 10000, at most 60000)",
+    ),
+    ("OTEL_TRACES_EXPORTER", "otlp (default) or none"),
+    ("OTEL_METRICS_EXPORTER", "otlp (default) or none"),
+    ("OTEL_SDK_DISABLED", "true: no telemetry at all"),
+    (
+        "OTEL_SERVICE_NAME",
+        "the service name on exported telemetry (default strands-agents)",
+    ),
+    (
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "k=v,k=v resource attributes (AgentCore sets them)",
+    ),
+    (
+        "AGENT_OBSERVABILITY_ENABLED",
+        "true (AgentCore): spans go to the region's X-Ray OTLP endpoint, SigV4-signed",
+    ),
+    (
+        "DISABLE_ADOT_OBSERVABILITY",
+        "true: ignore AGENT_OBSERVABILITY_ENABLED",
+    ),
+    (
+        "AWS_ENDPOINT_URL_XRAY",
+        "another X-Ray endpoint for those spans",
+    ),
 ];
 
 /// The text `--help` shows below the flags.

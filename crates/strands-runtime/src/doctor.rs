@@ -101,6 +101,8 @@ pub(crate) async fn run(config: &ProviderConfig, call_model: bool) -> Report {
         Provider::Bedrock => bedrock(&mut report, config.model_id(), call_model).await,
         _ => other_provider(&mut report, config, call_model).await,
     }
+    #[cfg(feature = "otel")]
+    telemetry(&mut report);
     report.push(
         "note",
         CheckStatus::Ok,
@@ -108,6 +110,37 @@ pub(crate) async fn run(config: &ProviderConfig, call_model: bool) -> Report {
         None,
     );
     report
+}
+
+/// Where spans and metrics go (`OTEL_*`, `AGENT_OBSERVABILITY_ENABLED`), and what keeps a
+/// signal that was asked for from being sent.
+#[cfg(feature = "otel")]
+fn telemetry(report: &mut Report) {
+    use strands_runtime::telemetry::{Signal, TelemetryConfig};
+    let config = TelemetryConfig::from_env();
+    for (name, signal) in [("traces", config.traces()), ("metrics", config.metrics())] {
+        let detail = signal.describe();
+        let status = match signal {
+            Signal::Off(reason)
+                if reason.starts_with("no endpoint")
+                    || reason.starts_with("OTEL_SDK_DISABLED")
+                    || reason.ends_with("=none") =>
+            {
+                CheckStatus::Ok
+            }
+            Signal::Off(_) => CheckStatus::Warn,
+            _ => CheckStatus::Ok,
+        };
+        report.push(name, status, detail, None);
+    }
+    if let Some(logs) = config.describe().last() {
+        report.push(
+            "logs",
+            CheckStatus::Ok,
+            logs.trim_start_matches("logs: "),
+            None,
+        );
+    }
 }
 
 /// Anthropic, OpenAI-compatible and local models: no AWS checks; the model is configured (its

@@ -33,6 +33,7 @@ mod ping;
 mod reply;
 mod serve;
 mod server;
+pub mod telemetry;
 mod wire;
 mod ws;
 

@@ -308,13 +308,15 @@ impl Visit for Fields {
 }
 
 /// Keys the formatter writes itself; fields with these names are not repeated.
-const RESERVED: [&str; 6] = [
+const RESERVED: [&str; 8] = [
     "timestamp",
     "level",
     "message",
     "logger",
     "requestId",
     "sessionId",
+    "otelTraceID",
+    "otelSpanID",
 ];
 
 /// One log line, written as Python's `json.dumps(log_entry, ensure_ascii=False)`.
@@ -324,6 +326,9 @@ struct Line<'a> {
     fields: &'a Fields,
     logger: &'a str,
     context: Option<&'a RequestContext>,
+    /// The trace and span ids of the current span, when traced (the names OpenTelemetry's
+    /// Python logging instrumentation gives them).
+    trace: Option<(String, String)>,
 }
 
 impl Serialize for Line<'_> {
@@ -340,6 +345,10 @@ impl Serialize for Line<'_> {
             if let Some(session) = context.session_id.as_deref().filter(|s| !s.is_empty()) {
                 map.serialize_entry("sessionId", session)?;
             }
+        }
+        if let Some((trace_id, span_id)) = &self.trace {
+            map.serialize_entry("otelTraceID", trace_id)?;
+            map.serialize_entry("otelSpanID", span_id)?;
         }
         for (index, (key, value)) in self.fields.extra.iter().enumerate() {
             let repeated = self.fields.extra[..index].iter().any(|(k, _)| k == key);
@@ -376,6 +385,7 @@ where
             fields: &fields,
             logger: metadata.target(),
             context: context.as_deref(),
+            trace: crate::telemetry::current_ids(),
         };
         let write = |buffer: &mut Vec<u8>| {
             buffer.clear();

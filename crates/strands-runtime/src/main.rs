@@ -135,6 +135,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut agent_settings = AgentSettings::from_env()?;
     // Bind first so /ping answers as early as possible; the model client is built after.
     let listener = config.bind().await.map_err(|e| e.to_string())?;
+    // Before any agent is built: agents take the process's telemetry when they are built.
+    #[cfg(feature = "otel")]
+    let telemetry = install_telemetry().await?;
     let model = provider.build().await.map_err(|e| e.to_string())?;
     if let Some(file) = file {
         // Connected in the background: /ping does not wait for them; new agents do.
@@ -163,7 +166,45 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string());
     // MCP servers run as child processes are ended and reaped.
     mcp.stop().await;
+    // What the batch exporters still hold goes out before the process ends (AgentCore's
+    // SIGKILL follows SIGTERM after 30 s; the server's drain takes at most its grace).
+    #[cfg(feature = "otel")]
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown(TELEMETRY_FLUSH).await;
+    }
     served
+}
+
+/// How long the telemetry flush at shutdown may take, per signal.
+#[cfg(feature = "otel")]
+const TELEMETRY_FLUSH: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Installs the telemetry pipeline the environment asks for, signing with the default
+/// credential chain when it goes to AWS.
+#[cfg(feature = "otel")]
+async fn install_telemetry() -> Result<Option<strands_runtime::telemetry::TelemetryGuard>, String> {
+    use strands_runtime::telemetry::{Signal, TelemetryConfig};
+    let config = TelemetryConfig::from_env();
+    let signed = [config.traces(), config.metrics()].iter().any(|s| {
+        matches!(
+            s,
+            Signal::Otlp {
+                signing: Some(_),
+                ..
+            }
+        )
+    });
+    let credentials = if signed {
+        strands_aws::sdk_config().await.credentials_provider()
+    } else {
+        None
+    };
+    for line in config.describe() {
+        tracing::info!("telemetry {line}");
+    }
+    config
+        .install(credentials.as_ref())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `--protocol` (or `STRANDS_PROTOCOL`) asks for MCP.

@@ -129,10 +129,13 @@ pub(crate) async fn upgrade(app: WsRoute, request: Request) -> Response {
     );
     let health = app.health.clone();
     let server_shutdown = app.shutdown.clone();
+    // Traced only when telemetry is on: one server span for the connection's life.
+    let server = crate::telemetry::enabled()
+        .then(|| crate::telemetry::ServerSpan::start("GET", "/ws", &request.1, &context));
     upgrade.on_upgrade(move |socket| {
         let shared = Arc::new(context.clone());
-        shared.scope(
-            async move {
+        let otel = server.as_ref().map(|s| s.context().clone());
+        let connection = async move {
                 let _guard = health.start_invocation();
                 let (connection, driver) = WsConnection::start(socket, request, &settings, server_shutdown);
                 let handle = connection.clone();
@@ -172,9 +175,18 @@ pub(crate) async fn upgrade(app: WsRoute, request: Request) -> Response {
                     (_, Some(_)) => (INTERNAL_ERROR, ""),
                 };
                 handle.close(code, reason).await;
+                if let Some(server) = server {
+                    server.end(101);
+                }
             }
-            .instrument(span),
-        )
+            .instrument(span);
+        match otel {
+            Some(otel) => {
+                use opentelemetry::context::FutureExt as _;
+                shared.scope(connection.with_context(otel)).boxed()
+            }
+            None => shared.scope(connection).boxed(),
+        }
     })
 }
 

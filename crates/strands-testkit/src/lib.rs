@@ -52,6 +52,9 @@ pub mod imds;
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub mod openai;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
 mod scripted;
 #[cfg(feature = "served")]
 #[cfg_attr(docsrs, doc(cfg(feature = "served")))]

@@ -1,0 +1,365 @@
+//! Telemetry out of the `strands-runtime` binary, to receivers that decode what the exporters
+//! really send (`strands_testkit::otlp`): a collector configured with `OTEL_*`, and AgentCore's
+//! X-Ray OTLP endpoint, which checks SigV4. The batch delays are set far beyond the test, so
+//! what arrives was flushed by SIGTERM. The parent context comes from the request's
+//! `traceparent` and `baggage`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use strands_testkit::bedrock::{AuthOutcome, FakeAuth, FakeBedrock, Frame, Reply, frames};
+use strands_testkit::otlp::{FakeOtlp, ReceivedSpan};
+
+mod common;
+
+use common::trace_logs;
+
+const AKID: &str = "AKIDTELEMETRYTEST0001";
+const SECRET: &str = "telemetry-test-secret-00000000000000000";
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_ID: &str = "00f067aa0ba902b7";
+const SESSION: &str = "telemetry-session-000000000000000000001";
+const REQUEST_ID: &str = "telemetry-request-1";
+
+struct Runtime {
+    child: Child,
+    port: u16,
+    stderr: PathBuf,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Runtime {
+    /// SIGTERM, then the exit (within the default grace and the flush). Async: the receivers
+    /// run on the test's runtime and must go on answering meanwhile.
+    async fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the runtime did not exit after SIGTERM");
+    }
+
+    fn log_lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.stderr)
+            .unwrap()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strands-telemetry-{name}-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An agent file with the calculator.
+fn agent_file(dir: &Path) -> PathBuf {
+    let path = dir.join("agent.json");
+    std::fs::write(
+        &path,
+        json!({
+            "name": "adder",
+            "model": {"provider": "bedrock", "model_id": "us.amazon.nova-lite-v1:0"},
+            "tools": ["calculator"]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    path
+}
+
+async fn serve(fake: &FakeBedrock, dir: &Path, env: &[(&str, &str)]) -> Runtime {
+    let port = free_port();
+    let stderr = dir.join("stderr.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .env_clear()
+        .env("HOME", dir)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", AKID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
+        .env("LOG_LEVEL", "INFO")
+        // Nothing leaves on a timer during the test: only the shutdown flush sends.
+        .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "600000")
+        .args(["serve", "--agent"])
+        .arg(agent_file(dir))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    trace_logs::secret(AKID);
+    trace_logs::secret(SECRET);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let runtime = Runtime {
+        child: command.spawn().unwrap(),
+        port,
+        stderr,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("http://127.0.0.1:{port}/ping"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return runtime;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the runtime did not answer /ping within 30 s");
+}
+
+fn tool_turn() -> Vec<Frame> {
+    frames::tool_turn(&[("t1", "calculator", r#"{"expression": "2 + 3"}"#)])
+}
+
+/// One invocation with AgentCore's headers and a W3C parent context.
+async fn invoke(runtime: &Runtime, stream: bool) -> String {
+    let body = if stream {
+        r#"{"prompt": "add 2 and 3", "stream": true}"#
+    } else {
+        r#"{"prompt": "add 2 and 3"}"#
+    };
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", SESSION)
+        .header("X-Amzn-Bedrock-AgentCore-Runtime-Request-Id", REQUEST_ID)
+        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))
+        .header("baggage", "team=blue")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn named<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
+    spans
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no span {name} in {:?}", names(spans)))
+}
+
+fn names(spans: &[ReceivedSpan]) -> Vec<&str> {
+    spans.iter().map(|s| s.name.as_str()).collect()
+}
+
+/// The tree under the request's parent: server span, agent, cycles, model calls and the tool,
+/// all in the caller's trace and all carrying the session id.
+fn assert_trace(spans: &[ReceivedSpan]) {
+    let server = named(spans, "POST /invocations");
+    assert_eq!(server.kind, 2, "a SERVER span");
+    assert_eq!(server.trace_id, TRACE_ID);
+    assert_eq!(server.parent_span_id, PARENT_ID);
+    assert_eq!(server.attributes["aws.request_id"], REQUEST_ID);
+    assert_eq!(server.attributes["http.route"], "/invocations");
+    assert_eq!(server.attributes["http.response.status_code"], 200);
+    assert_eq!(server.scope, "strands-runtime");
+
+    let agent = named(spans, "invoke_agent adder");
+    assert_eq!(agent.parent_span_id, server.span_id);
+    assert_eq!(agent.scope, "strands.telemetry.tracer");
+    assert_eq!(
+        agent.attributes["gen_ai.request.model"],
+        "us.amazon.nova-lite-v1:0"
+    );
+    assert!(
+        agent.attributes["gen_ai.usage.input_tokens"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    let cycles: Vec<&ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.name == "execute_event_loop_cycle")
+        .collect();
+    assert_eq!(cycles.len(), 2);
+    assert!(cycles.iter().all(|c| c.parent_span_id == agent.span_id));
+    let tool = named(spans, "execute_tool calculator");
+    assert!(cycles.iter().any(|c| c.span_id == tool.parent_span_id));
+    assert_eq!(tool.attributes["gen_ai.tool.status"], "success");
+    assert_eq!(spans.iter().filter(|s| s.name == "chat").count(), 2);
+    for span in spans {
+        assert_eq!(span.trace_id, TRACE_ID, "{}", span.name);
+        assert_eq!(span.attributes["session.id"], SESSION, "{}", span.name);
+        assert_eq!(span.resource["service.name"], "strands-agents");
+    }
+}
+
+#[tokio::test]
+async fn a_collector_gets_the_trace_and_metrics_flushed_at_sigterm() {
+    let collector = FakeOtlp::start(FakeAuth::Any, "xray").await.unwrap();
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn()));
+    fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+    let dir = workdir("collector");
+    let mut runtime = serve(
+        &fake,
+        &dir,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint()),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-test-header=from%20env"),
+        ],
+    )
+    .await;
+    assert_eq!(invoke(&runtime, false).await, r#"{"result": "5\n"}"#);
+    assert!(
+        collector.spans().is_empty(),
+        "nothing leaves before the flush"
+    );
+    runtime.terminate().await;
+
+    let spans = collector.spans();
+    assert_trace(&spans);
+    let requests = collector.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.content_type == "application/x-protobuf")
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.test_header.as_deref() == Some("from env"))
+    );
+    let metrics = collector.metrics();
+    for (name, unit) in [
+        ("strands.event_loop.cycle_count", "Count"),
+        ("strands.event_loop.cycle_duration", "s"),
+        ("strands.event_loop.input.tokens", "token"),
+        ("strands.tool.call_count", "Count"),
+        ("strands.tool.duration", "s"),
+    ] {
+        let metric = metrics
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("no metric {name}"));
+        assert_eq!(metric.unit, unit, "{name}");
+        assert_eq!(metric.scope, "strands.telemetry.metrics");
+    }
+
+    // Log lines of the invocation carry its trace; a log line outside any has none.
+    let lines = runtime.log_lines();
+    let completed = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Invocation completed"))
+        })
+        .expect("the completion line");
+    assert_eq!(completed["otelTraceID"], TRACE_ID);
+    assert_eq!(
+        completed["otelSpanID"],
+        named(&spans, "POST /invocations").span_id.as_str()
+    );
+    assert!(lines[0].get("otelTraceID").is_none());
+}
+
+#[tokio::test]
+async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to_the_end() {
+    let xray = FakeOtlp::start(FakeAuth::sigv4(AKID, SECRET), "xray")
+        .await
+        .unwrap();
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn()));
+    fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+    let dir = workdir("xray");
+    let mut runtime = serve(
+        &fake,
+        &dir,
+        &[
+            ("AGENT_OBSERVABILITY_ENABLED", "true"),
+            ("AWS_ENDPOINT_URL_XRAY", xray.endpoint()),
+        ],
+    )
+    .await;
+    let streamed = invoke(&runtime, true).await;
+    assert!(streamed.contains("data: "), "{streamed}");
+    runtime.terminate().await;
+
+    let requests = xray.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| r.path == "/v1/traces"));
+    assert!(requests.iter().all(|r| r.auth == AuthOutcome::Accepted));
+    assert_trace(&xray.spans());
+}
+
+#[tokio::test]
+async fn a_receiver_that_refuses_the_signature_costs_the_invocation_nothing() {
+    let xray = FakeOtlp::start(
+        FakeAuth::sigv4(AKID, "another-secret-000000000000000000000"),
+        "xray",
+    )
+    .await
+    .unwrap();
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(frames::text_turn(&["fine"], "end_turn")));
+    let dir = workdir("refused");
+    let mut runtime = serve(
+        &fake,
+        &dir,
+        &[
+            ("AGENT_OBSERVABILITY_ENABLED", "true"),
+            ("AWS_ENDPOINT_URL_XRAY", xray.endpoint()),
+        ],
+    )
+    .await;
+    assert_eq!(invoke(&runtime, false).await, r#"{"result": "fine\n"}"#);
+    runtime.terminate().await;
+    let requests = xray.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.auth == AuthOutcome::InvalidSignature)
+    );
+    assert!(xray.spans().is_empty());
+    let logs = std::fs::read_to_string(&runtime.stderr).unwrap();
+    assert!(!logs.contains(SECRET), "no secret in the logs");
+}
