@@ -75,3 +75,6 @@ pub mod sessions {}
 
 #[doc = include_str!("../../../docs/structured-output.md")]
 pub mod structured_output {}
+
+#[doc = include_str!("../../../docs/telemetry.md")]
+pub mod telemetry {}
