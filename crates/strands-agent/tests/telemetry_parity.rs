@@ -5,8 +5,9 @@
 //! metric points, with timestamps and ids masked as the generator masks them.
 //!
 //! The differences allowed are those listed in `docs/python-parity.md` (Telemetry): no
-//! `exception.stacktrace`, and the exception type of a failing tool (Python names the raised
-//! class; a Rust tool returns an error, recorded as `Exception`). JSON-valued attributes are
+//! `exception.stacktrace`, the exception type of a failing tool (Python names the raised
+//! class; a Rust tool returns an error, recorded as `Exception`), the schema of a tool span
+//! (the normalised one), and no per-cycle or per-call ids on metric points. JSON-valued attributes are
 //! compared parsed (key order is Python's dict order there, serde's here).
 #![allow(
     clippy::unwrap_used,
@@ -420,6 +421,38 @@ fn drop_normalized_descriptions(span: &mut Value) {
     }
 }
 
+/// The documented difference in metrics: no per-cycle `event_loop_cycle_id` and no per-call
+/// `tool_use_id` attribute, so Python's points that differ only by those merge (counts, values
+/// and sums added).
+fn merge_per_call_series(metrics: &mut Value) {
+    for metric in metrics.as_array_mut().unwrap() {
+        let mut merged: Vec<Value> = Vec::new();
+        for mut point in metric["points"].as_array().unwrap().clone() {
+            let attributes = point["attributes"].as_object_mut().unwrap();
+            attributes.remove("event_loop_cycle_id");
+            attributes.remove("tool_use_id");
+            match merged
+                .iter_mut()
+                .find(|p| p["attributes"] == point["attributes"])
+            {
+                Some(into) => {
+                    for key in ["value", "count", "sum"] {
+                        if let (Some(a), Some(b)) = (into[key].as_f64(), point[key].as_f64()) {
+                            into[key] = if into[key].is_u64() && point[key].is_u64() {
+                                json!(into[key].as_u64().unwrap() + point[key].as_u64().unwrap())
+                            } else {
+                                json!(a + b)
+                            };
+                        }
+                    }
+                }
+                None => merged.push(point),
+            }
+        }
+        metric["points"] = Value::Array(merged);
+    }
+}
+
 async fn assert_matches_python(fixture: &str, opt_in: &str) {
     let expected = load(&format!("telemetry/{fixture}.json"));
     assert_eq!(expected["strands_version"], "1.62.0");
@@ -428,6 +461,7 @@ async fn assert_matches_python(fixture: &str, opt_in: &str) {
         for span in want["spans"].as_array_mut().unwrap() {
             allow_documented_differences(span);
         }
+        merge_per_call_series(&mut want["metrics"]);
         parse_json_strings(&mut want);
         let mut got = run_case(case, opt_in).await;
         parse_json_strings(&mut got);

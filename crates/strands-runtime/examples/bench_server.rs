@@ -11,7 +11,9 @@
 //! | `entrypoint` | [`AgentEntrypoint`], exactly what the `strands-runtime` binary serves | — |
 //!
 //! It listens on `HOST:PORT` (default `127.0.0.1:8080`) and logs like the binary: one JSON line
-//! per invocation on stderr (`LOG_LEVEL`, default `INFO`). `scripts/bench` drives it, and
+//! per invocation on stderr (`LOG_LEVEL`, default `INFO`). With `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! (or the other variables of `TelemetryConfig`) it exports spans and metrics as the binary does
+//! (`scripts/bench-telemetry`), flushed when it stops. `scripts/bench` drives it, and
 //! `scripts/soak` (with `BENCH_STATS_MS`, which prints the live task count that often).
 //!
 //! Run: `BENCH_MODE=stream cargo run --release -p strands-runtime --example bench_server`
@@ -156,10 +158,21 @@ async fn main() -> ExitCode {
     {
         tokio::spawn(report_tasks(std::time::Duration::from_millis(every)));
     }
+    // Telemetry as the binary installs it, before any agent is built.
+    let telemetry = match strands_runtime::telemetry::TelemetryConfig::from_env().install(None) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("bench_server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Served exactly as the `strands-runtime` binary serves: its server, its timeouts.
     let served = strands_runtime::Server::new(app(mode, model))
         .serve(listener, shutdown())
         .await;
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown(std::time::Duration::from_secs(3)).await;
+    }
     if let Err(error) = served {
         eprintln!("bench_server: the server stopped with an error: {error}");
         return ExitCode::FAILURE;

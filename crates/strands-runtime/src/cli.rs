@@ -93,7 +93,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 62] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 67] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -306,6 +306,23 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 62] = [
         "true: ignore AGENT_OBSERVABILITY_ENABLED",
     ),
     (
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "the log lines' full OTLP URL (exported as log records)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        "headers of log exports (on AgentCore: x-aws-log-group, x-aws-log-stream)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        "see OTEL_EXPORTER_OTLP_PROTOCOL",
+    ),
+    ("OTEL_LOGS_EXPORTER", "otlp (default) or none"),
+    (
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+        "another CloudWatch Logs endpoint for those log records",
+    ),
+    (
         "AWS_ENDPOINT_URL_XRAY",
         "another X-Ray endpoint for those spans",
     ),
@@ -436,7 +453,7 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 29] = [
+    const NOT_VARIABLES: [&str; 30] = [
         // HTTP methods (http_request).
         "DELETE",
         "GET",
@@ -466,6 +483,7 @@ mod tests {
         "PI",
         "POST",
         "PROTOCOL",
+        "TRACE",
         "UTC",
         "WARNING",
     ];

@@ -387,6 +387,12 @@ where
             context: context.as_deref(),
             trace: crate::telemetry::current_ids(),
         };
+        crate::telemetry::export_log(
+            *metadata.level(),
+            metadata.target(),
+            &fields.message,
+            context.as_deref(),
+        );
         let write = |buffer: &mut Vec<u8>| {
             buffer.clear();
             let mut serializer =
@@ -463,6 +469,12 @@ where
         line.push('\n');
         // A log line that cannot be written is dropped; logging must never fail a request.
         let _ = self.make_writer.make_writer().write_all(line.as_bytes());
+        crate::telemetry::export_log(
+            *metadata.level(),
+            metadata.target(),
+            &fields.message,
+            RequestContext::current().as_deref(),
+        );
     }
 }
 

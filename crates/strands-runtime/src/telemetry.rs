@@ -147,6 +147,22 @@ impl Drop for ServerSpan {
     }
 }
 
+/// Sends a log line as an OpenTelemetry log record when logs are exported (the SDK adds the
+/// current trace and span ids); nothing otherwise.
+#[cfg_attr(
+    not(feature = "otel"),
+    allow(unused_variables, clippy::missing_const_for_fn)
+)]
+pub(crate) fn export_log(
+    level: tracing::Level,
+    target: &str,
+    message: &str,
+    context: Option<&RequestContext>,
+) {
+    #[cfg(feature = "otel")]
+    export::emit_log(level, target, message, context);
+}
+
 /// The trace and span ids of the current span, hex, for a log line; `None` when untraced.
 pub(crate) fn current_ids() -> Option<(String, String)> {
     if !enabled() {

@@ -302,6 +302,9 @@ async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to
     let xray = FakeOtlp::start(FakeAuth::sigv4(AKID, SECRET), "xray")
         .await
         .unwrap();
+    let cloudwatch_logs = FakeOtlp::start(FakeAuth::sigv4(AKID, SECRET), "logs")
+        .await
+        .unwrap();
     let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
         .await
         .unwrap();
@@ -314,6 +317,11 @@ async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to
         &[
             ("AGENT_OBSERVABILITY_ENABLED", "true"),
             ("AWS_ENDPOINT_URL_XRAY", xray.endpoint()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", cloudwatch_logs.endpoint()),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+                "x-aws-log-group=/aws/bedrock-agentcore/runtimes/adder-DEFAULT,x-aws-log-stream=otel-rt-logs",
+            ),
         ],
     )
     .await;
@@ -325,7 +333,33 @@ async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to
     assert!(!requests.is_empty());
     assert!(requests.iter().all(|r| r.path == "/v1/traces"));
     assert!(requests.iter().all(|r| r.auth == AuthOutcome::Accepted));
-    assert_trace(&xray.spans());
+    let spans = xray.spans();
+    assert_trace(&spans);
+
+    // The log lines went to CloudWatch Logs too, signed for `logs`, into the log group named by
+    // the headers, those of the invocation in its trace.
+    let requests = cloudwatch_logs.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| r.path == "/v1/logs"
+        && r.auth == AuthOutcome::Accepted
+        && r.log_group.as_deref() == Some("/aws/bedrock-agentcore/runtimes/adder-DEFAULT")));
+    let logs = cloudwatch_logs.logs();
+    let streaming = logs
+        .iter()
+        .find(|l| {
+            l.body
+                .as_str()
+                .is_some_and(|b| b.starts_with("Returning streaming response"))
+        })
+        .expect("the invocation's log line");
+    assert_eq!(streaming.trace_id, TRACE_ID);
+    assert_eq!(
+        streaming.span_id,
+        named(&spans, "POST /invocations").span_id
+    );
+    assert_eq!(streaming.attributes["requestId"], REQUEST_ID);
+    assert_eq!(streaming.attributes["session.id"], SESSION);
+    assert_eq!(streaming.severity, "INFO");
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! A fake OTLP/HTTP receiver: a collector (`/v1/traces`, `/v1/metrics`, protobuf bodies decoded
+//! A fake OTLP/HTTP receiver: a collector (`/v1/traces`, `/v1/metrics`, `/v1/logs`, protobuf bodies decoded
 //! with the official OpenTelemetry protobuf definitions), or, with SigV4 checking, the AWS OTLP
 //! endpoints (`xray.<region>.amazonaws.com/v1/traces` signs for `xray`).
 //!
@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -54,6 +55,8 @@ pub struct OtlpRequest {
     pub header_names: Vec<String>,
     /// The value of `x-test-header`, if any (to check configured headers arrive).
     pub test_header: Option<String>,
+    /// The value of `x-aws-log-group`, if any (CloudWatch's OTLP logs endpoint needs it).
+    pub log_group: Option<String>,
 }
 
 /// A span as received, with its ids in hex and its attributes as JSON.
@@ -82,6 +85,22 @@ pub struct ReceivedSpan {
     pub resource: Map<String, Value>,
 }
 
+/// A log record as received.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReceivedLog {
+    /// The body.
+    pub body: Value,
+    /// The severity text.
+    pub severity: String,
+    /// 32 hex digits, or empty outside a trace.
+    pub trace_id: String,
+    /// 16 hex digits, or empty outside a trace.
+    pub span_id: String,
+    /// The record's attributes.
+    pub attributes: Map<String, Value>,
+}
+
 /// A metric as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -101,6 +120,7 @@ struct State {
     requests: Vec<OtlpRequest>,
     spans: Vec<ReceivedSpan>,
     metrics: Vec<ReceivedMetric>,
+    logs: Vec<ReceivedLog>,
 }
 
 /// The fake receiver; it stops when dropped.
@@ -160,6 +180,11 @@ impl FakeOtlp {
     /// Every span accepted so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         lock(&self.state).spans.clone()
+    }
+
+    /// Every log record accepted so far.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        lock(&self.state).logs.clone()
     }
 
     /// Every metric accepted so far (one entry per metric per export).
@@ -256,6 +281,7 @@ fn decide(
             .map_or_else(|r| r.outcome, |()| AuthOutcome::Accepted),
         header_names: request.headers.iter().map(|(k, _)| k.clone()).collect(),
         test_header: request.header("x-test-header").map(str::to_owned),
+        log_group: request.header("x-aws-log-group").map(str::to_owned),
     });
     if let Err(rejection) = checked {
         let body = json!({"message": rejection.message}).to_string();
@@ -280,6 +306,18 @@ fn decide(
         "/v1/metrics" => match ExportMetricsServiceRequest::decode(request.body.as_ref()) {
             Ok(export) => {
                 state.metrics.extend(metrics(export));
+                (200, Vec::new())
+            }
+            Err(error) => (
+                400,
+                json!({"message": error.to_string()})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        },
+        "/v1/logs" => match ExportLogsServiceRequest::decode(request.body.as_ref()) {
+            Ok(export) => {
+                state.logs.extend(logs(export));
                 (200, Vec::new())
             }
             Err(error) => (
@@ -354,6 +392,22 @@ fn spans(export: ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
         }
     }
     out
+}
+
+fn logs(export: ExportLogsServiceRequest) -> Vec<ReceivedLog> {
+    export
+        .resource_logs
+        .into_iter()
+        .flat_map(|r| r.scope_logs)
+        .flat_map(|s| s.log_records)
+        .map(|record| ReceivedLog {
+            body: any_value(record.body.as_ref()),
+            severity: record.severity_text,
+            trace_id: hex(&record.trace_id),
+            span_id: hex(&record.span_id),
+            attributes: attributes(&record.attributes),
+        })
+        .collect()
 }
 
 fn metrics(export: ExportMetricsServiceRequest) -> Vec<ReceivedMetric> {

@@ -55,7 +55,7 @@ pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
             };
             return ModelCall::Denied(Message::assistant(text));
         }
-        let chat = run.trace.as_ref().map(|trace| trace.chat(agent));
+        let chat = run.trace.as_mut().map(|trace| trace.chat(agent));
         let streamed = stream(
             agent,
             run,

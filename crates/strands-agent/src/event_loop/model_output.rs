@@ -80,6 +80,9 @@ async fn record(
     }
     if let Some(text) = redact_user {
         agent.redact_latest_user_message(&text).await?;
+        if let Some(trace) = run.trace.as_mut() {
+            trace.history_changed();
+        }
     }
     if stop_reason == StopReason::MaxTokens {
         // History keeps the recovered message; the event shows what the model sent.

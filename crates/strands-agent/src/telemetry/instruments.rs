@@ -1,4 +1,16 @@
 //! Python's `MetricsClient`: the `strands.*` instruments, their names and units.
+//!
+//! Python also keys the cycle instruments by `event_loop_cycle_id` and the tool instruments by
+//! `tool_use_id`, fresh ids each time: every cycle and every tool call becomes a time series of
+//! its own (until the SDK's cardinality limit folds the rest into an overflow series), which
+//! costs every backend one series per call and the process a new attribute set per record.
+//! Here those two attributes are left out; the counts, sums and units are Python's.
+//!
+//! Python also keys the cycle instruments by `event_loop_cycle_id` and the tool instruments by
+//! `tool_use_id`, fresh ids each time: every cycle and every tool call becomes a time series of
+//! its own (until the SDK's cardinality limit folds the rest into an overflow series), which
+//! costs every backend one series per call and the process a new attribute set per record.
+//! Here those two attributes are left out; the counts, sums and units are Python's.
 
 use std::time::Duration;
 
@@ -63,17 +75,17 @@ impl Instruments {
         }
     }
 
-    /// A cycle starts (Python's `start_cycle`).
-    pub(crate) fn start_cycle(&self, attributes: &[KeyValue]) {
-        self.cycle_count.add(1, attributes);
-        self.start_cycle.add(1, attributes);
+    /// A cycle starts (Python's `start_cycle`, without its per-cycle `event_loop_cycle_id`
+    /// attribute: see the module's documentation).
+    pub(crate) fn start_cycle(&self) {
+        self.cycle_count.add(1, &[]);
+        self.start_cycle.add(1, &[]);
     }
 
-    /// A cycle ends (Python's `end_cycle`): cycles that ran tools record without attributes.
-    pub(crate) fn end_cycle(&self, elapsed: Duration, attributes: &[KeyValue]) {
-        self.end_cycle.add(1, attributes);
-        self.cycle_duration
-            .record(elapsed.as_secs_f64(), attributes);
+    /// A cycle ends (Python's `end_cycle`).
+    pub(crate) fn end_cycle(&self, elapsed: Duration) {
+        self.end_cycle.add(1, &[]);
+        self.cycle_duration.record(elapsed.as_secs_f64(), &[]);
     }
 
     /// A model answer's usage (Python's `update_usage`).
@@ -96,18 +108,9 @@ impl Instruments {
         }
     }
 
-    /// One tool call (Python's `ToolMetrics.add_call`).
-    pub(crate) fn tool_call(
-        &self,
-        name: &str,
-        tool_use_id: &str,
-        success: bool,
-        elapsed: Duration,
-    ) {
-        let attributes = [
-            KeyValue::new("tool_name", name.to_owned()),
-            KeyValue::new("tool_use_id", tool_use_id.to_owned()),
-        ];
+    /// One tool call (Python's `ToolMetrics.add_call`, keyed by `tool_name` only).
+    pub(crate) fn tool_call(&self, name: &str, success: bool, elapsed: Duration) {
+        let attributes = [KeyValue::new("tool_name", name.to_owned())];
         self.tool_call_count.add(1, &attributes);
         self.tool_duration
             .record(elapsed.as_secs_f64(), &attributes);

@@ -7,6 +7,7 @@
 //! `strands.cancellation.type`.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ const DETAILS: &str = "gen_ai.client.inference.operation.details";
 struct SpanGuard {
     cx: Context,
     open: bool,
+    /// Sampled in: content is built only for spans that record it.
+    recording: bool,
 }
 
 impl SpanGuard {
@@ -46,18 +49,26 @@ impl SpanGuard {
             .with_kind(SpanKind::Internal)
             .with_attributes(attributes)
             .start_with_context(tracer, parent);
+        let cx = parent.with_span(span);
+        let recording = cx.span().is_recording();
         Self {
-            cx: parent.with_span(span),
+            cx,
             open: true,
+            recording,
         }
     }
 
     fn event(&self, name: &'static str, attributes: Vec<KeyValue>) {
-        self.cx.span().add_event(name, attributes);
+        if self.recording {
+            self.cx.span().add_event(name, attributes);
+        }
     }
 
     /// An event of content, or the same attributes on the span when the conventions say so.
     fn content(&self, telemetry: &Telemetry, name: &'static str, attributes: Vec<KeyValue>) {
+        if !self.recording {
+            return;
+        }
         if telemetry.conventions().attributes_only() {
             self.cx.span().set_attributes(attributes);
         } else {
@@ -140,6 +151,38 @@ fn int(value: u64) -> Value {
     Value::I64(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
+/// The legacy event text of each message of the history, serialized once per invocation: the
+/// cycle and chat spans record the same history again and again. Keyed by tracking id (every
+/// message has one during an invocation); forgotten when history content changes in place.
+#[derive(Default)]
+struct ContentCache {
+    by_tracking_id: HashMap<String, Arc<str>>,
+}
+
+impl ContentCache {
+    fn text(&mut self, conventions: &super::Conventions, message: &Message) -> Value {
+        let compute = || {
+            let key = match message.role {
+                strands_core::Role::Assistant => "gen_ai.output.messages",
+                strands_core::Role::User => "gen_ai.input.messages",
+            };
+            conventions.redact(key, serialize(&message.content))
+        };
+        let Some(id) = message.tracking_id.as_deref() else {
+            return Value::from(compute());
+        };
+        let text = match self.by_tracking_id.get(id) {
+            Some(text) => text.clone(),
+            None => {
+                let text: Arc<str> = compute().into();
+                self.by_tracking_id.insert(id.to_owned(), text.clone());
+                text
+            }
+        };
+        Value::String(text.into())
+    }
+}
+
 /// One invocation's trace: the agent span and the cycle under way.
 pub(crate) struct RunTrace {
     telemetry: Telemetry,
@@ -148,6 +191,7 @@ pub(crate) struct RunTrace {
     cycle: Option<CycleTrace>,
     agent: SpanGuard,
     parent_cycle_id: Option<String>,
+    contents: ContentCache,
 }
 
 impl std::fmt::Debug for RunTrace {
@@ -226,13 +270,14 @@ impl RunTrace {
         {
             system_event(telemetry, &span, system);
         }
-        message_events(telemetry, &span, input);
+        message_events(telemetry, &span, input, &mut ContentCache::default());
         Box::new(Self {
             telemetry: telemetry.clone(),
             attributes: agent.trace_attributes.clone(),
             cycle: None,
             agent: span,
             parent_cycle_id: None,
+            contents: ContentCache::default(),
         })
     }
 
@@ -256,10 +301,8 @@ impl RunTrace {
             &self.agent.cx,
             attributes,
         );
-        message_events(&self.telemetry, &span, messages);
-        self.telemetry
-            .instruments()
-            .start_cycle(&[KeyValue::new("event_loop_cycle_id", id.clone())]);
+        message_events(&self.telemetry, &span, messages, &mut self.contents);
+        self.telemetry.instruments().start_cycle();
         self.cycle = Some(CycleTrace {
             span,
             id,
@@ -297,16 +340,9 @@ impl RunTrace {
         let Some(mut cycle) = self.cycle.take() else {
             return;
         };
-        let instruments = self.telemetry.instruments();
-        let elapsed = cycle.started.elapsed();
-        if cycle.tool_results.is_some() || cycle.interrupted {
-            instruments.end_cycle(elapsed, &[]);
-        } else {
-            instruments.end_cycle(
-                elapsed,
-                &[KeyValue::new("event_loop_cycle_id", cycle.id.clone())],
-            );
-        }
+        self.telemetry
+            .instruments()
+            .end_cycle(cycle.started.elapsed());
         if let Some(results) = &cycle.tool_results {
             self.tool_cycle_event(&cycle, results);
             self.parent_cycle_id = Some(cycle.id.clone());
@@ -314,7 +350,10 @@ impl RunTrace {
         cycle.span.end(Vec::new(), None);
     }
 
-    fn tool_cycle_event(&self, cycle: &CycleTrace, results: &Message) {
+    fn tool_cycle_event(&mut self, cycle: &CycleTrace, results: &Message) {
+        if !cycle.span.recording {
+            return;
+        }
         let conventions = self.telemetry.conventions();
         let span = &cycle.span;
         if conventions.latest() {
@@ -332,21 +371,17 @@ impl RunTrace {
             );
             return;
         }
-        let message = cycle
-            .message
-            .as_ref()
-            .map_or_else(|| "[]".to_owned(), |m| serialize(&m.content));
+        // Both join the history: serialized once here, found again by the next cycle's spans.
+        let message = match &cycle.message {
+            Some(message) => self.contents.text(conventions, message),
+            None => Value::from(conventions.redact("gen_ai.output.messages", "[]".to_owned())),
+        };
+        let results = self.contents.text(conventions, results);
         span.event(
             "gen_ai.choice",
             vec![
-                KeyValue::new(
-                    "message",
-                    conventions.redact("gen_ai.output.messages", message),
-                ),
-                KeyValue::new(
-                    "tool.result",
-                    conventions.redact("gen_ai.input.messages", serialize(&results.content)),
-                ),
+                KeyValue::new("message", message),
+                KeyValue::new("tool.result", results),
             ],
         );
     }
@@ -371,6 +406,12 @@ impl RunTrace {
         }
     }
 
+    /// A message of the history changed in place (a guardrail redacted it): its text is
+    /// serialized again.
+    pub(crate) fn history_changed(&mut self) {
+        self.contents.by_tracking_id.clear();
+    }
+
     /// A model answer's usage and timings (Python's `update_usage` and `update_metrics`).
     pub(crate) fn model_answer(&self, usage: &Usage, metrics: Option<&strands_core::Metrics>) {
         let instruments = self.telemetry.instruments();
@@ -381,7 +422,7 @@ impl RunTrace {
     }
 
     /// A `chat` span for one model call attempt, under the cycle.
-    pub(crate) fn chat(&self, agent: &Agent) -> ChatSpan {
+    pub(crate) fn chat(&mut self, agent: &Agent) -> ChatSpan {
         let telemetry = &self.telemetry;
         let mut attributes = common(telemetry, "chat");
         attributes.extend(self.attributes.iter().cloned());
@@ -408,7 +449,7 @@ impl RunTrace {
                 system_event(telemetry, &span, system);
             }
         }
-        message_events(telemetry, &span, &agent.messages);
+        message_events(telemetry, &span, &agent.messages, &mut self.contents);
         ChatSpan {
             telemetry: telemetry.clone(),
             span,
@@ -454,6 +495,16 @@ impl RunTrace {
             }
         };
         let conventions = self.telemetry.conventions();
+        let usage = if conventions.latest_invocation_tokens() {
+            invocation
+        } else {
+            lifetime
+        };
+        let attributes = agent_usage(usage, conventions.latest());
+        if !self.agent.recording {
+            self.agent.end(attributes, None);
+            return;
+        }
         let text = python_str(result);
         let finish_reason = result.stop_reason.as_str();
         if conventions.latest() {
@@ -482,12 +533,6 @@ impl RunTrace {
                 ],
             );
         }
-        let usage = if conventions.latest_invocation_tokens() {
-            invocation
-        } else {
-            lifetime
-        };
-        let attributes = agent_usage(usage, conventions.latest());
         self.agent.end(attributes, None);
     }
 }
@@ -541,7 +586,15 @@ fn system_event<T: serde::Serialize + ?Sized>(telemetry: &Telemetry, span: &Span
 }
 
 /// Python's `_add_event_messages`: one event per message (legacy), or one `details` event.
-fn message_events(telemetry: &Telemetry, span: &SpanGuard, messages: &[Message]) {
+fn message_events(
+    telemetry: &Telemetry,
+    span: &SpanGuard,
+    messages: &[Message],
+    cache: &mut ContentCache,
+) {
+    if !span.recording {
+        return;
+    }
     let conventions = telemetry.conventions();
     if conventions.latest() {
         let value = conventions.redact("gen_ai.input.messages", content::input_messages(messages));
@@ -553,11 +606,7 @@ fn message_events(telemetry: &Telemetry, span: &SpanGuard, messages: &[Message])
         return;
     }
     for message in messages {
-        let key = match message.role {
-            strands_core::Role::Assistant => "gen_ai.output.messages",
-            strands_core::Role::User => "gen_ai.input.messages",
-        };
-        let value = conventions.redact(key, serialize(&message.content));
+        let value = cache.text(conventions, message);
         span.event(
             content::event_name(message),
             vec![KeyValue::new("content", value)],
@@ -585,6 +634,10 @@ impl ChatSpan {
 
     /// The model answered (Python's `end_model_invoke_span`).
     pub(crate) fn finish(mut self, output: &ModelOutput) {
+        if !self.span.recording {
+            self.span.end(Vec::new(), None);
+            return;
+        }
         let conventions = self.telemetry.conventions();
         let usage = &output.usage;
         let prompt = int(prompt_tokens(usage));
@@ -722,6 +775,13 @@ impl ToolTracer {
             &self.parent,
             attributes,
         );
+        if !span.recording {
+            return ToolSpan {
+                telemetry: telemetry.clone(),
+                span,
+                name: tool_use.name.clone(),
+            };
+        }
         let arguments = serialize(&tool_use.input);
         if conventions.latest() {
             span.cx.span().set_attribute(KeyValue::new(
@@ -787,6 +847,13 @@ impl ToolSpan {
             "success"
         };
         let mut attributes = vec![KeyValue::new("gen_ai.tool.status", status)];
+        telemetry
+            .instruments()
+            .tool_call(&self.name, !result.is_error(), elapsed);
+        if !self.span.recording {
+            self.span.end(attributes, None);
+            return;
+        }
         let content = serialize(&result.content);
         if conventions.latest() {
             if !result.is_error() {
@@ -823,12 +890,6 @@ impl ToolSpan {
                 ],
             );
         }
-        telemetry.instruments().tool_call(
-            &self.name,
-            &result.tool_use_id,
-            !result.is_error(),
-            elapsed,
-        );
         self.span.end(attributes, tool_failure(result));
     }
 }

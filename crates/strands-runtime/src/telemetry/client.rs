@@ -34,10 +34,13 @@ impl std::fmt::Debug for OtlpClient {
 #[async_trait::async_trait]
 impl HttpClient for OtlpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        use opentelemetry::context::FutureExt as _;
         let client = self.clone();
-        // On the server's runtime: the caller may be an exporter thread without one.
+        // On the server's runtime: the caller may be an exporter thread without one. Telemetry
+        // is suppressed there, so the export's own log lines are not exported in turn.
+        let suppressed = opentelemetry::Context::new().with_telemetry_suppressed();
         self.runtime
-            .spawn(async move { client.send(request).await })
+            .spawn(async move { client.send(request).await }.with_context(suppressed))
             .await
             .map_err(|error| Box::new(error) as HttpError)?
     }

@@ -6,14 +6,16 @@ use std::fmt;
 use std::time::Duration;
 
 use opentelemetry::baggage::BaggageExt as _;
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::Span as _;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{
-    MetricExporter, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
+    LogExporter, MetricExporter, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
@@ -21,6 +23,7 @@ use strands_agent::telemetry::Telemetry;
 
 use super::SESSION_ID;
 use super::client::OtlpClient;
+use crate::context::RequestContext;
 
 /// The default time bound of one export request (`OTEL_EXPORTER_OTLP_TIMEOUT`, ms).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,16 +85,16 @@ impl Signal {
 ///
 /// | Variable | Effect |
 /// |---|---|
-/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of a collector (`/v1/traces`, `/v1/metrics` appended) |
-/// | `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_ENDPOINT` | a signal's full URL |
-/// | `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_HEADERS` | `k=v,k=v` headers |
+/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL of a collector (`/v1/traces`, `/v1/metrics`, `/v1/logs` appended) |
+/// | `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` | a signal's full URL |
+/// | `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_HEADERS` | `k=v,k=v` headers |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` (and per signal) | only `http/protobuf` is spoken |
 /// | `OTEL_EXPORTER_OTLP_TIMEOUT` | ms per export request (default 10 000, at most 60 000) |
-/// | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` | `otlp` (default) or `none` |
+/// | `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER` | `otlp` (default) or `none` |
 /// | `OTEL_SDK_DISABLED=true` | everything off |
-/// | `AGENT_OBSERVABILITY_ENABLED=true` | AgentCore: traces go to the region's X-Ray OTLP endpoint, signed (`xray`) with the runtime's credentials, when no endpoint is set |
+/// | `AGENT_OBSERVABILITY_ENABLED=true` | AgentCore, when no endpoint is set: traces go to the region's X-Ray OTLP endpoint (signed for `xray`), log lines to CloudWatch Logs' (signed for `logs`, into the group and stream `OTEL_EXPORTER_OTLP_LOGS_HEADERS` names), with the runtime's credentials |
 /// | `DISABLE_ADOT_OBSERVABILITY=true` | ignores `AGENT_OBSERVABILITY_ENABLED` |
-/// | `AWS_ENDPOINT_URL_XRAY` | another X-Ray endpoint (a test double) |
+/// | `AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` | other AWS endpoints (test doubles) |
 /// | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource (service name `strands-agents` by default) |
 /// | `OTEL_SEMCONV_STABILITY_OPT_IN` | the GenAI conventions (read by the agent) |
 ///
@@ -109,6 +112,7 @@ impl Signal {
 pub struct TelemetryConfig {
     traces: Signal,
     metrics: Signal,
+    logs: Signal,
     timeout: Duration,
     service_name: Option<String>,
 }
@@ -145,7 +149,8 @@ impl TelemetryConfig {
             let off = Signal::Off("OTEL_SDK_DISABLED=true".to_owned());
             return Self {
                 traces: off.clone(),
-                metrics: off,
+                metrics: off.clone(),
+                logs: off,
                 timeout,
                 service_name,
             };
@@ -156,9 +161,11 @@ impl TelemetryConfig {
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
         let traces = signal(&get, &TRACES, observability, region.as_deref());
         let metrics = signal(&get, &METRICS, observability, region.as_deref());
+        let logs = signal(&get, &LOGS, observability, region.as_deref());
         Self {
             traces,
             metrics,
+            logs,
             timeout,
             service_name,
         }
@@ -174,9 +181,14 @@ impl TelemetryConfig {
         &self.metrics
     }
 
+    /// Where log lines go (besides stderr).
+    pub fn logs(&self) -> &Signal {
+        &self.logs
+    }
+
     /// Whether anything is exported.
     pub fn is_on(&self) -> bool {
-        self.traces.is_on() || self.metrics.is_on()
+        self.traces.is_on() || self.metrics.is_on() || self.logs.is_on()
     }
 
     /// Lines for `doctor`.
@@ -184,8 +196,10 @@ impl TelemetryConfig {
         vec![
             format!("traces: {}", self.traces.describe()),
             format!("metrics: {}", self.metrics.describe()),
-            "logs: JSON lines on stderr with otelTraceID/otelSpanID (not exported over OTLP)"
-                .to_owned(),
+            format!(
+                "logs: {}; on stderr as JSON lines with otelTraceID/otelSpanID",
+                self.logs.describe()
+            ),
         ]
     }
 
@@ -232,6 +246,7 @@ impl TelemetryConfig {
         let mut guard = TelemetryGuard {
             tracer_provider: None,
             meter_provider: None,
+            logger_provider: None,
         };
         if let (Signal::Otlp { url, headers, .. }, Some(client)) =
             (&self.traces, client(&self.traces))
@@ -271,6 +286,24 @@ impl TelemetryConfig {
             opentelemetry::global::set_meter_provider(provider.clone());
             telemetry = telemetry.meter_provider(&provider);
             guard.meter_provider = Some(provider);
+        }
+        if let (Signal::Otlp { url, headers, .. }, Some(client)) = (&self.logs, client(&self.logs))
+        {
+            let exporter = LogExporter::builder()
+                .with_http()
+                .with_http_client(client)
+                .with_endpoint(url.clone())
+                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
+                .with_timeout(self.timeout)
+                .build()
+                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+            let provider = SdkLoggerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(self.resource())
+                .build();
+            // Set once per process: a second pipeline keeps exporting to the first.
+            let _ = LOGGER.set(provider.logger(super::SCOPE));
+            guard.logger_provider = Some(provider);
         }
         opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
             Box::new(TraceContextPropagator::new()),
@@ -317,6 +350,16 @@ const TRACES: SignalVars = SignalVars {
     protocol: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     path: "/v1/traces",
     aws: Some(("xray", "AWS_ENDPOINT_URL_XRAY")),
+};
+
+const LOGS: SignalVars = SignalVars {
+    name: "logs",
+    exporter: "OTEL_LOGS_EXPORTER",
+    endpoint: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    headers: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    protocol: "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+    path: "/v1/logs",
+    aws: Some(("logs", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS")),
 };
 
 const METRICS: SignalVars = SignalVars {
@@ -393,6 +436,13 @@ fn signal(
             "AGENT_OBSERVABILITY_ENABLED=true needs AWS_REGION to find the endpoint".to_owned(),
         );
     };
+    // CloudWatch Logs takes OTLP into the log group and stream these headers name.
+    if service == "logs" && !headers.iter().any(|(k, _)| k == "x-aws-log-group") {
+        return Signal::Off(format!(
+            "on AgentCore, logs need x-aws-log-group (and x-aws-log-stream) in {}",
+            vars.headers
+        ));
+    }
     let base =
         get(override_var).unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"));
     Signal::Otlp {
@@ -442,11 +492,47 @@ impl SpanProcessor for SessionFromBaggage {
     }
 }
 
+/// The logger log lines go to when logs are exported.
+static LOGGER: std::sync::OnceLock<SdkLogger> = std::sync::OnceLock::new();
+
+/// A log line as an OpenTelemetry log record (the SDK adds the current trace context).
+pub(super) fn emit_log(
+    level: tracing::Level,
+    target: &str,
+    message: &str,
+    context: Option<&RequestContext>,
+) {
+    let Some(logger) = LOGGER.get() else {
+        return;
+    };
+    let (number, text) = match level {
+        tracing::Level::ERROR => (Severity::Error, "ERROR"),
+        tracing::Level::WARN => (Severity::Warn, "WARNING"),
+        tracing::Level::INFO => (Severity::Info, "INFO"),
+        tracing::Level::DEBUG => (Severity::Debug, "DEBUG"),
+        tracing::Level::TRACE => (Severity::Trace, "TRACE"),
+    };
+    let mut record = logger.create_log_record();
+    record.set_timestamp(std::time::SystemTime::now());
+    record.set_severity_number(number);
+    record.set_severity_text(text);
+    record.set_target(target.to_owned());
+    record.set_body(AnyValue::from(message.to_owned()));
+    if let Some(context) = context {
+        record.add_attribute("requestId", context.request_id.clone());
+        if let Some(session) = context.session_id.as_deref().filter(|s| !s.is_empty()) {
+            record.add_attribute(SESSION_ID, session.to_owned());
+        }
+    }
+    logger.emit(record);
+}
+
 /// The installed pipeline; [`TelemetryGuard::shutdown`] flushes it.
 #[derive(Debug)]
 pub struct TelemetryGuard {
     tracer_provider: Option<SdkTracerProvider>,
     meter_provider: Option<SdkMeterProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
 }
 
 impl TelemetryGuard {
@@ -456,6 +542,7 @@ impl TelemetryGuard {
         let Self {
             tracer_provider,
             meter_provider,
+            logger_provider,
         } = self;
         let flushed = tokio::task::spawn_blocking(move || {
             let mut failures = Vec::new();
@@ -468,6 +555,11 @@ impl TelemetryGuard {
                 && let Err(error) = provider.shutdown_with_timeout(timeout)
             {
                 failures.push(format!("metrics: {error}"));
+            }
+            if let Some(provider) = logger_provider
+                && let Err(error) = provider.shutdown_with_timeout(timeout)
+            {
+                failures.push(format!("logs: {error}"));
             }
             failures
         })
@@ -518,6 +610,38 @@ mod tests {
             }
         );
         assert!(config.metrics().describe().contains("EMF"));
+    }
+
+    #[test]
+    fn agentcore_logs_go_to_cloudwatch_with_the_log_group_headers() {
+        let config = config(&[
+            ("AGENT_OBSERVABILITY_ENABLED", "true"),
+            ("AWS_REGION", "eu-west-1"),
+            (
+                "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+                "x-aws-log-group=/aws/bedrock-agentcore/runtimes/a-DEFAULT,x-aws-log-stream=otel-rt-logs",
+            ),
+        ]);
+        let Signal::Otlp {
+            url,
+            headers,
+            signing,
+        } = config.logs()
+        else {
+            panic!("logs are on");
+        };
+        assert_eq!(url, "https://logs.eu-west-1.amazonaws.com/v1/logs");
+        assert_eq!(headers.len(), 2);
+        assert_eq!(signing, &Some(("logs", "eu-west-1".to_owned())));
+        let without_group = config_without_group();
+        assert!(without_group.logs().describe().contains("x-aws-log-group"));
+    }
+
+    fn config_without_group() -> TelemetryConfig {
+        config(&[
+            ("AGENT_OBSERVABILITY_ENABLED", "true"),
+            ("AWS_REGION", "eu-west-1"),
+        ])
     }
 
     #[test]
