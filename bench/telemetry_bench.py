@@ -65,6 +65,8 @@ def measure(side: str, on: bool, exe: dict, endpoint: str, seconds: int) -> dict
     if on:
         # Python's periodic metric reader defaults to 60 s; the same interval both sides.
         env["OTEL_METRIC_EXPORT_INTERVAL"] = "60000"
+        # StrandsTelemetry exports spans and metrics, not log lines: the same here.
+        env["OTEL_LOGS_EXPORTER"] = "none"
     mode = "fresh" if side == "ours" else "async-fresh"
     server = R.Server(side, mode, exe, extra_env=env)
     if side == "python":
