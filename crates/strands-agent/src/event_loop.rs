@@ -38,7 +38,7 @@ use crate::events::AgentEvent;
 use crate::hooks::{AfterInvocationEvent, MessageAddedEvent};
 use crate::result::AgentResult;
 use crate::structured_output::StructuredOutput;
-use crate::telemetry::RunTrace;
+use crate::telemetry::{AgentInfo, RunTrace};
 
 pub(crate) use sink::{EventSink, EventStream};
 pub use stop::Limits;
@@ -112,7 +112,7 @@ pub(crate) async fn run(
     let trace = agent
         .telemetry
         .as_ref()
-        .map(|telemetry| RunTrace::start(telemetry, agent, &input::preview(&input)));
+        .map(|telemetry| RunTrace::start(telemetry, &agent.trace_info(), &input::preview(&input)));
     let otel = trace.as_ref().map(|trace| trace.context().clone());
     let mut run = Run {
         sink,
@@ -268,6 +268,23 @@ impl Agent {
             self.hooks.invoke(&mut event).await;
         }
         Ok(message)
+    }
+}
+
+impl Agent {
+    /// What the invocation's spans say about the agent.
+    pub(crate) fn trace_info(&self) -> AgentInfo<'_> {
+        AgentInfo {
+            name: &self.hook_agent.name,
+            model_id: self.model.model_id(),
+            tools: self.tools.specs(),
+            system: self
+                .system_prompt
+                .as_ref()
+                .map(|_| self.system_prompt_content.as_slice()),
+            trace_attributes: &self.trace_attributes,
+            messages: &self.messages,
+        }
     }
 }
 

@@ -57,7 +57,7 @@ use opentelemetry::metrics::MeterProvider;
 use opentelemetry::trace::{Tracer, TracerProvider};
 
 pub use conventions::Conventions;
-pub(crate) use spans::{RunTrace, ToolSpan, ToolTracer};
+pub(crate) use spans::{AgentInfo, RunTrace, ToolSpan, ToolTracer};
 
 use instruments::Instruments;
 

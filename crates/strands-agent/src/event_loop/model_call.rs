@@ -55,7 +55,10 @@ pub(super) async fn call(agent: &mut Agent, run: &mut Run) -> ModelCall {
             };
             return ModelCall::Denied(Message::assistant(text));
         }
-        let chat = run.trace.as_mut().map(|trace| trace.chat(agent));
+        let chat = run
+            .trace
+            .as_mut()
+            .map(|trace| trace.chat(&agent.trace_info()));
         let streamed = stream(
             agent,
             run,

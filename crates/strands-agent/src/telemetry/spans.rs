@@ -15,12 +15,13 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
 use serde_json::json;
 use strands_core::time::UtcTime;
-use strands_core::{Message, ModelError, Tool, ToolResult, ToolUse, Usage};
+use strands_core::{
+    Message, ModelError, SystemContentBlock, Tool, ToolResult, ToolSpec, ToolUse, Usage,
+};
 
 use super::Telemetry;
 use super::content::{self, PythonException, serialize};
 use crate::accumulate::ModelOutput;
-use crate::agent::Agent;
 use crate::error::AgentError;
 use crate::result::AgentResult;
 
@@ -183,6 +184,18 @@ impl ContentCache {
     }
 }
 
+/// What the spans say about the agent (the loop fills it in from the `Agent`).
+pub(crate) struct AgentInfo<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) model_id: &'a str,
+    pub(crate) tools: &'a [ToolSpec],
+    /// The system prompt's blocks, when the agent has one.
+    pub(crate) system: Option<&'a [SystemContentBlock]>,
+    pub(crate) trace_attributes: &'a Arc<[KeyValue]>,
+    /// The history as the model call sees it.
+    pub(crate) messages: &'a [Message],
+}
+
 /// One invocation's trace: the agent span and the cycle under way.
 pub(crate) struct RunTrace {
     telemetry: Telemetry,
@@ -212,16 +225,20 @@ struct CycleTrace {
 impl RunTrace {
     /// Starts the agent span (Python's `start_agent_span`) under the current context, with the
     /// invocation's new messages.
-    pub(crate) fn start(telemetry: &Telemetry, agent: &Agent, input: &[Message]) -> Box<Self> {
+    pub(crate) fn start(
+        telemetry: &Telemetry,
+        agent: &AgentInfo<'_>,
+        input: &[Message],
+    ) -> Box<Self> {
         let conventions = telemetry.conventions();
-        let name = &agent.hook_agent.name;
+        let name = agent.name;
         let mut attributes = common(telemetry, "invoke_agent");
-        attributes.push(KeyValue::new("gen_ai.agent.name", name.to_string()));
-        let model_id = agent.model.model_id();
+        attributes.push(KeyValue::new("gen_ai.agent.name", name.to_owned()));
+        let model_id = agent.model_id;
         if !model_id.is_empty() {
             attributes.push(KeyValue::new("gen_ai.request.model", model_id.to_owned()));
         }
-        let specs = agent.tools.specs();
+        let specs = agent.tools;
         if !specs.is_empty() {
             let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
             attributes.push(KeyValue::new("gen_ai.agent.tools", serialize(&names)));
@@ -244,10 +261,7 @@ impl RunTrace {
             ));
         }
         attributes.extend(agent.trace_attributes.iter().cloned());
-        let system = agent
-            .system_prompt
-            .as_ref()
-            .map(|_| &agent.system_prompt_content);
+        let system = agent.system;
         if conventions.latest()
             && let Some(system) = system
         {
@@ -422,17 +436,16 @@ impl RunTrace {
     }
 
     /// A `chat` span for one model call attempt, under the cycle.
-    pub(crate) fn chat(&mut self, agent: &Agent) -> ChatSpan {
+    pub(crate) fn chat(&mut self, agent: &AgentInfo<'_>) -> ChatSpan {
         let telemetry = &self.telemetry;
         let mut attributes = common(telemetry, "chat");
         attributes.extend(self.attributes.iter().cloned());
-        let model_id = agent.model.model_id();
+        let model_id = agent.model_id;
         if !model_id.is_empty() {
             attributes.push(KeyValue::new("gen_ai.request.model", model_id.to_owned()));
         }
         let span = SpanGuard::start(telemetry, "chat", self.cycle_context(), attributes);
-        if agent.system_prompt.is_some() {
-            let system = &agent.system_prompt_content;
+        if let Some(system) = agent.system {
             if telemetry.conventions().latest() {
                 let value = serialize(&content::parts(system));
                 span.content(
@@ -449,7 +462,7 @@ impl RunTrace {
                 system_event(telemetry, &span, system);
             }
         }
-        message_events(telemetry, &span, &agent.messages, &mut self.contents);
+        message_events(telemetry, &span, agent.messages, &mut self.contents);
         ChatSpan {
             telemetry: telemetry.clone(),
             span,
