@@ -606,7 +606,11 @@ impl AgentBuilder {
             interrupts: InterruptState::default(),
             structured_output: self.structured_output,
             description: self.description,
-            telemetry: self.telemetry.or_else(Telemetry::default_for_process),
+            telemetry: self.telemetry.or_else(|| {
+                Telemetry::default_is_set()
+                    .then(Telemetry::default_for_process)
+                    .flatten()
+            }),
             trace_attributes: self.trace_attributes.into(),
         })
     }

@@ -584,6 +584,7 @@ fn sse_response(
         let _guard = guard;
         // Ends when the stream does (or, dropped, marks the client's disconnect).
         let server = server;
+        let mut failure: Option<String> = None;
         let mut stream = AssertUnwindSafe(stream).catch_unwind();
         loop {
             let item = tokio::select! {
@@ -591,6 +592,7 @@ fn sse_response(
                 () = shutdown.cancelled() => {
                     tracing::warn!(target: "bedrock_agentcore.app", "Stream ended by the server's shutdown");
                     yield Ok(wire::sse_error_frame(SHUTDOWN_MESSAGE, "ServerShutdown"));
+                    failure = Some(SHUTDOWN_MESSAGE.to_owned());
                     break;
                 }
                 item = stream.next() => item,
@@ -606,10 +608,15 @@ fn sse_response(
             };
             tracing::error!(target: "bedrock_agentcore.app", "Error in async streaming: {}", Bounded(error.message()));
             yield Ok(wire::sse_error_frame(error.message(), error.error_type()));
+            failure = Some(error.error_type().to_owned());
             break;
         }
-        if let Some(server) = server {
-            server.end(200);
+        // The producer (and the agent's spans) end first, then their parent.
+        drop(stream);
+        match (server, failure) {
+            (Some(server), None) => server.end(200),
+            (Some(server), Some(failure)) => server.fail(&failure),
+            (None, _) => {}
         }
     };
     let mut response = Response::new(Body::from_stream(frames));

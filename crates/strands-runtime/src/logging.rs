@@ -451,7 +451,8 @@ where
             metadata.target(),
             fields.message
         );
-        if let Some(context) = RequestContext::current() {
+        let context = RequestContext::current();
+        if let Some(context) = &context {
             if let Some(session) = context.session_id.as_deref().filter(|s| !s.is_empty()) {
                 let _ = write!(line, " session={session}");
             }
@@ -473,7 +474,7 @@ where
             *metadata.level(),
             metadata.target(),
             &fields.message,
-            RequestContext::current().as_deref(),
+            context.as_deref(),
         );
     }
 }

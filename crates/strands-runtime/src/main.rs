@@ -185,15 +185,17 @@ const TELEMETRY_FLUSH: std::time::Duration = std::time::Duration::from_secs(3);
 async fn install_telemetry() -> Result<Option<strands_runtime::telemetry::TelemetryGuard>, String> {
     use strands_runtime::telemetry::{Signal, TelemetryConfig};
     let config = TelemetryConfig::from_env();
-    let signed = [config.traces(), config.metrics()].iter().any(|s| {
-        matches!(
-            s,
-            Signal::Otlp {
-                signing: Some(_),
-                ..
-            }
-        )
-    });
+    let signed = [config.traces(), config.metrics(), config.logs()]
+        .iter()
+        .any(|s| {
+            matches!(
+                s,
+                Signal::Otlp {
+                    signing: Some(_),
+                    ..
+                }
+            )
+        });
     let credentials = if signed {
         strands_aws::sdk_config().await.credentials_provider()
     } else {

@@ -1,5 +1,5 @@
 //! Traces of the requests the server answers: the parent context AgentCore sends (W3C
-//! `traceparent`/`tracestate` and `baggage`), a `SERVER` span per invocation (`POST
+//! `traceparent`/`tracestate`, X-Ray's `X-Amzn-Trace-Id`, and `baggage`), a `SERVER` span per invocation (`POST
 //! /invocations`, `GET /ws`) carrying the request id, `session.id` in the baggage so every span
 //! of the invocation gets it, and the trace and span ids of log lines.
 //!
@@ -12,6 +12,8 @@
 mod client;
 #[cfg(feature = "otel")]
 mod export;
+#[cfg(feature = "otel")]
+mod xray;
 
 use std::sync::OnceLock;
 
@@ -56,15 +58,13 @@ impl Extractor for Headers<'_> {
 }
 
 /// The parent context of a request: the trace context and baggage its headers carry (read by
-/// the installed propagator), with `session.id` from the session header when the baggage has
-/// none.
+/// the installed propagator). `session.id` is AgentCore's session header (checked, at most 256
+/// characters) when there is one, whatever the baggage says; the baggage's otherwise.
 pub(crate) fn parent_context(headers: &HeaderMap, session_id: Option<&str>) -> Context {
     let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
     match session_id.filter(|s| !s.is_empty()) {
-        Some(session) if cx.baggage().get(SESSION_ID).is_none() => {
-            cx.with_baggage([KeyValue::new(SESSION_ID, session.to_owned())])
-        }
-        _ => cx,
+        Some(session) => cx.with_baggage([KeyValue::new(SESSION_ID, session.to_owned())]),
+        None => cx,
     }
 }
 
@@ -114,6 +114,15 @@ impl ServerSpan {
     /// Ends the span with the response status (5xx is an error, as for HTTP servers).
     pub(crate) fn end(mut self, status: u16) {
         self.finish(status);
+    }
+
+    /// Ends a span whose response had started (status 200) but failed: an error frame ended
+    /// the stream.
+    pub(crate) fn fail(mut self, message: &str) {
+        self.cx
+            .span()
+            .set_status(Status::error(message.chars().take(256).collect::<String>()));
+        self.finish(200);
     }
 
     fn finish(&mut self, status: u16) {

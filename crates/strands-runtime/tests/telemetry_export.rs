@@ -150,8 +150,9 @@ fn tool_turn() -> Vec<Frame> {
     frames::tool_turn(&[("t1", "calculator", r#"{"expression": "2 + 3"}"#)])
 }
 
-/// One invocation with AgentCore's headers and a W3C parent context.
-async fn invoke(runtime: &Runtime, stream: bool) -> String {
+/// One invocation with AgentCore's headers and a parent context, in W3C's `traceparent` or in
+/// X-Ray's `X-Amzn-Trace-Id`.
+async fn invoke(runtime: &Runtime, stream: bool, xray: bool) -> String {
     let body = if stream {
         r#"{"prompt": "add 2 and 3", "stream": true}"#
     } else {
@@ -161,7 +162,22 @@ async fn invoke(runtime: &Runtime, stream: bool) -> String {
         .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
         .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", SESSION)
         .header("X-Amzn-Bedrock-AgentCore-Runtime-Request-Id", REQUEST_ID)
-        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))
+        .header(
+            if xray {
+                "X-Amzn-Trace-Id"
+            } else {
+                "traceparent"
+            },
+            if xray {
+                format!(
+                    "Root=1-{}-{};Parent={PARENT_ID};Sampled=1",
+                    &TRACE_ID[..8],
+                    &TRACE_ID[8..]
+                )
+            } else {
+                format!("00-{TRACE_ID}-{PARENT_ID}-01")
+            },
+        )
         .header("baggage", "team=blue")
         .body(body)
         .send()
@@ -243,7 +259,7 @@ async fn a_collector_gets_the_trace_and_metrics_flushed_at_sigterm() {
         ],
     )
     .await;
-    assert_eq!(invoke(&runtime, false).await, r#"{"result": "5\n"}"#);
+    assert_eq!(invoke(&runtime, false, false).await, r#"{"result": "5\n"}"#);
     assert!(
         collector.spans().is_empty(),
         "nothing leaves before the flush"
@@ -325,7 +341,8 @@ async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to
         ],
     )
     .await;
-    let streamed = invoke(&runtime, true).await;
+    // AgentCore's own trace, in X-Ray's header.
+    let streamed = invoke(&runtime, true, true).await;
     assert!(streamed.contains("data: "), "{streamed}");
     runtime.terminate().await;
 
@@ -384,7 +401,10 @@ async fn a_receiver_that_refuses_the_signature_costs_the_invocation_nothing() {
         ],
     )
     .await;
-    assert_eq!(invoke(&runtime, false).await, r#"{"result": "fine\n"}"#);
+    assert_eq!(
+        invoke(&runtime, false, false).await,
+        r#"{"result": "fine\n"}"#
+    );
     runtime.terminate().await;
     let requests = xray.requests();
     assert!(!requests.is_empty());

@@ -40,6 +40,10 @@ pub(super) async fn answer(agent: &mut Agent, run: &mut Run) -> Result<Answer, A
                 trace.fail_cycle_model(&error);
             }
             overflow::recover(agent, run, error).await?;
+            // The reduction may have trimmed messages in place (tool results).
+            if let Some(trace) = run.trace.as_mut() {
+                trace.history_changed();
+            }
             return Ok(Answer::Retry);
         }
         ModelCall::Failed { error, attempts } => {

@@ -7,9 +7,33 @@ use strands_core::{ContentBlock, Message, ModelError, Role};
 
 use crate::error::AgentError;
 
-/// Python's `serialize`: `json.dumps(value, ensure_ascii=False)`.
+/// What Python's tracer writes for a value JSON cannot hold (bytes: images, documents).
+const REPLACED: &str = "<replaced>";
+
+/// Python's `serialize`: `json.dumps(value, ensure_ascii=False)`, with bytes (which Python's
+/// encoder cannot write) as `"<replaced>"`, so no image or document reaches a span.
 pub(super) fn serialize<T: Serialize + ?Sized>(value: &T) -> String {
-    strands_core::json::to_python_string(value).unwrap_or_else(|_| "<replaced>".to_owned())
+    let text = strands_core::json::to_python_string(value).unwrap_or_else(|_| REPLACED.to_owned());
+    if !text.contains("\"__bytes_encoded__\"") {
+        return text;
+    }
+    // Rare: content with bytes is serialized again with them replaced.
+    let Ok(mut value) = serde_json::to_value(value) else {
+        return REPLACED.to_owned();
+    };
+    replace_bytes(&mut value);
+    strands_core::json::to_python_string(&value).unwrap_or_else(|_| REPLACED.to_owned())
+}
+
+fn replace_bytes(value: &mut Value) {
+    match value {
+        Value::Object(map) if map.get("__bytes_encoded__") == Some(&Value::Bool(true)) => {
+            *value = Value::String(REPLACED.to_owned());
+        }
+        Value::Object(map) => map.values_mut().for_each(replace_bytes),
+        Value::Array(items) => items.iter_mut().for_each(replace_bytes),
+        _ => {}
+    }
 }
 
 /// Python's `_get_event_name_for_message`: a message holding a tool result is a tool message.
@@ -148,6 +172,15 @@ fn variant_name(error: &AgentError) -> &'static str {
 mod tests {
     use super::*;
     use strands_core::ToolUse;
+
+    #[test]
+    fn bytes_are_replaced_as_python_replaces_them() {
+        let value = json!([{"image": {"format": "png", "source": {"bytes": {"__bytes_encoded__": true, "data": "AAAA"}}}}]);
+        assert_eq!(
+            serialize(&value),
+            r#"[{"image": {"format": "png", "source": {"bytes": "<replaced>"}}}]"#
+        );
+    }
 
     #[test]
     fn parts_map_blocks_as_python_does() {

@@ -47,7 +47,19 @@ impl HttpClient for OtlpClient {
 }
 
 impl OtlpClient {
+    /// Signs (credentials may have to be fetched) and sends, all within the time bound.
     async fn send(self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let timeout = self.timeout;
+        tokio::time::timeout(timeout, self.exchange(request))
+            .await
+            .map_err(|_| {
+                HttpError::from(format!(
+                    "the OTLP endpoint did not answer within {timeout:?}"
+                ))
+            })?
+    }
+
+    async fn exchange(self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let (parts, body) = request.into_parts();
         let uri = parts.uri.to_string();
         let mut builder = self
@@ -63,29 +75,19 @@ impl OtlpClient {
                 builder = builder.header(name, value);
             }
         }
-        let exchange = async {
-            let mut response = builder.body(body).send().await?;
-            let mut out = Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                out = out.header(name, value);
+        let mut response = builder.body(body).send().await?;
+        let mut out = Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            out = out.header(name, value);
+        }
+        let mut received = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            let room = MAX_RESPONSE_BYTES.saturating_sub(received.len());
+            received.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if room <= chunk.len() {
+                break;
             }
-            let mut received = Vec::new();
-            while let Some(chunk) = response.chunk().await? {
-                let room = MAX_RESPONSE_BYTES.saturating_sub(received.len());
-                received.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if room <= chunk.len() {
-                    break;
-                }
-            }
-            Ok::<_, HttpError>(out.body(Bytes::from(received))?)
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| {
-                HttpError::from(format!(
-                    "the OTLP endpoint did not answer within {:?}",
-                    self.timeout
-                ))
-            })?
+        }
+        Ok(out.body(Bytes::from(received))?)
     }
 }

@@ -63,7 +63,7 @@ impl Signal {
                 headers,
                 signing,
             } => {
-                let mut line = format!("OTLP http/protobuf to {url}");
+                let mut line = format!("OTLP http/protobuf to {}", shown(url));
                 if !headers.is_empty() {
                     let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
                     line.push_str(&format!(" with headers {}", names.join(", ")));
@@ -78,6 +78,21 @@ impl Signal {
 
     fn is_on(&self) -> bool {
         matches!(self, Self::Otlp { .. })
+    }
+}
+
+/// A URL as logs may show it: no user information, no query (either may hold a key).
+fn shown(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -204,7 +219,7 @@ impl TelemetryConfig {
     }
 
     /// Builds the exporters, makes them the global providers and the agents' default
-    /// [`Telemetry`], and installs the W3C trace-context and baggage propagators. `credentials`
+    /// [`Telemetry`], and installs the X-Ray, W3C trace-context and baggage propagators. `credentials`
     /// sign requests to AWS endpoints. `None` when nothing is exported. Call inside the tokio
     /// runtime that serves: exports run on it.
     ///
@@ -218,10 +233,14 @@ impl TelemetryConfig {
         if !self.is_on() {
             return Ok(None);
         }
+        // No redirects: headers (keys, the SigV4 token) must not follow to another host.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-        let runtime = tokio::runtime::Handle::current();
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            TelemetryError::Exporter("install telemetry inside a tokio runtime".to_owned())
+        })?;
         let client = |signal: &Signal| {
             let Signal::Otlp { signing, .. } = signal else {
                 return None;
@@ -305,7 +324,9 @@ impl TelemetryConfig {
             let _ = LOGGER.set(provider.logger(super::SCOPE));
             guard.logger_provider = Some(provider);
         }
+        // ADOT's set: X-Ray's header, W3C's (which wins when both are sent), and baggage.
         opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+            Box::new(super::xray::XrayPropagator::new()),
             Box::new(TraceContextPropagator::new()),
             Box::new(BaggagePropagator::new()),
         ]));
@@ -452,19 +473,14 @@ fn signal(
     }
 }
 
-/// `k=v,k=v` with percent-encoded values, as the OTLP exporters read their header variables.
+/// `k=v,k=v`, as the OTLP exporters read their header variables; values stay percent-encoded
+/// (the exporter decodes them once).
 fn parse_headers(value: Option<&str>) -> Vec<(String, String)> {
     value
         .unwrap_or_default()
         .split(',')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let value: String = form_urlencoded::parse(format!("v={}", v.trim()).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            (k.trim().to_owned(), value)
-        })
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .collect()
 }
@@ -585,6 +601,15 @@ mod tests {
     }
 
     #[test]
+    fn urls_are_shown_without_credentials_or_query() {
+        assert_eq!(
+            shown("https://user:pw@collector:4318/v1/traces?api_key=k"),
+            "https://collector:4318/v1/traces"
+        );
+        assert_eq!(shown("http://c:4318"), "http://c:4318");
+    }
+
+    #[test]
     fn nothing_is_exported_without_an_endpoint() {
         let config = config(&[]);
         assert!(!config.is_on());
@@ -680,7 +705,7 @@ mod tests {
         assert_eq!(url, "http://m:9000/ingest");
         assert_eq!(
             headers[0],
-            ("authorization".to_owned(), "Bearer sekrit".to_owned())
+            ("authorization".to_owned(), "Bearer%20sekrit".to_owned())
         );
         let described = config.describe().join("\n");
         assert!(described.contains("with headers authorization"));
