@@ -611,7 +611,17 @@ impl AgentBuilder {
                     .then(Telemetry::default_for_process)
                     .flatten()
             }),
-            trace_attributes: self.trace_attributes.into(),
+            trace_attributes: trace_attributes(self.trace_attributes),
         })
     }
+}
+
+/// The agent's trace attributes; agents without any share one empty list (no allocation per
+/// agent, which the runtime may build per request).
+fn trace_attributes(attributes: Vec<KeyValue>) -> Arc<[KeyValue]> {
+    static NONE: std::sync::OnceLock<Arc<[KeyValue]>> = std::sync::OnceLock::new();
+    if attributes.is_empty() {
+        return NONE.get_or_init(|| Arc::from(Vec::new())).clone();
+    }
+    attributes.into()
 }

@@ -19,10 +19,10 @@ use futures_util::StreamExt;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use strands_agent::{Agent, AgentError, AgentEvent, Limits, ModelRetryStrategy};
-use strands_core::{Message, ModelError, StreamEvent};
-use strands_testkit::{ScriptedModel, Step};
+use strands_core::{Message, ModelError};
+use strands_testkit::ScriptedModel;
 
-use common::{add, fail, normalize, object, stop_now};
+use common::{add, fail, normalize, object, parity_script, stop_now};
 
 struct Outcome {
     stop_reason: Option<String>,
@@ -59,26 +59,6 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn script(fixture: &Value) -> Vec<Step> {
-    fixture["model_script"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| {
-            if let Some(events) = step.get("events") {
-                Step::Events(serde_json::from_value::<Vec<StreamEvent>>(events.clone()).unwrap())
-            } else {
-                let message = step["message"].as_str().unwrap().to_owned();
-                match step["raise"].as_str().unwrap() {
-                    "throttled" => Step::Throttle(message),
-                    "context_overflow" => Step::ContextOverflow(message),
-                    other => panic!("unknown scripted failure {other}"),
-                }
-            }
-        })
-        .collect()
-}
-
 fn python_error_type(error: &AgentError) -> &'static str {
     match error {
         AgentError::MaxTokensReached { .. } => "MaxTokensReachedException",
@@ -110,7 +90,7 @@ fn comparable(event: &AgentEvent) -> Option<Value> {
 
 async fn run_fixture(name: &str) {
     let fixture = load(name);
-    let model = Arc::new(ScriptedModel::new(script(&fixture)));
+    let model = Arc::new(ScriptedModel::new(parity_script(&fixture)));
     let retry = &fixture["agent"]["retry"];
     let handle = Arc::new(OnceLock::new());
     let mut builder = Agent::builder()

@@ -31,35 +31,15 @@ use pretty_assertions::assert_eq;
 use serde_json::{Map, Value, json};
 use strands_agent::telemetry::{Conventions, Telemetry};
 use strands_agent::{Agent, AgentError, ModelRetryStrategy};
-use strands_core::{Message, ModelError, StreamEvent};
-use strands_testkit::{ScriptedModel, Step};
+use strands_core::{Message, ModelError};
+use strands_testkit::ScriptedModel;
 
-use common::{Weather, add, fail, stop_now};
+use common::{Weather, add, fail, parity_script, stop_now};
 
 fn load(path: &str) -> Value {
     let path = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
-}
-
-fn script(scenario: &Value) -> Vec<Step> {
-    scenario["model_script"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| {
-            if let Some(events) = step.get("events") {
-                Step::Events(serde_json::from_value::<Vec<StreamEvent>>(events.clone()).unwrap())
-            } else {
-                let message = step["message"].as_str().unwrap().to_owned();
-                match step["raise"].as_str().unwrap() {
-                    "throttled" => Step::Throttle(message),
-                    "context_overflow" => Step::ContextOverflow(message),
-                    other => panic!("unknown scripted failure {other}"),
-                }
-            }
-        })
-        .collect()
 }
 
 fn python_error_type(error: &AgentError) -> &'static str {
@@ -98,7 +78,7 @@ async fn run_case(case: &Value, opt_in: &str) -> Value {
     let retry = &scenario["agent"]["retry"];
     let handle = Arc::new(OnceLock::new());
     let mut builder = Agent::builder()
-        .model(ScriptedModel::new(script(&scenario)).with_model_id("scripted-parity-model"))
+        .model(ScriptedModel::new(parity_script(&scenario)).with_model_id("scripted-parity-model"))
         .tool(add)
         .tool(fail)
         .tool(stop_now(handle.clone()))

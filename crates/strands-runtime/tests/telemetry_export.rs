@@ -12,12 +12,13 @@
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use strands_testkit::bedrock::{AuthOutcome, FakeAuth, FakeBedrock, Frame, Reply, frames};
 use strands_testkit::otlp::{FakeOtlp, ReceivedSpan};
+use strands_testkit::served::ServedBinary;
 
 mod common;
 
@@ -30,36 +31,19 @@ const PARENT_ID: &str = "00f067aa0ba902b7";
 const SESSION: &str = "telemetry-session-000000000000000000001";
 const REQUEST_ID: &str = "telemetry-request-1";
 
+/// The served binary and where its stderr goes.
 struct Runtime {
-    child: Child,
-    port: u16,
+    served: ServedBinary,
     stderr: PathBuf,
 }
 
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Runtime {
-    /// SIGTERM, then the exit (within the default grace and the flush). Async: the receivers
-    /// run on the test's runtime and must go on answering meanwhile.
+    /// SIGTERM, then the exit (within the default grace and the flush).
     async fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
+        self.served
+            .terminate(Duration::from_secs(20))
+            .await
             .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("the runtime did not exit after SIGTERM");
     }
 
     fn log_lines(&self) -> Vec<Value> {
@@ -102,14 +86,11 @@ fn agent_file(dir: &Path) -> PathBuf {
 }
 
 async fn serve(fake: &FakeBedrock, dir: &Path, env: &[(&str, &str)]) -> Runtime {
-    let port = free_port();
     let stderr = dir.join("stderr.log");
     let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
     command
         .env_clear()
         .env("HOME", dir)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", AKID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
@@ -128,22 +109,10 @@ async fn serve(fake: &FakeBedrock, dir: &Path, env: &[(&str, &str)]) -> Runtime 
     for (k, v) in env {
         command.env(k, v);
     }
-    let runtime = Runtime {
-        child: command.spawn().unwrap(),
-        port,
+    Runtime {
+        served: ServedBinary::start(command).await.unwrap(),
         stderr,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("http://127.0.0.1:{port}/ping"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return runtime;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the runtime did not answer /ping within 30 s");
 }
 
 fn tool_turn() -> Vec<Frame> {
@@ -159,7 +128,7 @@ async fn invoke(runtime: &Runtime, stream: bool, xray: bool) -> String {
         r#"{"prompt": "add 2 and 3"}"#
     };
     reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/invocations", runtime.port))
+        .post(runtime.served.url("/invocations"))
         .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", SESSION)
         .header("X-Amzn-Bedrock-AgentCore-Runtime-Request-Id", REQUEST_ID)
         .header(

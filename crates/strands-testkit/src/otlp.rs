@@ -23,7 +23,6 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use prost::Message as _;
 use serde_json::{Map, Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -291,43 +290,24 @@ fn decide(
         return (405, b"{\"message\": \"use POST\"}".to_vec());
     }
     match path.as_str() {
-        "/v1/traces" => match ExportTraceServiceRequest::decode(request.body.as_ref()) {
-            Ok(export) => {
-                state.spans.extend(spans(export));
-                (200, Vec::new())
-            }
-            Err(error) => (
-                400,
-                json!({"message": error.to_string()})
-                    .to_string()
-                    .into_bytes(),
-            ),
-        },
-        "/v1/metrics" => match ExportMetricsServiceRequest::decode(request.body.as_ref()) {
-            Ok(export) => {
-                state.metrics.extend(metrics(export));
-                (200, Vec::new())
-            }
-            Err(error) => (
-                400,
-                json!({"message": error.to_string()})
-                    .to_string()
-                    .into_bytes(),
-            ),
-        },
-        "/v1/logs" => match ExportLogsServiceRequest::decode(request.body.as_ref()) {
-            Ok(export) => {
-                state.logs.extend(logs(export));
-                (200, Vec::new())
-            }
-            Err(error) => (
-                400,
-                json!({"message": error.to_string()})
-                    .to_string()
-                    .into_bytes(),
-            ),
-        },
+        "/v1/traces" => accept(&request.body, |e| state.spans.extend(spans(e))),
+        "/v1/metrics" => accept(&request.body, |e| state.metrics.extend(metrics(e))),
+        "/v1/logs" => accept(&request.body, |e| state.logs.extend(logs(e))),
         _ => (404, b"{\"message\": \"not found\"}".to_vec()),
+    }
+}
+
+/// Decodes an export request and keeps it (`200`, an empty response), or says why not (`400`).
+fn accept<M: prost::Message + Default>(body: &[u8], keep: impl FnOnce(M)) -> (u16, Vec<u8>) {
+    match M::decode(body) {
+        Ok(export) => {
+            keep(export);
+            (200, Vec::new())
+        }
+        Err(error) => {
+            let body = json!({"message": error.to_string()}).to_string();
+            (400, body.into_bytes())
+        }
     }
 }
 

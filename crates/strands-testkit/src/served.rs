@@ -58,6 +58,32 @@ impl ServedBinary {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+
+    /// Sends SIGTERM (as AgentCore stops a runtime) and waits, without blocking the runtime, for
+    /// the process to exit within `within`.
+    ///
+    /// # Errors
+    ///
+    /// The signal could not be sent, or the process was still running after `within`.
+    pub async fn terminate(&mut self, within: Duration) -> io::Result<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        if !sent.success() {
+            return Err(io::Error::other(format!("kill -TERM failed: {sent}")));
+        }
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the server was still running {within:?} after SIGTERM"),
+        ))
+    }
 }
 
 impl Drop for ServedBinary {

@@ -77,6 +77,15 @@ impl SpanGuard {
         }
     }
 
+    /// Content under the latest conventions: one `details` event (or span attribute) holding
+    /// `key`, redacted by `key`'s policy.
+    fn details(&self, telemetry: &Telemetry, key: &'static str, value: String) {
+        if self.recording {
+            let value = telemetry.conventions().redact(key, value);
+            self.content(telemetry, DETAILS, vec![KeyValue::new(key, value)]);
+        }
+    }
+
     /// Python's `_end_span`: end time, attributes, then the status (and the exception).
     fn end(&mut self, attributes: Vec<KeyValue>, failure: Option<Failure>) {
         if !self.open {
@@ -375,14 +384,7 @@ impl RunTrace {
                 "role": results.role.as_str(),
                 "parts": content::parts(&results.content),
             })]);
-            span.content(
-                &self.telemetry,
-                DETAILS,
-                vec![KeyValue::new(
-                    "gen_ai.input.messages",
-                    conventions.redact("gen_ai.input.messages", messages),
-                )],
-            );
+            span.details(&self.telemetry, "gen_ai.input.messages", messages);
             return;
         }
         // Both join the history: serialized once here, found again by the next cycle's spans.
@@ -448,16 +450,7 @@ impl RunTrace {
         if let Some(system) = agent.system {
             if telemetry.conventions().latest() {
                 let value = serialize(&content::parts(system));
-                span.content(
-                    telemetry,
-                    DETAILS,
-                    vec![KeyValue::new(
-                        "gen_ai.system_instructions",
-                        telemetry
-                            .conventions()
-                            .redact("gen_ai.system_instructions", value),
-                    )],
-                );
+                span.details(telemetry, "gen_ai.system_instructions", value);
             } else {
                 system_event(telemetry, &span, system);
             }
@@ -518,7 +511,8 @@ impl RunTrace {
             self.agent.end(attributes, None);
             return;
         }
-        let text = python_str(result);
+        // Python's `str(AgentResult)`.
+        let text = result.to_string();
         let finish_reason = result.stop_reason.as_str();
         if conventions.latest() {
             let messages = serialize(&[json!({
@@ -526,14 +520,8 @@ impl RunTrace {
                 "parts": [{"type": "text", "content": text}],
                 "finish_reason": finish_reason,
             })]);
-            self.agent.content(
-                &self.telemetry,
-                DETAILS,
-                vec![KeyValue::new(
-                    "gen_ai.output.messages",
-                    conventions.redact("gen_ai.output.messages", messages),
-                )],
-            );
+            self.agent
+                .details(&self.telemetry, "gen_ai.output.messages", messages);
         } else {
             self.agent.event(
                 "gen_ai.choice",
@@ -548,14 +536,6 @@ impl RunTrace {
         }
         self.agent.end(attributes, None);
     }
-}
-
-/// Python's `str(AgentResult)`.
-fn python_str(result: &AgentResult) -> String {
-    if !result.interrupts.is_empty() || result.structured_output.is_some() {
-        return result.to_string();
-    }
-    result.message.text()
 }
 
 fn agent_usage(usage: &Usage, latest: bool) -> Vec<KeyValue> {
@@ -610,11 +590,10 @@ fn message_events(
     }
     let conventions = telemetry.conventions();
     if conventions.latest() {
-        let value = conventions.redact("gen_ai.input.messages", content::input_messages(messages));
-        span.content(
+        span.details(
             telemetry,
-            DETAILS,
-            vec![KeyValue::new("gen_ai.input.messages", value)],
+            "gen_ai.input.messages",
+            content::input_messages(messages),
         );
         return;
     }
@@ -706,14 +685,8 @@ impl ChatSpan {
                 "parts": content::parts(&message.content),
                 "finish_reason": finish_reason,
             })]);
-            self.span.content(
-                &self.telemetry,
-                DETAILS,
-                vec![KeyValue::new(
-                    "gen_ai.output.messages",
-                    conventions.redact("gen_ai.output.messages", messages),
-                )],
-            );
+            self.span
+                .details(&self.telemetry, "gen_ai.output.messages", messages);
         } else {
             let text = serialize(&message.content);
             self.span.event(
@@ -810,14 +783,7 @@ impl ToolTracer {
                     "arguments": tool_use.input,
                 }],
             })]);
-            span.content(
-                telemetry,
-                DETAILS,
-                vec![KeyValue::new(
-                    "gen_ai.input.messages",
-                    conventions.redact("gen_ai.input.messages", messages),
-                )],
-            );
+            span.details(telemetry, "gen_ai.input.messages", messages);
         } else {
             span.event(
                 "gen_ai.tool.message",
@@ -883,14 +849,8 @@ impl ToolSpan {
                     "response": result.content,
                 }],
             })]);
-            self.span.content(
-                telemetry,
-                DETAILS,
-                vec![KeyValue::new(
-                    "gen_ai.output.messages",
-                    conventions.redact("gen_ai.output.messages", messages),
-                )],
-            );
+            self.span
+                .details(telemetry, "gen_ai.output.messages", messages);
         } else {
             self.span.event(
                 "gen_ai.choice",

@@ -3,6 +3,7 @@
 #![allow(
     dead_code,
     clippy::expect_used,
+    clippy::panic,
     reason = "each test file uses a subset; helpers fail loudly"
 )]
 
@@ -13,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strands_agent::tools::FunctionTool;
 use strands_agent::{CancelHandle, tool};
+use strands_core::StreamEvent;
+use strands_testkit::Step;
 
 /// Add two integers.
 ///
@@ -97,4 +100,29 @@ pub(crate) struct Weather {
 
 pub(crate) fn fifty() -> f64 {
     50.0
+}
+
+/// The model script of a `fixtures/parity` scenario: each step a list of stream events, or a
+/// scripted failure (`throttled`, `context_overflow`).
+pub(crate) fn parity_script(fixture: &Value) -> Vec<Step> {
+    fixture["model_script"]
+        .as_array()
+        .expect("a model script")
+        .iter()
+        .map(|step| {
+            if let Some(events) = step.get("events") {
+                Step::Events(
+                    serde_json::from_value::<Vec<StreamEvent>>(events.clone())
+                        .expect("stream events"),
+                )
+            } else {
+                let message = step["message"].as_str().expect("a message").to_owned();
+                match step["raise"].as_str().expect("a failure") {
+                    "throttled" => Step::Throttle(message),
+                    "context_overflow" => Step::ContextOverflow(message),
+                    other => panic!("unknown scripted failure {other}"),
+                }
+            }
+        })
+        .collect()
 }

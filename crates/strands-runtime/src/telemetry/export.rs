@@ -11,7 +11,7 @@ use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::Span as _;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{
-    LogExporter, MetricExporter, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
+    LogExporter, MetricExporter, SpanExporter, WithExportConfig, WithHttpConfig,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -237,26 +237,43 @@ impl TelemetryConfig {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+            .map_err(exporter_error)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             TelemetryError::Exporter("install telemetry inside a tokio runtime".to_owned())
         })?;
-        let client = |signal: &Signal| {
-            let Signal::Otlp { signing, .. } = signal else {
+        let target = |signal: &Signal| {
+            let Signal::Otlp {
+                url,
+                headers,
+                signing,
+            } = signal
+            else {
                 return None;
             };
-            let signer = match (signing, &credentials) {
-                (Some((service, region)), Some(provider)) => Some(strands_mcp::SigV4Signer::new(
-                    (*provider).clone(),
-                    region.clone(),
-                    *service,
-                )),
-                _ => None,
-            };
-            Some(OtlpClient {
+            let signer =
+                match (signing, credentials) {
+                    (Some((service, region)), Some(provider)) => Some(
+                        strands_mcp::SigV4Signer::new(provider.clone(), region.clone(), *service),
+                    ),
+                    (Some((service, _)), None) => {
+                        // Unsigned, AWS would refuse every export: the signal stays off.
+                        tracing::warn!(
+                            "telemetry for {service} is not exported: no AWS credentials to sign it"
+                        );
+                        return None;
+                    }
+                    (None, _) => None,
+                };
+            let client = OtlpClient {
                 http: http.clone(),
                 signer,
                 runtime: runtime.clone(),
+                timeout: self.timeout,
+            };
+            Some(Target {
+                url: url.clone(),
+                headers: headers.iter().cloned().collect(),
+                client,
                 timeout: self.timeout,
             })
         };
@@ -267,17 +284,11 @@ impl TelemetryConfig {
             meter_provider: None,
             logger_provider: None,
         };
-        if let (Signal::Otlp { url, headers, .. }, Some(client)) =
-            (&self.traces, client(&self.traces))
-        {
-            let exporter = SpanExporter::builder()
-                .with_http()
-                .with_http_client(client)
-                .with_endpoint(url.clone())
-                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
-                .with_timeout(self.timeout)
+        if let Some(target) = target(&self.traces) {
+            let exporter = target
+                .configure(SpanExporter::builder().with_http())
                 .build()
-                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+                .map_err(exporter_error)?;
             let provider = SdkTracerProvider::builder()
                 .with_span_processor(SessionFromBaggage)
                 .with_batch_exporter(exporter)
@@ -287,38 +298,27 @@ impl TelemetryConfig {
             telemetry = telemetry.tracer_provider(&provider);
             guard.tracer_provider = Some(provider);
         }
-        if let (Signal::Otlp { url, headers, .. }, Some(client)) =
-            (&self.metrics, client(&self.metrics))
-        {
-            let exporter = MetricExporter::builder()
-                .with_http()
-                .with_http_client(client)
-                .with_endpoint(url.clone())
-                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
-                .with_timeout(self.timeout)
+        if let Some(target) = target(&self.metrics) {
+            let exporter = target
+                .configure(MetricExporter::builder().with_http())
                 .build()
-                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+                .map_err(exporter_error)?;
             let provider = SdkMeterProvider::builder()
                 .with_reader(PeriodicReader::builder(exporter).build())
-                .with_resource(resource)
+                .with_resource(resource.clone())
                 .build();
             opentelemetry::global::set_meter_provider(provider.clone());
             telemetry = telemetry.meter_provider(&provider);
             guard.meter_provider = Some(provider);
         }
-        if let (Signal::Otlp { url, headers, .. }, Some(client)) = (&self.logs, client(&self.logs))
-        {
-            let exporter = LogExporter::builder()
-                .with_http()
-                .with_http_client(client)
-                .with_endpoint(url.clone())
-                .with_headers(headers.iter().cloned().collect::<HashMap<_, _>>())
-                .with_timeout(self.timeout)
+        if let Some(target) = target(&self.logs) {
+            let exporter = target
+                .configure(LogExporter::builder().with_http())
                 .build()
-                .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
+                .map_err(exporter_error)?;
             let provider = SdkLoggerProvider::builder()
                 .with_batch_exporter(exporter)
-                .with_resource(self.resource())
+                .with_resource(resource)
                 .build();
             // Set once per process: a second pipeline keeps exporting to the first.
             let _ = LOGGER.set(provider.logger(super::SCOPE));
@@ -349,6 +349,29 @@ impl TelemetryConfig {
             builder.with_service_name("strands-agents").build()
         }
     }
+}
+
+/// Where one signal's exporter sends, and with which client.
+struct Target {
+    url: String,
+    headers: HashMap<String, String>,
+    client: OtlpClient,
+    timeout: Duration,
+}
+
+impl Target {
+    /// An OTLP/HTTP exporter builder (spans, metrics or logs) aimed at this target.
+    fn configure<B: WithExportConfig + WithHttpConfig>(self, builder: B) -> B {
+        builder
+            .with_http_client(self.client)
+            .with_endpoint(self.url)
+            .with_headers(self.headers)
+            .with_timeout(self.timeout)
+    }
+}
+
+fn exporter_error(error: impl fmt::Display) -> TelemetryError {
+    TelemetryError::Exporter(error.to_string())
 }
 
 /// The variables of one signal.
