@@ -1,9 +1,10 @@
 """Prepares a running MiniStack (AUTH=true) for the Secrets Manager credential tests and prints
 shell `export` lines for them.
 
-Creates two IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue)
-and `no-access` (may not; the S3 session tests also use it for S3 access-denied errors). Secrets
-and buckets are created by each test with the root key.
+Creates three IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue),
+`memory-user` (may call the AgentCore Memory data plane) and `no-access` (may do neither; the S3
+session and Memory tests also use it for access-denied errors). Secrets and buckets are created by
+each test with the root key; one AgentCore Memory is created here (MINISTACK_MEMORY_ID).
 Usage: python bootstrap.py ENDPOINT
 """
 
@@ -19,6 +20,8 @@ iam = boto3.client("iam", **root)
 exports = {"MINISTACK_ENDPOINT": endpoint}
 for user, actions, prefix in [
     ("secret-reader", ["secretsmanager:GetSecretValue"], "MINISTACK_READER"),
+    ("memory-user", ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:ListEvents", "bedrock-agentcore:DeleteEvent",
+                     "bedrock-agentcore:GetEvent", "bedrock-agentcore:RetrieveMemoryRecords"], "MINISTACK_MEMORY_USER"),
     ("no-access", ["sts:GetCallerIdentity"], "MINISTACK_NO_ACCESS"),
 ]:
     iam.create_user(UserName=user)
@@ -30,6 +33,10 @@ for user, actions, prefix in [
     key = iam.create_access_key(UserName=user)["AccessKey"]
     exports[f"{prefix}_KEY_ID"] = key["AccessKeyId"]
     exports[f"{prefix}_SECRET"] = key["SecretAccessKey"]
+
+control = boto3.client("bedrock-agentcore-control", **root)
+memory = control.create_memory(name="strands_tests", eventExpiryDuration=7)["memory"]
+exports["MINISTACK_MEMORY_ID"] = memory["id"]
 
 for name, value in exports.items():
     print(f"export {name}={value}")

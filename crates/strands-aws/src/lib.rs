@@ -11,6 +11,8 @@
 mod chain;
 mod env_report;
 mod imds;
+#[cfg(feature = "agentcore-memory")]
+pub mod memory;
 #[cfg(feature = "s3-sessions")]
 pub mod s3_sessions;
 mod secrets;
@@ -21,6 +23,9 @@ pub use chain::{Logged, NotLoadedOnError, credentials_chain, sdk_config};
 pub use env_report::{CREDENTIAL_ENV_VARS, log_credential_env, presence};
 #[doc(inline)]
 pub use imds::{ImdsCredentialsProvider, ImdsCredentialsProviderBuilder};
+#[cfg(feature = "agentcore-memory")]
+#[doc(inline)]
+pub use memory::{AgentCoreMemory, MemorySessionRepository};
 #[cfg(feature = "s3-sessions")]
 #[doc(inline)]
 pub use s3_sessions::S3SessionRepository;

@@ -29,6 +29,80 @@ pub fn to_python_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serd
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.utf8_error()))
 }
 
+/// Serializes `value` the way Python's `json.dumps(value)` does with its defaults: Python's
+/// separators, and every character outside printable ASCII written as a `\uXXXX` escape
+/// (UTF-16 surrogate pairs above U+FFFF), as `ensure_ascii=True` does.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let text = strands_core::json::to_python_ascii_string(&json!({"é": ["😀", "\u{7f}"]})).unwrap();
+/// assert_eq!(text, r#"{"\u00e9": ["\ud83d\ude00", "\u007f"]}"#);
+/// ```
+///
+/// # Errors
+///
+/// Fails only if `value`'s `Serialize` implementation fails (e.g. a map with non-string keys).
+pub fn to_python_ascii_string<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(128);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonAsciiFormatter);
+    value.serialize(&mut serializer)?;
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.utf8_error()))
+}
+
+/// [`PythonFormatter`] that also escapes what `ensure_ascii=True` escapes: every character
+/// outside `' '..='~'` (serde_json already escapes the control characters below `' '`).
+#[derive(Debug, Clone, Copy, Default)]
+struct PythonAsciiFormatter;
+
+impl Formatter for PythonAsciiFormatter {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        separator(writer, first)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        separator(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        PythonFormatter.begin_object_value(writer)
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        PythonFormatter.write_f64(writer, value)
+    }
+
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut plain = 0;
+        for (at, c) in fragment.char_indices() {
+            if (' '..='~').contains(&c) {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[plain..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            plain = at + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[plain..])
+    }
+}
+
 /// A `serde_json` formatter with Python's default `json.dumps` separators.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PythonFormatter;

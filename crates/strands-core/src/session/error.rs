@@ -7,14 +7,14 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum SessionError {
     /// A session or agent id would not stay inside its directory (or S3 prefix).
-    #[error(
-        "invalid {kind} id {id:?}: ids must be non-empty and contain no path separators, `..` or control characters"
-    )]
+    #[error("invalid {kind} id {id:?}: {rule}")]
     InvalidId {
-        /// `"session"` or `"agent"`.
+        /// `"session"`, `"agent"` or another kind of id a backend names (`"actor"`).
         kind: &'static str,
         /// The rejected id.
         id: String,
+        /// What a valid id looks like.
+        rule: &'static str,
     },
     /// Reading or writing a file failed.
     #[error("session storage I/O failed at {path}: {source}")]

@@ -147,6 +147,7 @@ pub fn validate_id(kind: &'static str, id: &str) -> Result<(), SessionError> {
         return Err(SessionError::InvalidId {
             kind,
             id: id.to_owned(),
+            rule: "ids must be non-empty and contain no path separators, `..` or control characters",
         });
     }
     Ok(())

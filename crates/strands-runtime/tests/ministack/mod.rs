@@ -14,6 +14,10 @@ pub(crate) struct MiniStack {
     pub(crate) reader: (String, String),
     /// A user with no permissions.
     pub(crate) no_access: (String, String),
+    /// A user allowed the AgentCore Memory data plane.
+    pub(crate) memory_user: (String, String),
+    /// The AgentCore Memory created for the tests.
+    pub(crate) memory_id: String,
 }
 
 /// The running MiniStack, or `None` with a note that `test` was skipped. Without MiniStack's
@@ -26,17 +30,31 @@ pub(crate) fn ministack(test: &str) -> Option<MiniStack> {
         var("MINISTACK_READER_SECRET"),
         var("MINISTACK_NO_ACCESS_KEY_ID"),
         var("MINISTACK_NO_ACCESS_SECRET"),
+        var("MINISTACK_MEMORY_USER_KEY_ID"),
+        var("MINISTACK_MEMORY_USER_SECRET"),
+        var("MINISTACK_MEMORY_ID"),
     ) {
-        (Some(endpoint), Some(rk), Some(rs), Some(nk), Some(ns)) => {
+        (
+            Some(endpoint),
+            Some(rk),
+            Some(rs),
+            Some(nk),
+            Some(ns),
+            Some(mk),
+            Some(ms),
+            Some(memory_id),
+        ) => {
             // The AWS SDK runs in process here: its events go through the runtime's log filter.
             crate::common::trace_logs::install_in_process(test);
-            for value in [&rk, &rs, &nk, &ns] {
+            for value in [&rk, &rs, &nk, &ns, &mk, &ms] {
                 crate::common::trace_logs::secret(value);
             }
             Some(MiniStack {
                 endpoint,
                 reader: (rk, rs),
                 no_access: (nk, ns),
+                memory_user: (mk, ms),
+                memory_id,
             })
         }
         _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {

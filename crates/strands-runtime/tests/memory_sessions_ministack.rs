@@ -1,0 +1,379 @@
+//! `MemorySessionRepository` against MiniStack's AgentCore Memory data plane with SigV4 and IAM
+//! on (started by `scripts/ministack`, which `scripts/test` runs): a conversation written by our
+//! agent is restored and continued by Python's `AgentCoreMemorySessionManager` (bedrock-agentcore
+//! 1.25, the interpreter `scripts/memory-python` prints, in `STRANDS_MEMORY_PYTHON`), then read
+//! again by ours; the events are Python's; denial and a missing memory are clear errors that lose
+//! nothing already stored.
+//!
+//! Without MiniStack's variables these tests report that they were skipped, unless
+//! `STRANDS_REQUIRE_MINISTACK=1` (set by `scripts/ministack`) makes that a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "tests"
+)]
+
+mod common;
+mod ministack;
+
+use std::process::Command;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockagentcore::types::{Content, PayloadType};
+use ministack::{MiniStack, ministack};
+use serde_json::{Value, json};
+use strands_agent::Agent;
+use strands_agent::session::SessionManager;
+use strands_agent::tools::FunctionTool;
+use strands_aws::{AgentCoreMemory, MemorySessionRepository};
+use strands_core::session::{SessionError, SessionRepository};
+use strands_testkit::ScriptedModel;
+
+const TEST: &str = "memory_sessions_ministack";
+
+/// An AgentCore data-plane client for MiniStack signed with `key`.
+async fn client(ms: &MiniStack, key: &(String, String)) -> aws_sdk_bedrockagentcore::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(&key.0, &key.1, None, None, "test"))
+        .endpoint_url(&ms.endpoint)
+        .load()
+        .await;
+    aws_sdk_bedrockagentcore::Client::new(&config)
+}
+
+/// The memory MiniStack's bootstrap created, reached as the memory user.
+async fn memory(ms: &MiniStack) -> AgentCoreMemory {
+    AgentCoreMemory::new(client(ms, &ms.memory_user).await, &ms.memory_id).unwrap()
+}
+
+/// A session id of the shape AgentCore gives (a UUID).
+fn session_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct City {
+    city: String,
+}
+
+fn agent(repository: MemorySessionRepository, session: &str, model: ScriptedModel) -> Agent {
+    let weather = FunctionTool::new(
+        "get_weather",
+        "The weather in a city.",
+        |args: City| async move { format!("Sunny in {}", args.city) },
+    );
+    Agent::builder()
+        .model(model)
+        .tool(weather)
+        .session_manager(SessionManager::new(session, repository).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A message's role and content as JSON (the agent adds tracking ids and metadata).
+fn turns(messages: &[strands_core::Message]) -> Vec<Value> {
+    messages
+        .iter()
+        .map(|m| json!({"role": m.role, "content": m.content}))
+        .collect()
+}
+
+/// An error and its sources, joined.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The interpreter with bedrock-agentcore and Strands, or `None` (skipped) outside CI.
+fn memory_python() -> Option<String> {
+    match std::env::var("STRANDS_MEMORY_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ => {
+            assert!(
+                std::env::var_os("STRANDS_REQUIRE_PYTHON").is_none(),
+                "STRANDS_REQUIRE_PYTHON is set but STRANDS_MEMORY_PYTHON is not; run scripts/memory-python"
+            );
+            eprintln!(
+                "skipping: set STRANDS_MEMORY_PYTHON to the interpreter from scripts/memory-python"
+            );
+            None
+        }
+    }
+}
+
+/// Runs Python's agent on the session: it restores, is asked `prompt` and answers `reply`.
+fn python_continues(
+    python: &str,
+    ms: &MiniStack,
+    actor: &str,
+    session: &str,
+    prompt: &str,
+    reply: &str,
+) -> Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/memory/python_memory_agent.py"
+    );
+    let output = Command::new(python)
+        .arg(script)
+        .args([ms.memory_id.as_str(), actor, session, prompt, reply])
+        .env("AWS_ENDPOINT_URL", &ms.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &ms.memory_user.0)
+        .env("AWS_SECRET_ACCESS_KEY", &ms.memory_user.1)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_conversation_moves_to_python_and_back() {
+    let Some(ms) = ministack(TEST) else { return };
+    let Some(python) = memory_python() else {
+        return;
+    };
+    let memory = memory(&ms).await;
+    let session = session_id();
+
+    // Ours: a tool turn with non-ASCII text.
+    let model = ScriptedModel::builder()
+        .tool_use("tooluse_1", "get_weather", r#"{"city": "Zürich"}"#)
+        .text("It is sunny in Zürich ☀")
+        .build();
+    let mut ours = agent(memory.for_actor("user-1").unwrap(), &session, model);
+    ours.invoke("Weather in Zürich?").await.unwrap();
+    assert_eq!(ours.messages().len(), 4);
+
+    // Python restores exactly our history and continues it.
+    let python_view = python_continues(&python, &ms, "user-1", &session, "And tomorrow?", "Rain.");
+    assert_eq!(python_view["restored"], json!(turns(ours.messages())));
+    let after = python_view["after"].as_array().unwrap();
+    assert_eq!(after.len(), 6);
+    assert_eq!(
+        after[4],
+        json!({"role": "user", "content": [{"text": "And tomorrow?"}]})
+    );
+    assert_eq!(
+        after[5],
+        json!({"role": "assistant", "content": [{"text": "Rain."}]})
+    );
+
+    // Ours restores what Python left, in order, and goes on.
+    let model = ScriptedModel::builder().text("Snow on Sunday.").build();
+    let mut again = agent(memory.for_actor("user-1").unwrap(), &session, model);
+    again.load_session().await.unwrap();
+    assert_eq!(json!(turns(again.messages())), python_view["after"]);
+    again.invoke("And Sunday?").await.unwrap();
+    assert_eq!(again.messages().len(), 8);
+
+    // Another actor sees none of it: one process serves many users.
+    let model = ScriptedModel::builder().text("Hello").build();
+    let mut stranger = agent(memory.for_actor("user-2").unwrap(), &session, model);
+    stranger.load_session().await.unwrap();
+    assert!(stranger.messages().is_empty());
+}
+
+/// The JSON keys of an event's message record, in order, at every level (values differ: times,
+/// tracking ids).
+fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Array(
+            map.iter()
+                .map(|(key, value)| json!([key, shape(value)]))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+        _ => Value::Null,
+    }
+}
+
+#[tokio::test]
+async fn our_events_have_the_shape_of_pythons() {
+    let Some(ms) = ministack(TEST) else { return };
+    let Some(python) = memory_python() else {
+        return;
+    };
+    let memory = memory(&ms).await;
+    // The same turn, written once by each stack into its own session.
+    let ours = session_id();
+    let model = ScriptedModel::builder().text("Rain.").build();
+    agent(memory.for_actor("user-1").unwrap(), &ours, model)
+        .invoke("And tomorrow?")
+        .await
+        .unwrap();
+    let theirs = session_id();
+    python_continues(&python, &ms, "user-1", &theirs, "And tomorrow?", "Rain.");
+
+    let events = |session: String| {
+        let client = memory.client().clone();
+        let memory_id = ms.memory_id.clone();
+        async move {
+            let listed = client
+                .list_events()
+                .memory_id(memory_id)
+                .actor_id("user-1")
+                .session_id(session)
+                .include_payloads(true)
+                .max_results(100)
+                .send()
+                .await
+                .unwrap();
+            let mut events = listed.events().to_vec();
+            events.reverse(); // oldest first
+            events
+                .iter()
+                .map(|event| {
+                    let payload = event
+                        .payload()
+                        .iter()
+                        .map(|item| match item {
+                            PayloadType::Conversational(c) => {
+                                let Some(Content::Text(text)) = c.content() else {
+                                    panic!("no text")
+                                };
+                                let record: Value = serde_json::from_str(text).unwrap();
+                                json!({"conversational": shape(&record), "role": c.role().as_str()})
+                            }
+                            PayloadType::Blob(blob) => {
+                                let aws_smithy_types::Document::String(text) = blob else {
+                                    panic!("blob is not a string: {blob:?}")
+                                };
+                                json!({"blob": shape(&serde_json::from_str(text).unwrap())})
+                            }
+                            other => panic!("unexpected payload {other:?}"),
+                        })
+                        .collect::<Vec<_>>();
+                    let mut metadata: Vec<_> = event
+                        .metadata()
+                        .into_iter()
+                        .flatten()
+                        .map(|(key, value)| format!("{key}={:?}", value.as_string_value().ok()))
+                        .filter(|entry| !entry.starts_with("agentId="))
+                        .collect();
+                    metadata.sort();
+                    json!({"payload": payload, "metadata": metadata})
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // Python also writes an unchanged agent snapshot again after the user message; ours writes
+    // one only when something in it changed. Each kind of event has the same shape.
+    let distinct = |events: Vec<Value>| {
+        let mut seen = Vec::new();
+        for event in events {
+            if !seen.contains(&event) {
+                seen.push(event);
+            }
+        }
+        seen
+    };
+    let (ours, theirs) = (events(ours).await, events(theirs).await);
+    assert_eq!(theirs.len(), ours.len() + 1, "{theirs:#?}");
+    pretty_assertions::assert_eq!(distinct(ours), distinct(theirs));
+}
+
+#[tokio::test]
+async fn a_denied_caller_is_told_the_permission_and_nothing_stored_is_lost() {
+    let Some(ms) = ministack(TEST) else { return };
+    let session = session_id();
+    let model = ScriptedModel::builder().text("Hi").build();
+    let mut first = agent(
+        memory(&ms).await.for_actor("user-1").unwrap(),
+        &session,
+        model,
+    );
+    first.invoke("Hello").await.unwrap();
+
+    let denied = AgentCoreMemory::new(client(&ms, &ms.no_access).await, &ms.memory_id)
+        .unwrap()
+        .for_actor("user-1")
+        .unwrap();
+    let model = ScriptedModel::builder().text("never").build();
+    let mut blocked = agent(denied, &session, model);
+    let error = chain(&blocked.invoke("Again").await.unwrap_err());
+    assert!(
+        error.contains("was denied") && error.contains("bedrock-agentcore:ListEvents"),
+        "{error}"
+    );
+    assert!(blocked.messages().is_empty());
+
+    let stored = memory(&ms)
+        .await
+        .for_actor("user-1")
+        .unwrap()
+        .list_messages(&session, "default", None, 0)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+}
+
+#[tokio::test]
+async fn a_missing_memory_says_so() {
+    let Some(ms) = ministack(TEST) else { return };
+    let missing = AgentCoreMemory::new(client(&ms, &ms.memory_user).await, "missing-0123456789")
+        .unwrap()
+        .for_actor("user-1")
+        .unwrap();
+    let error = missing.read_session(&session_id()).await.unwrap_err();
+    assert!(matches!(error, SessionError::Backend { .. }), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains("the memory does not exist") && text.contains("missing-0123456789"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn ids_outside_agentcores_patterns_are_refused_before_any_request() {
+    // No MiniStack needed: nothing is sent.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("k", "s", None, None, "test"))
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
+    let memory = AgentCoreMemory::new(
+        aws_sdk_bedrockagentcore::Client::new(&config),
+        "m-0123456789",
+    )
+    .unwrap();
+    for actor in ["", "-lead", "a b", "../x", &"a".repeat(256)] {
+        let error = memory.for_actor(actor).unwrap_err();
+        assert!(
+            matches!(error, SessionError::InvalidId { kind: "actor", .. }),
+            "{error}"
+        );
+    }
+    let repository = memory.for_actor("user/42").unwrap();
+    for session in ["", "_x", "a/b", "a.b", &"s".repeat(101)] {
+        let error = repository.read_session(session).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                SessionError::InvalidId {
+                    kind: "session",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+}
