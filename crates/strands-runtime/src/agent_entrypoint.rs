@@ -20,7 +20,32 @@ use tokio::sync::Mutex as AsyncMutex;
 
 use crate::{AgentCoreApp, HandlerError, Reply, RequestContext};
 
-type Factory = dyn Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync;
+type Factory = dyn Fn(&Caller<'_>) -> Result<Agent, BuildError> + Send + Sync;
+
+/// Whom an invocation's agent serves: the AgentCore session and the actor (user) it acts for.
+///
+/// The actor is the `X-Amzn-Bedrock-AgentCore-Runtime-User-Id` header (the `runtimeUserId` of
+/// `InvokeAgentRuntime`, which the caller needs `InvokeAgentRuntimeForUser` to set), else the
+/// payload field named by [`AgentEntrypoint::actor_from_payload`], if any. Agents are kept per
+/// session *and* actor, so two users never share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Caller<'a> {
+    /// The runtime session id; `None` for an invocation without one (its agent is not kept).
+    pub session_id: Option<&'a str>,
+    /// The actor, if the request names one.
+    pub actor_id: Option<&'a str>,
+}
+
+impl<'a> Caller<'a> {
+    /// A caller of `session_id` acting for `actor_id`.
+    pub const fn new(session_id: Option<&'a str>, actor_id: Option<&'a str>) -> Self {
+        Self {
+            session_id,
+            actor_id,
+        }
+    }
+}
 type Gate =
     dyn Fn() -> futures_util::future::BoxFuture<'static, Result<(), HandlerError>> + Send + Sync;
 
@@ -36,6 +61,8 @@ pub struct AgentEntrypoint {
     factory: Arc<Factory>,
     sessions: Arc<Mutex<Sessions>>,
     gate: Option<Arc<Gate>>,
+    /// The payload field naming the actor when no user id header does.
+    actor_field: Option<Arc<str>>,
 }
 
 impl fmt::Debug for AgentEntrypoint {
@@ -203,6 +230,17 @@ impl<A> Sessions<A> {
     }
 }
 
+/// Where a caller's agent is kept: the session id alone without an actor (as before actors), or
+/// a key no session id can spell (it starts with NUL, which no header holds) with one. `None`
+/// for an invocation without a session id.
+fn slot_key<'a>(caller: &Caller<'a>) -> Option<std::borrow::Cow<'a, str>> {
+    let session_id = caller.session_id.filter(|s| !s.is_empty())?;
+    Some(match caller.actor_id {
+        None => std::borrow::Cow::Borrowed(session_id),
+        Some(actor) => std::borrow::Cow::Owned(format!("\0{}:{actor}{session_id}", actor.len())),
+    })
+}
+
 /// Default bound on kept sessions.
 pub const DEFAULT_MAX_SESSIONS: usize = 1_000;
 /// Default idle time after which a session's agent is dropped (AgentCore ends idle sessions
@@ -239,6 +277,27 @@ impl AgentEntrypoint {
     pub fn per_session(
         factory: impl Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync + 'static,
     ) -> Self {
+        Self::per_caller(move |caller| factory(caller.session_id))
+    }
+
+    /// An entrypoint whose `factory` is given the session and the actor ([`Caller`]): for agents
+    /// whose storage is per user, such as AgentCore Memory, so one process serves many users.
+    ///
+    /// ```
+    /// use strands_agent::Agent;
+    /// use strands_runtime::AgentEntrypoint;
+    ///
+    /// # let model = std::sync::Arc::new(strands_testkit::ScriptedModel::builder().build());
+    /// let entrypoint = AgentEntrypoint::per_caller(move |caller| {
+    ///     let actor = caller.actor_id.unwrap_or("anonymous");
+    ///     Agent::builder().shared_model(model.clone()).name(format!("assistant of {actor}")).build()
+    /// })
+    /// .actor_from_payload("actor_id");
+    /// # drop(entrypoint);
+    /// ```
+    pub fn per_caller(
+        factory: impl Fn(&Caller<'_>) -> Result<Agent, BuildError> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             factory: Arc::new(factory),
             sessions: Arc::new(Mutex::new(Sessions::new(
@@ -246,7 +305,17 @@ impl AgentEntrypoint {
                 DEFAULT_SESSION_IDLE,
             ))),
             gate: None,
+            actor_field: None,
         }
+    }
+
+    /// Takes the actor from the payload's string field `field` (Python samples use
+    /// `payload["actor_id"]`) when the request has no user id header. The payload is the
+    /// caller's to write: use this only when every caller may act for any actor.
+    #[must_use]
+    pub fn actor_from_payload(mut self, field: impl Into<String>) -> Self {
+        self.actor_field = Some(field.into().into());
+        self
     }
 
     /// Awaits `gate` before building a new agent (not for a session that has one), and
@@ -311,20 +380,33 @@ impl AgentEntrypoint {
             .len()
     }
 
-    /// Whether the session has a live agent (one is built otherwise).
-    fn has_agent(&self, session_id: Option<&str>) -> bool {
-        session_id.filter(|s| !s.is_empty()).is_some_and(|id| {
+    /// Whether the caller's session has a live agent (one is built otherwise).
+    fn has_agent(&self, caller: &Caller<'_>) -> bool {
+        slot_key(caller).is_some_and(|key| {
             self.sessions
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .slots
-                .contains_key(id)
+                .contains_key(key.as_ref())
         })
     }
 
-    fn agent_for(&self, session_id: Option<&str>) -> Result<Arc<AsyncMutex<Agent>>, HandlerError> {
-        let new_agent = |session_id: Option<&str>| {
-            (self.factory)(session_id)
+    /// The actor the request names: the user id header, else the payload field if configured.
+    fn actor<'a>(&self, payload: &'a Value, context: &'a RequestContext) -> Option<&'a str> {
+        let from_payload = || {
+            let field = self.actor_field.as_deref()?;
+            payload.get(field)?.as_str()
+        };
+        context
+            .user_id
+            .as_deref()
+            .or_else(from_payload)
+            .filter(|actor| !actor.is_empty())
+    }
+
+    fn agent_for(&self, caller: &Caller<'_>) -> Result<Arc<AsyncMutex<Agent>>, HandlerError> {
+        let new_agent = |caller: &Caller<'_>| {
+            (self.factory)(caller)
                 .map(|agent| Arc::new(AsyncMutex::new(agent)))
                 .map_err(|error| match error {
                     // A session id the session storage refuses is the client's to fix.
@@ -334,12 +416,15 @@ impl AgentEntrypoint {
                     error => HandlerError::new(format!("could not build the agent: {error}")),
                 })
         };
-        let Some(session_id) = session_id.filter(|s| !s.is_empty()) else {
-            return new_agent(None);
+        let Some(key) = slot_key(caller) else {
+            return new_agent(&Caller {
+                session_id: None,
+                actor_id: caller.actor_id,
+            });
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        if let Some(agent) = sessions.hit(session_id, now) {
+        if let Some(agent) = sessions.hit(&key, now) {
             return Ok(agent);
         }
         // A new (or expired) session: O(log n) plus the expired and running entries stepped over.
@@ -349,8 +434,8 @@ impl AgentEntrypoint {
                 "every session slot is busy; retry shortly",
             ));
         }
-        let agent = new_agent(Some(session_id))?;
-        sessions.insert(session_id, agent.clone(), now);
+        let agent = new_agent(caller)?;
+        sessions.insert(&key, agent.clone(), now);
         Ok(agent)
     }
 
@@ -379,12 +464,16 @@ impl AgentEntrypoint {
             .get("stream")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let caller = Caller {
+            session_id: context.session_id.as_deref(),
+            actor_id: self.actor(&payload, &context),
+        };
         if let Some(gate) = &self.gate
-            && !self.has_agent(context.session_id.as_deref())
+            && !self.has_agent(&caller)
         {
             gate().await?;
         }
-        let agent = self.agent_for(context.session_id.as_deref())?;
+        let agent = self.agent_for(&caller)?;
         if !stream {
             let mut agent = agent.lock().await;
             let result = agent.invoke(prompt).await?;
@@ -539,6 +628,34 @@ mod tests {
     }
 
     #[test]
+    fn each_actor_of_a_session_has_its_own_agent() {
+        let entrypoint = AgentEntrypoint::per_caller(|caller| {
+            Agent::builder()
+                .model(strands_testkit::ScriptedModel::builder().build())
+                .name(caller.actor_id.unwrap_or("nobody"))
+                .build()
+        });
+        let alice = entrypoint
+            .agent_for(&Caller::new(Some("s"), Some("alice")))
+            .unwrap();
+        let bob = entrypoint
+            .agent_for(&Caller::new(Some("s"), Some("bob")))
+            .unwrap();
+        let anonymous = entrypoint.agent_for(&Caller::new(Some("s"), None)).unwrap();
+        // An actor whose name and session would spell another key does not collide either.
+        let tricky = entrypoint
+            .agent_for(&Caller::new(Some("ce"), Some("ali")))
+            .unwrap();
+        assert!(!Arc::ptr_eq(&alice, &bob) && !Arc::ptr_eq(&alice, &anonymous));
+        assert!(!Arc::ptr_eq(&alice, &tricky));
+        let again = entrypoint
+            .agent_for(&Caller::new(Some("s"), Some("alice")))
+            .unwrap();
+        assert!(Arc::ptr_eq(&alice, &again));
+        assert_eq!(entrypoint.session_count(), 4);
+    }
+
+    #[test]
     fn the_entrypoint_answers_503_when_every_slot_runs() {
         let entrypoint = AgentEntrypoint::new(|| {
             Agent::builder()
@@ -546,17 +663,22 @@ mod tests {
                 .build()
         })
         .with_limits(2, HOUR);
-        let a = entrypoint.agent_for(Some("a")).unwrap();
-        let b = entrypoint.agent_for(Some("b")).unwrap();
-        let busy = entrypoint.agent_for(Some("c")).unwrap_err();
+        let a = entrypoint.agent_for(&Caller::new(Some("a"), None)).unwrap();
+        let b = entrypoint.agent_for(&Caller::new(Some("b"), None)).unwrap();
+        let busy = entrypoint
+            .agent_for(&Caller::new(Some("c"), None))
+            .unwrap_err();
         assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(busy.message(), "every session slot is busy; retry shortly");
-        assert!(Arc::ptr_eq(&a, &entrypoint.agent_for(Some("a")).unwrap()));
+        assert!(Arc::ptr_eq(
+            &a,
+            &entrypoint.agent_for(&Caller::new(Some("a"), None)).unwrap()
+        ));
         drop(a);
-        drop(entrypoint.agent_for(Some("c")).unwrap());
+        drop(entrypoint.agent_for(&Caller::new(Some("c"), None)).unwrap());
         assert_eq!(entrypoint.session_count(), 2);
         drop(b);
-        drop(entrypoint.agent_for(None).unwrap());
+        drop(entrypoint.agent_for(&Caller::new(None, None)).unwrap());
         assert_eq!(entrypoint.session_count(), 2, "no session id: not kept");
     }
 

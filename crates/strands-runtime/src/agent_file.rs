@@ -227,6 +227,56 @@ enum SessionSpec {
         prefix: String,
         region: Option<String>,
     },
+    /// AgentCore Memory events in Python's `AgentCoreMemorySessionManager` format, one actor per
+    /// caller (the user id header, else the payload field `actor_from_payload`, else `actor_id`).
+    AgentcoreMemory {
+        /// The memory id or ARN (default: `BEDROCK_AGENTCORE_MEMORY_ID`, as the toolkit sets).
+        memory_id: Option<String>,
+        region: Option<String>,
+        /// The actor of requests that name none (default `default`).
+        actor_id: Option<String>,
+        /// The payload field naming the actor, when callers may act for any actor.
+        actor_from_payload: Option<String>,
+    },
+}
+
+/// The memory id the AgentCore starter toolkit gives its containers.
+const MEMORY_ID_VARIABLE: &str = "BEDROCK_AGENTCORE_MEMORY_ID";
+
+/// Where an agent file's sessions are kept, built.
+#[derive(Clone)]
+pub(crate) enum SessionStore {
+    /// One repository for every caller (files, S3).
+    Shared(Arc<dyn SessionRepository>),
+    /// AgentCore Memory, a repository per actor.
+    #[cfg(feature = "agentcore-memory")]
+    Memory {
+        memory: strands_aws::AgentCoreMemory,
+        default_actor: String,
+    },
+}
+
+impl SessionStore {
+    /// The session manager of `caller`'s session, `None` without a session id.
+    pub(crate) fn session_manager(
+        &self,
+        caller: &strands_runtime::Caller<'_>,
+    ) -> Result<Option<SessionManager>, strands_agent::BuildError> {
+        let Some(session_id) = caller.session_id else {
+            return Ok(None);
+        };
+        let repository: Arc<dyn SessionRepository> = match self {
+            Self::Shared(repository) => repository.clone(),
+            #[cfg(feature = "agentcore-memory")]
+            Self::Memory {
+                memory,
+                default_actor,
+            } => Arc::new(memory.for_actor(caller.actor_id.unwrap_or(default_actor))?),
+        };
+        Ok(Some(SessionManager::with_shared_repository(
+            session_id, repository,
+        )?))
+    }
 }
 
 /// Reads and checks the agent file at `path` (a `file://` prefix is accepted, as in Python).
@@ -430,6 +480,17 @@ impl AgentFile {
                 "session: this binary was built without S3 sessions; rebuild with `--features s3-sessions`, or use {\"storage\": \"file\"}"
                     .to_owned(),
             ),
+            Some(SessionSpec::AgentcoreMemory { .. }) if !cfg!(feature = "agentcore-memory") => Err(
+                "session: this binary was built without AgentCore Memory; rebuild with `--features agentcore-memory`, or use {\"storage\": \"file\"}"
+                    .to_owned(),
+            ),
+            Some(SessionSpec::AgentcoreMemory { memory_id, .. })
+                if memory_id.is_none() && std::env::var_os(MEMORY_ID_VARIABLE).is_none() =>
+            {
+                Err(format!(
+                    "session.memory_id: name the AgentCore Memory (its id or ARN), or set {MEMORY_ID_VARIABLE}"
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -562,19 +623,92 @@ impl AgentFile {
         }
     }
 
-    /// The session storage the file names, built (an S3 client needs the AWS configuration).
-    pub(crate) async fn session_repository(&self) -> Option<Arc<dyn SessionRepository>> {
-        match self.session.clone()? {
-            SessionSpec::File { directory } => Some(Arc::new(FileSessionRepository::new(
-                directory.unwrap_or_else(FileSessionRepository::default_dir),
-            ))),
+    /// The session storage the file names, built (an S3 or AgentCore client needs the AWS
+    /// configuration).
+    ///
+    /// # Errors
+    ///
+    /// A memory id AgentCore cannot name.
+    pub(crate) async fn session_store(&self) -> Result<Option<SessionStore>, String> {
+        let Some(spec) = self.session.clone() else {
+            return Ok(None);
+        };
+        Ok(match spec {
+            SessionSpec::File { directory } => {
+                Some(SessionStore::Shared(Arc::new(FileSessionRepository::new(
+                    directory.unwrap_or_else(FileSessionRepository::default_dir),
+                ))))
+            }
             SessionSpec::S3 {
                 bucket,
                 prefix,
                 region,
-            } => s3_repository(bucket, prefix, region).await,
+            } => s3_repository(bucket, prefix, region)
+                .await
+                .map(SessionStore::Shared),
+            SessionSpec::AgentcoreMemory {
+                memory_id,
+                region,
+                actor_id,
+                ..
+            } => memory_store(memory_id, region, actor_id).await?,
+        })
+    }
+
+    /// The payload field naming the actor, if the file allows one.
+    pub(crate) fn actor_field(&self) -> Option<&str> {
+        match &self.session {
+            Some(SessionSpec::AgentcoreMemory {
+                actor_from_payload, ..
+            }) => actor_from_payload.as_deref(),
+            _ => None,
         }
     }
+}
+
+/// The AWS configuration of the runtime, in `region` if given.
+#[cfg(any(feature = "s3-sessions", feature = "agentcore-memory"))]
+async fn aws_config_in(region: Option<String>) -> aws_config::SdkConfig {
+    let config = strands_aws::sdk_config().await;
+    match region {
+        Some(region) => config
+            .into_builder()
+            .region(aws_config::Region::new(region))
+            .build(),
+        None => config,
+    }
+}
+
+#[cfg(feature = "agentcore-memory")]
+async fn memory_store(
+    memory_id: Option<String>,
+    region: Option<String>,
+    actor_id: Option<String>,
+) -> Result<Option<SessionStore>, String> {
+    let memory_id = memory_id
+        .or_else(|| std::env::var(MEMORY_ID_VARIABLE).ok())
+        .unwrap_or_default();
+    let config = aws_config_in(region).await;
+    let memory = strands_aws::AgentCoreMemory::from_conf(&config, memory_id)
+        .map_err(|error| format!("session.memory_id: {error}"))?;
+    let default_actor = actor_id.unwrap_or_else(|| "default".to_owned());
+    memory
+        .for_actor(default_actor.as_str())
+        .map_err(|error| format!("session.actor_id: {error}"))?;
+    Ok(Some(SessionStore::Memory {
+        memory,
+        default_actor,
+    }))
+}
+
+/// Refused by [`AgentFile::check`] before this is reached.
+#[cfg(not(feature = "agentcore-memory"))]
+async fn memory_store(
+    _: Option<String>,
+    _: Option<String>,
+    _: Option<String>,
+) -> Result<Option<SessionStore>, String> {
+    Ok(None)
 }
 
 #[cfg(feature = "s3-sessions")]
@@ -583,13 +717,7 @@ async fn s3_repository(
     prefix: String,
     region: Option<String>,
 ) -> Option<Arc<dyn SessionRepository>> {
-    let mut config = strands_aws::sdk_config().await;
-    if let Some(region) = region {
-        config = config
-            .into_builder()
-            .region(aws_config::Region::new(region))
-            .build();
-    }
+    let config = aws_config_in(region).await;
     Some(Arc::new(strands_aws::S3SessionRepository::from_conf(
         &config, bucket, prefix,
     )))
@@ -605,17 +733,6 @@ async fn s3_repository(
     None
 }
 
-/// A session manager for the AgentCore session `session_id` in `repository`.
-pub(crate) fn session_manager(
-    repository: &Arc<dyn SessionRepository>,
-    session_id: &str,
-) -> Result<SessionManager, strands_agent::BuildError> {
-    Ok(SessionManager::with_shared_repository(
-        session_id,
-        repository.clone(),
-    )?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,6 +741,24 @@ mod tests {
         parse(text)
             .err()
             .unwrap_or_else(|| panic!("accepted: {text}"))
+    }
+
+    #[test]
+    fn agentcore_memory_sessions_need_a_memory() {
+        let file = parse(
+            r#"{"session": {"storage": "agentcore_memory", "memory_id": "m-0123456789", "actor_from_payload": "actor_id"}}"#,
+        );
+        if cfg!(feature = "agentcore-memory") {
+            assert_eq!(file.unwrap().actor_field(), Some("actor_id"));
+            if std::env::var_os(MEMORY_ID_VARIABLE).is_none() {
+                let error = error(r#"{"session": {"storage": "agentcore_memory"}}"#);
+                assert!(error.contains(MEMORY_ID_VARIABLE), "{error}");
+            }
+        } else {
+            assert!(file.unwrap_err().contains("--features agentcore-memory"));
+        }
+        let error = error(r#"{"session": {"storage": "agentcore_memory", "actor": "x"}}"#);
+        assert!(error.contains("unknown field `actor`"), "{error}");
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 67] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 68] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -218,6 +218,10 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 67] = [
     (
         "BEDROCK_CREDENTIALS_REFRESH_SECONDS",
         "how often that secret is re-read (default 300)",
+    ),
+    (
+        "BEDROCK_AGENTCORE_MEMORY_ID",
+        "the AgentCore Memory of an agent file's {\"storage\": \"agentcore_memory\"} sessions",
     ),
     ("ANTHROPIC_API_KEY", "the anthropic provider's key"),
     (

@@ -13,6 +13,8 @@ use indexmap::IndexMap;
 pub const SESSION_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-session-id";
 /// `X-Amzn-Bedrock-AgentCore-Runtime-Request-Id`.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-request-id";
+/// The actor (user) an invocation is for: `InvokeAgentRuntime`'s `runtimeUserId`.
+pub const USER_ID_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-user-id";
 /// `WorkloadAccessToken`.
 pub const ACCESS_TOKEN_HEADER: &str = "workloadaccesstoken";
 /// `X-Amz-Bedrock-AgentCore-Identity-WAT` (wins over `WorkloadAccessToken`).
@@ -69,6 +71,9 @@ pub struct RequestContext {
     pub session_id: Option<String>,
     /// The request id from the header, or a fresh UUID4 when absent or empty.
     pub request_id: String,
+    /// The actor the invocation is for: `X-Amzn-Bedrock-AgentCore-Runtime-User-Id` (the
+    /// `runtimeUserId` of `InvokeAgentRuntime`), if sent and not empty.
+    pub user_id: Option<String>,
     /// The workload access token (identity), if sent.
     pub workload_access_token: Option<String>,
     /// The OAuth2 callback URL, if sent.
@@ -84,6 +89,7 @@ impl fmt::Debug for RequestContext {
         f.debug_struct("RequestContext")
             .field("session_id", &self.session_id)
             .field("request_id", &self.request_id)
+            .field("user_id", &self.user_id)
             .field(
                 "workload_access_token",
                 &hidden(&self.workload_access_token),
@@ -158,6 +164,7 @@ impl RequestContext {
         Self {
             session_id: get(SESSION_HEADER),
             request_id,
+            user_id: get(USER_ID_HEADER).filter(|id| !id.is_empty()),
             workload_access_token,
             oauth2_callback_url: get(OAUTH2_CALLBACK_URL_HEADER),
             request_headers: (!forwarded.is_empty()).then_some(forwarded),

@@ -38,7 +38,7 @@ mod wire;
 mod ws;
 
 #[doc(inline)]
-pub use agent_entrypoint::{AgentEntrypoint, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+pub use agent_entrypoint::{AgentEntrypoint, Caller, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
 #[doc(inline)]
 pub use app::{
     AgentCoreApp, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
@@ -47,7 +47,7 @@ pub use app::{
 #[doc(inline)]
 pub use axum::extract::ws::Message as WsMessage;
 #[doc(inline)]
-pub use context::{MAX_ID_LEN, RequestContext, is_forwardable_header};
+pub use context::{MAX_ID_LEN, RequestContext, USER_ID_HEADER, is_forwardable_header};
 #[doc(no_inline)]
 pub use http::StatusCode;
 #[doc(inline)]

@@ -32,7 +32,6 @@ use crate::agent_file::AgentFile;
 use crate::cli::{CheckArgs, Command, ModelArgs, Parsed, ServeArgs};
 use crate::mcp_servers::McpServers;
 use crate::provider::ProviderConfig;
-use strands_core::session::SessionRepository;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -142,7 +141,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(file) = file {
         // Connected in the background: /ping does not wait for them; new agents do.
         agent_settings.mcp = mcp_servers::start(file.mcp_servers()).await?;
-        agent_settings.sessions = file.session_repository().await;
+        agent_settings.sessions = file.session_store().await?;
         agent_settings.file = Some(Arc::new(file));
     }
     let mcp = agent_settings.mcp.clone();
@@ -277,7 +276,8 @@ const DEFAULT_MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_MODEL_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Builds a session's agent (`None`: an agent that is not kept).
-type AgentFactory = dyn Fn(Option<&str>) -> Result<Agent, strands_agent::BuildError> + Send + Sync;
+type AgentFactory =
+    dyn Fn(&strands_runtime::Caller<'_>) -> Result<Agent, strands_agent::BuildError> + Send + Sync;
 
 /// How each session's agent is built, from the environment.
 struct AgentSettings {
@@ -290,7 +290,7 @@ struct AgentSettings {
     /// The agent file's name, prompt, tools and conversation manager.
     file: Option<Arc<AgentFile>>,
     /// Where sessions are persisted, by the agent file.
-    sessions: Option<Arc<dyn SessionRepository>>,
+    sessions: Option<agent_file::SessionStore>,
     /// The agent file's MCP servers, shared by every session.
     mcp: McpServers,
 }
@@ -337,7 +337,8 @@ impl AgentSettings {
             .filter(|n| strands_core::tools::is_valid_tool_name(n))
             .unwrap_or_else(|| "invoke_agent".to_owned());
         let factory = self.factory(model);
-        let template = factory(None).map_err(|e| format!("the agent could not be built: {e}"))?;
+        let template = factory(&strands_runtime::Caller::new(None, None))
+            .map_err(|e| format!("the agent could not be built: {e}"))?;
         let from_mcp: Vec<String> = mcp.tools().map(|t| t.name().to_owned()).collect();
         let mut server =
             strands_runtime::mcp::McpToolServer::new(name.clone(), env!("CARGO_PKG_VERSION"));
@@ -348,9 +349,11 @@ impl AgentSettings {
         {
             server = server.shared_tool(tool.clone());
         }
-        let agent = strands_agent::AgentTool::per_call(move || factory(None))
-            .map_err(|e| format!("the agent could not be built: {e}"))?
-            .name(name);
+        let agent = strands_agent::AgentTool::per_call(move || {
+            factory(&strands_runtime::Caller::new(None, None))
+        })
+        .map_err(|e| format!("the agent could not be built: {e}"))?
+        .name(name);
         server = server.tool(agent);
         if mcp.is_empty() {
             return Ok(server);
@@ -393,7 +396,7 @@ impl AgentSettings {
             .as_ref()
             .and_then(|f| f.prompt().map(str::to_owned))
             .or(system_prompt);
-        Arc::new(move |session_id: Option<&str>| {
+        Arc::new(move |caller: &strands_runtime::Caller<'_>| {
             let mut builder = Agent::builder()
                 .shared_model(model.clone())
                 .retry_strategy(retry);
@@ -409,8 +412,13 @@ impl AgentSettings {
             if let Some(search) = tools.tool_search() {
                 builder = builder.tool_loader(search);
             }
-            if let (Some(repository), Some(id)) = (&sessions, session_id) {
-                builder = builder.session_manager(agent_file::session_manager(repository, id)?);
+            if let Some(manager) = sessions
+                .as_ref()
+                .map(|store| store.session_manager(caller))
+                .transpose()?
+                .flatten()
+            {
+                builder = builder.session_manager(manager);
             }
             if let Some(timeout) = first_event_timeout {
                 builder = builder.model_first_event_timeout(timeout);
@@ -426,8 +434,11 @@ impl AgentSettings {
     fn entrypoint(self, model: Arc<dyn Model>) -> AgentEntrypoint {
         let factory = self.factory(model);
         let mcp = self.mcp.clone();
-        let entrypoint = AgentEntrypoint::per_session(move |session_id| factory(session_id))
+        let mut entrypoint = AgentEntrypoint::per_caller(move |caller| factory(caller))
             .with_limits(self.max_sessions, self.session_idle);
+        if let Some(field) = self.file.as_ref().and_then(|file| file.actor_field()) {
+            entrypoint = entrypoint.actor_from_payload(field);
+        }
         if mcp.is_empty() {
             return entrypoint;
         }

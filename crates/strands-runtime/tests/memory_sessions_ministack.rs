@@ -377,3 +377,131 @@ async fn ids_outside_agentcores_patterns_are_refused_before_any_request() {
         );
     }
 }
+
+/// The binary serving an agent file whose sessions are in AgentCore Memory, against a fake
+/// Bedrock signed with the memory user's key.
+async fn serve_memory_agent(
+    ms: &MiniStack,
+    fake: &strands_testkit::bedrock::FakeBedrock,
+    dir: &std::path::Path,
+) -> strands_testkit::served::ServedBinary {
+    let agent = dir.join("agent.json");
+    std::fs::write(
+        &agent,
+        json!({
+            "model": "us.amazon.nova-lite-v1:0",
+            "session": {"storage": "agentcore_memory", "actor_from_payload": "actor_id"}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .env_clear()
+        .env("HOME", dir)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", &ms.memory_user.0)
+        .env("AWS_SECRET_ACCESS_KEY", &ms.memory_user.1)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
+        .env("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", &ms.endpoint)
+        .env("BEDROCK_AGENTCORE_MEMORY_ID", &ms.memory_id)
+        .env("LOG_LEVEL", common::trace_logs::level())
+        .args(["serve", "--agent"])
+        .arg(&agent)
+        .stdout(std::process::Stdio::null())
+        .stderr(common::trace_logs::stderr(TEST));
+    strands_testkit::served::ServedBinary::start(command)
+        .await
+        .unwrap()
+}
+
+async fn ask(
+    served: &strands_testkit::served::ServedBinary,
+    session: &str,
+    user: Option<&str>,
+    body: Value,
+) -> Value {
+    let mut request = reqwest::Client::new()
+        .post(served.url("/invocations"))
+        .header("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", session)
+        .body(body.to_string());
+    if let Some(user) = user {
+        request = request.header("X-Amzn-Bedrock-AgentCore-Runtime-User-Id", user);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_served_agent_file_keeps_each_callers_conversation_in_memory() {
+    use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
+    let Some(ms) = ministack(TEST) else { return };
+    let fake = FakeBedrock::start(FakeAuth::sigv4(&ms.memory_user.0, &ms.memory_user.1))
+        .await
+        .unwrap();
+    for reply in ["Hello Alice.", "Hello Bob.", "Welcome back, Alice."] {
+        fake.push(Reply::Stream(frames::text_turn(&[reply], "end_turn")));
+    }
+    let session = session_id();
+    let dir = std::env::temp_dir().join(format!("strands-memory-{session}"));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // Two callers on one session id: the user id header, and the payload's actor field.
+    let served = serve_memory_agent(&ms, &fake, &dir).await;
+    let alice = ask(
+        &served,
+        &session,
+        Some("alice"),
+        json!({"prompt": "I am Alice"}),
+    )
+    .await;
+    assert_eq!(alice["result"], "Hello Alice.\n");
+    let bob = ask(
+        &served,
+        &session,
+        None,
+        json!({"prompt": "I am Bob", "actor_id": "bob"}),
+    )
+    .await;
+    assert_eq!(bob["result"], "Hello Bob.\n");
+    assert_eq!(
+        fake.requests()[1].body["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(served);
+
+    // A new microVM: Alice's conversation comes back from Memory, Bob's stays his.
+    let served = serve_memory_agent(&ms, &fake, &dir).await;
+    ask(
+        &served,
+        &session,
+        Some("alice"),
+        json!({"prompt": "Who am I?"}),
+    )
+    .await;
+    let requests = fake.requests();
+    let texts: Vec<&str> = requests[2].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["I am Alice", "Hello Alice.", "Who am I?"]);
+
+    let memory = memory(&ms).await;
+    for (actor, count) in [("alice", 4), ("bob", 2), ("default", 0)] {
+        let stored = memory
+            .for_actor(actor)
+            .unwrap()
+            .list_messages(&session, "default", None, 0)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), count, "{actor}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
