@@ -457,7 +457,12 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 30] = [
+    const NOT_VARIABLES: [&str; 34] = [
+        // AgentCore Memory's roles and state types (strands-aws memory).
+        "AGENT",
+        "ASSISTANT",
+        "SESSION",
+        "USER",
         // HTTP methods (http_request).
         "DELETE",
         "GET",
