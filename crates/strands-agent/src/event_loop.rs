@@ -244,7 +244,7 @@ impl Agent {
     /// Appends a message with a fresh tracking id and returns a copy for the event stream.
     ///
     /// With a session the message is written first and joins the history only once stored, so
-    /// memory and storage never disagree; then the agent record is synced (tools may have
+    /// memory and storage never disagree (unless a hook rewrites the message for the conversation only); then the agent record is synced (tools may have
     /// changed the state) and the `MessageAddedEvent` hooks run.
     pub(crate) async fn push_message(
         &mut self,
@@ -266,6 +266,13 @@ impl Agent {
                 message: message.clone(),
             };
             self.hooks.invoke(&mut event).await;
+            if event.message != message
+                && let Some(last) = self.messages.last_mut()
+            {
+                // A hook rewrote it: the conversation holds the new one (the session does not).
+                *last = event.message.clone();
+                return Ok(event.message);
+            }
         }
         Ok(message)
     }

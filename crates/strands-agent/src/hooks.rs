@@ -273,13 +273,16 @@ impl HookEvent for AfterInvocationEvent {
     const REVERSE: bool = true;
 }
 
-/// A message was appended to the history.
+/// A message was appended to the history (and stored, with a session).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct MessageAddedEvent {
     /// The agent.
     pub agent: HookAgent,
-    /// The message, as stored.
+    /// The message (writable): a change is what the conversation holds from then on and what
+    /// the model sees, while the session keeps the message as it was stored, as when a Python
+    /// hook edits `agent.messages[-1]` (e.g. long-term memory context, see
+    /// [`memory`](crate::memory)).
     pub message: Message,
 }
 

@@ -55,6 +55,7 @@ pub mod hooks;
 mod instrument;
 mod interrupts;
 mod invoke;
+pub mod memory;
 mod metrics;
 mod normalize;
 mod pydantic;

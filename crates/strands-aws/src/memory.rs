@@ -16,10 +16,12 @@
 //! | agent | `{"blob": json.dumps(SessionAgent)}`, a new event per change | `stateType: AGENT`, `agentId` |
 //!
 //! The caller needs `bedrock-agentcore:CreateEvent`, `ListEvents` and `DeleteEvent` (to replace
-//! a redacted message) on the memory.
+//! a redacted message) on the memory, and `RetrieveMemoryRecords` for long-term memory
+//! ([`AgentCoreMemory::retrieve`], a `strands_core::memory::MemoryRetriever`).
 
 mod errors;
 mod repository;
+mod retrieve;
 mod wire;
 
 #[doc(inline)]

@@ -32,6 +32,7 @@ mod error;
 pub mod interrupt;
 pub mod json;
 pub mod media;
+pub mod memory;
 mod model;
 pub mod session;
 mod state;

@@ -237,7 +237,50 @@ enum SessionSpec {
         actor_id: Option<String>,
         /// The payload field naming the actor, when callers may act for any actor.
         actor_from_payload: Option<String>,
+        /// Long-term memory put in front of each prompt, by namespace (Python's
+        /// `retrieval_config`).
+        #[serde(default)]
+        retrieval_config: IndexMap<String, RetrievalSpec>,
+        /// The tag around that context (default `user_context`).
+        context_tag: Option<String>,
+        /// Gives the agent a `search_memory` tool over the same namespaces.
+        #[serde(default)]
+        search_tool: bool,
     },
+}
+
+/// One namespace of `session.retrieval_config` (Python's `RetrievalConfig`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetrievalSpec {
+    top_k: Option<usize>,
+    relevance_score: Option<f64>,
+    strategy_id: Option<String>,
+}
+
+/// Long-term memory settings of an AgentCore Memory store.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LongTermSettings {
+    retrievals: Vec<strands_agent::memory::Retrieval>,
+    context_tag: Option<String>,
+    search_tool: bool,
+}
+
+impl RetrievalSpec {
+    /// The retrieval of `namespace`, Python's defaults where unset.
+    fn retrieval(self, namespace: String) -> strands_agent::memory::Retrieval {
+        let mut retrieval = strands_agent::memory::Retrieval::new(namespace);
+        if let Some(top_k) = self.top_k {
+            retrieval = retrieval.top_k(top_k);
+        }
+        if let Some(score) = self.relevance_score {
+            retrieval = retrieval.relevance_score(score);
+        }
+        if let Some(strategy) = self.strategy_id {
+            retrieval = retrieval.strategy_id(strategy);
+        }
+        retrieval
+    }
 }
 
 /// The memory id the AgentCore starter toolkit gives its containers.
@@ -253,6 +296,7 @@ pub(crate) enum SessionStore {
     Memory {
         memory: strands_aws::AgentCoreMemory,
         default_actor: String,
+        long_term: LongTermSettings,
     },
 }
 
@@ -271,11 +315,47 @@ impl SessionStore {
             Self::Memory {
                 memory,
                 default_actor,
+                ..
             } => Arc::new(memory.for_actor(caller.actor_id.unwrap_or(default_actor))?),
         };
         Ok(Some(SessionManager::with_shared_repository(
             session_id, repository,
         )?))
+    }
+
+    /// Long-term memory for `caller`'s prompts, and its search tool if the file asks for it.
+    pub(crate) fn configure(
+        &self,
+        mut builder: AgentBuilder,
+        caller: &strands_runtime::Caller<'_>,
+    ) -> AgentBuilder {
+        #[cfg(feature = "agentcore-memory")]
+        if let Self::Memory {
+            memory,
+            default_actor,
+            long_term,
+        } = self
+            && !long_term.retrievals.is_empty()
+        {
+            let actor = caller.actor_id.unwrap_or(default_actor);
+            let mut ltm = strands_agent::memory::LongTermMemory::new(
+                Arc::new(memory.clone()),
+                actor,
+                caller.session_id.unwrap_or(""),
+            );
+            for retrieval in &long_term.retrievals {
+                ltm = ltm.retrieval(retrieval.clone());
+            }
+            if let Some(tag) = &long_term.context_tag {
+                ltm = ltm.context_tag(tag.as_str());
+            }
+            if long_term.search_tool {
+                builder = builder.tool(ltm.search_tool());
+            }
+            builder = builder.hooks(ltm);
+        }
+        let _ = caller;
+        builder
     }
 }
 
@@ -650,8 +730,21 @@ impl AgentFile {
                 memory_id,
                 region,
                 actor_id,
+                retrieval_config,
+                context_tag,
+                search_tool,
                 ..
-            } => memory_store(memory_id, region, actor_id).await?,
+            } => {
+                let long_term = LongTermSettings {
+                    retrievals: retrieval_config
+                        .into_iter()
+                        .map(|(namespace, spec)| spec.retrieval(namespace))
+                        .collect(),
+                    context_tag,
+                    search_tool,
+                };
+                memory_store(memory_id, region, actor_id, long_term).await?
+            }
         })
     }
 
@@ -684,6 +777,7 @@ async fn memory_store(
     memory_id: Option<String>,
     region: Option<String>,
     actor_id: Option<String>,
+    long_term: LongTermSettings,
 ) -> Result<Option<SessionStore>, String> {
     let memory_id = memory_id
         .or_else(|| std::env::var(MEMORY_ID_VARIABLE).ok())
@@ -698,6 +792,7 @@ async fn memory_store(
     Ok(Some(SessionStore::Memory {
         memory,
         default_actor,
+        long_term,
     }))
 }
 
@@ -707,6 +802,7 @@ async fn memory_store(
     _: Option<String>,
     _: Option<String>,
     _: Option<String>,
+    _: LongTermSettings,
 ) -> Result<Option<SessionStore>, String> {
     Ok(None)
 }
@@ -751,14 +847,25 @@ mod tests {
         if cfg!(feature = "agentcore-memory") {
             assert_eq!(file.unwrap().actor_field(), Some("actor_id"));
             if std::env::var_os(MEMORY_ID_VARIABLE).is_none() {
-                let error = error(r#"{"session": {"storage": "agentcore_memory"}}"#);
-                assert!(error.contains(MEMORY_ID_VARIABLE), "{error}");
+                let message = error(r#"{"session": {"storage": "agentcore_memory"}}"#);
+                assert!(message.contains(MEMORY_ID_VARIABLE), "{message}");
             }
         } else {
             assert!(file.unwrap_err().contains("--features agentcore-memory"));
         }
-        let error = error(r#"{"session": {"storage": "agentcore_memory", "actor": "x"}}"#);
-        assert!(error.contains("unknown field `actor`"), "{error}");
+        let message = error(r#"{"session": {"storage": "agentcore_memory", "actor": "x"}}"#);
+        assert!(message.contains("unknown field `actor`"), "{message}");
+        let message = error(
+            r#"{"session": {"storage": "agentcore_memory", "retrieval_config": {"/u/{actorId}": {"topk": 3}}}}"#,
+        );
+        assert!(message.contains("unknown field `topk`"), "{message}");
+        if cfg!(feature = "agentcore-memory") {
+            parse(
+                r#"{"session": {"storage": "agentcore_memory", "memory_id": "m-0123456789", "search_tool": true, "context_tag": "memory",
+                    "retrieval_config": {"/users/{actorId}/facts": {"top_k": 3, "relevance_score": 0.5, "strategy_id": "s-1"}}}}"#,
+            )
+            .unwrap();
+        }
     }
 
     #[test]

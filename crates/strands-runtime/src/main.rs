@@ -412,13 +412,11 @@ impl AgentSettings {
             if let Some(search) = tools.tool_search() {
                 builder = builder.tool_loader(search);
             }
-            if let Some(manager) = sessions
-                .as_ref()
-                .map(|store| store.session_manager(caller))
-                .transpose()?
-                .flatten()
-            {
-                builder = builder.session_manager(manager);
+            if let Some(store) = &sessions {
+                if let Some(manager) = store.session_manager(caller)? {
+                    builder = builder.session_manager(manager);
+                }
+                builder = store.configure(builder, caller);
             }
             if let Some(timeout) = first_event_timeout {
                 builder = builder.model_first_event_timeout(timeout);

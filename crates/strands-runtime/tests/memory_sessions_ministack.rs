@@ -120,6 +120,13 @@ fn python_continues(
     prompt: &str,
     reply: &str,
 ) -> Value {
+    python_agent(python, ms, [actor, session, prompt, reply], None)
+}
+
+/// Runs Python's agent with `args` (actor, session, prompt, reply) and, if given, its
+/// `retrieval_config`.
+fn python_agent(python: &str, ms: &MiniStack, args: [&str; 4], retrieval: Option<&Value>) -> Value {
+    let [actor, session, prompt, reply] = args;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/memory/python_memory_agent.py"
@@ -127,6 +134,7 @@ fn python_continues(
     let output = Command::new(python)
         .arg(script)
         .args([ms.memory_id.as_str(), actor, session, prompt, reply])
+        .args(retrieval.map(Value::to_string))
         .env("AWS_ENDPOINT_URL", &ms.endpoint)
         .env("AWS_ACCESS_KEY_ID", &ms.memory_user.0)
         .env("AWS_SECRET_ACCESS_KEY", &ms.memory_user.1)
@@ -504,4 +512,106 @@ async fn the_served_agent_file_keeps_each_callers_conversation_in_memory() {
         assert_eq!(stored.len(), count, "{actor}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Stores long-term memory records under `namespace` (what AgentCore's extraction would write).
+async fn remember(ms: &MiniStack, namespace: &str, texts: &[&str]) {
+    use aws_sdk_bedrockagentcore::types::{MemoryContent, MemoryRecordCreateInput};
+    let root = (String::from("test"), String::from("test"));
+    let mut request = client(ms, &root)
+        .await
+        .batch_create_memory_records()
+        .memory_id(&ms.memory_id);
+    for (index, text) in texts.iter().enumerate() {
+        request = request.records(
+            MemoryRecordCreateInput::builder()
+                .request_identifier(format!("r{index}"))
+                .namespaces(namespace)
+                .content(MemoryContent::Text((*text).to_owned()))
+                .timestamp(aws_smithy_types::DateTime::from_secs(1_790_000_000))
+                .build()
+                .unwrap(),
+        );
+    }
+    let output = request.send().await.unwrap();
+    assert!(output.failed_records().is_empty(), "{output:?}");
+}
+
+#[tokio::test]
+async fn long_term_memory_reaches_the_model_as_in_python() {
+    use strands_agent::memory::{LongTermMemory, Retrieval};
+    let Some(ms) = ministack(TEST) else { return };
+    let Some(python) = memory_python() else {
+        return;
+    };
+    let actor = format!("ltm-{}", &session_id()[..8]);
+    remember(
+        &ms,
+        &format!("/users/{actor}/facts"),
+        &[
+            "The user likes window seats on trains",
+            "The user is a vegetarian",
+            "Trains to Lyon leave hourly from Paris",
+        ],
+    )
+    .await;
+    let prompt = "Book me seats on a train to Lyon";
+
+    // Python: retrieval_config with the namespace template.
+    let config = json!({"/users/{actorId}/facts": {"top_k": 5, "relevance_score": 0.25}});
+    let theirs = python_agent(
+        &python,
+        &ms,
+        [&actor, &session_id(), prompt, "Done."],
+        Some(&config),
+    );
+
+    // Ours, the same configuration.
+    let memory = memory(&ms).await;
+    let session = session_id();
+    let model = ScriptedModel::builder().text("Done.").build();
+    let ltm = LongTermMemory::new(
+        std::sync::Arc::new(memory.clone()),
+        actor.as_str(),
+        session.as_str(),
+    )
+    .retrieval(
+        Retrieval::new("/users/{actorId}/facts")
+            .top_k(5)
+            .relevance_score(0.25),
+    );
+    let mut ours = Agent::builder()
+        .model(model)
+        .session_manager(SessionManager::new(&session, memory.for_actor(&actor).unwrap()).unwrap())
+        .hooks(ltm)
+        .build()
+        .unwrap();
+    ours.invoke(prompt).await.unwrap();
+
+    let first = ours.messages()[0].content[0].clone();
+    let strands_core::ContentBlock::Text(context) = first else {
+        panic!("no context block")
+    };
+    assert!(
+        context.starts_with("<user_context>") && context.contains("window seats"),
+        "{context}"
+    );
+    assert!(
+        !context.contains("vegetarian"),
+        "below the relevance score: {context}"
+    );
+    assert_eq!(
+        json!(turns(&ours.messages()[..1])),
+        json!([theirs["model_saw"][0]])
+    );
+    assert_eq!(json!(turns(ours.messages())), theirs["after"]);
+
+    // Neither stack stores the context: it is fetched again for each prompt.
+    let stored = memory
+        .for_actor(&actor)
+        .unwrap()
+        .list_messages(&session, "default", None, 0)
+        .await
+        .unwrap();
+    assert_eq!(stored[0].message.content.len(), 1);
 }

@@ -9,8 +9,8 @@ use strands_core::session::SessionError;
 pub(crate) struct Call<'a> {
     pub(crate) operation: &'static str,
     pub(crate) memory_id: &'a str,
-    pub(crate) actor_id: &'a str,
-    pub(crate) session_id: &'a str,
+    /// The actor and session, for event operations.
+    pub(crate) session: Option<(&'a str, &'a str)>,
 }
 
 impl Call<'_> {
@@ -24,12 +24,14 @@ impl Call<'_> {
         let Self {
             operation,
             memory_id,
-            actor_id,
-            session_id,
+            session,
         } = *self;
-        let what = format!(
-            "AgentCore Memory {operation} (memory {memory_id}, actor {actor_id}, session {session_id})"
-        );
+        let what = match session {
+            Some((actor_id, session_id)) => format!(
+                "AgentCore Memory {operation} (memory {memory_id}, actor {actor_id}, session {session_id})"
+            ),
+            None => format!("AgentCore Memory {operation} (memory {memory_id})"),
+        };
         let reason = match (error.code(), error.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_owned(),

@@ -230,8 +230,7 @@ impl MemorySessionRepository {
         Call {
             operation,
             memory_id: &self.memory.memory_id,
-            actor_id: &self.actor_id,
-            session_id,
+            session: Some((&self.actor_id, session_id)),
         }
     }
 

@@ -2,13 +2,15 @@
 bedrock-agentcore 1.25's AgentCoreMemorySessionManager (the `.venv/memory` venv of
 scripts/memory-python).
 
-Usage: python python_memory_agent.py MEMORY_ID ACTOR_ID SESSION_ID PROMPT REPLY
+Usage: python python_memory_agent.py MEMORY_ID ACTOR_ID SESSION_ID PROMPT REPLY [RETRIEVAL_CONFIG_JSON]
 
 The endpoint and keys come from the environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_REGION): MiniStack in the tests. The agent restores the session when it
-is built, is invoked once with PROMPT, and its model answers REPLY. Prints one JSON object:
-{"restored": [...], "after": [...]}, the agent's messages (role and content) after restoring and
-after the invocation.
+is built, is invoked once with PROMPT, and its model answers REPLY. With RETRIEVAL_CONFIG_JSON
+(`{"namespace": {"top_k": .., "relevance_score": ..}}`) the manager also injects long-term memory.
+Prints one JSON object: {"restored": [...], "after": [...], "model_saw": [...]}, the agent's
+messages (role and content) after restoring and after the invocation, and the messages its model
+was last called with.
 """
 
 import json
@@ -18,7 +20,7 @@ import boto3
 from strands import Agent
 from strands.models import Model
 
-from bedrock_agentcore.memory.integrations.strands.config import AgentCoreMemoryConfig
+from bedrock_agentcore.memory.integrations.strands.config import AgentCoreMemoryConfig, RetrievalConfig
 from bedrock_agentcore.memory.integrations.strands.session_manager import AgentCoreMemorySessionManager
 
 
@@ -28,6 +30,7 @@ class ReplyModel(Model):
     def __init__(self, reply):
         self.reply = reply
         self.config = {"model_id": "scripted"}
+        self.saw = []
 
     def update_config(self, **model_config):
         self.config.update(model_config)
@@ -40,6 +43,7 @@ class ReplyModel(Model):
         yield  # pragma: no cover
 
     async def stream(self, messages, tool_specs=None, system_prompt=None, **kwargs):
+        self.saw = turns(messages)
         yield {"messageStart": {"role": "assistant"}}
         yield {"contentBlockStart": {"start": {}}}
         yield {"contentBlockDelta": {"delta": {"text": self.reply}}}
@@ -54,12 +58,18 @@ def turns(messages):
 
 def main():
     memory_id, actor_id, session_id, prompt, reply = sys.argv[1:6]
-    config = AgentCoreMemoryConfig(memory_id=memory_id, session_id=session_id, actor_id=actor_id)
+    retrieval = None
+    if len(sys.argv) > 6:
+        retrieval = {ns: RetrievalConfig(**spec) for ns, spec in json.loads(sys.argv[6]).items()}
+    config = AgentCoreMemoryConfig(
+        memory_id=memory_id, session_id=session_id, actor_id=actor_id, retrieval_config=retrieval
+    )
     manager = AgentCoreMemorySessionManager(config, boto_session=boto3.Session())
-    agent = Agent(model=ReplyModel(reply), session_manager=manager, callback_handler=None)
+    model = ReplyModel(reply)
+    agent = Agent(model=model, session_manager=manager, callback_handler=None)
     restored = turns(agent.messages)
     agent(prompt)
-    print(json.dumps({"restored": restored, "after": turns(agent.messages)}))
+    print(json.dumps({"restored": restored, "after": turns(agent.messages), "model_saw": model.saw}))
 
 
 if __name__ == "__main__":
