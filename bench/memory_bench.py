@@ -20,6 +20,7 @@ from pathlib import Path
 
 import boto3
 from strands import Agent
+from strands.agent.conversation_manager import NullConversationManager
 from strands.models import Model
 
 from bedrock_agentcore.memory.integrations.strands.config import AgentCoreMemoryConfig
@@ -73,13 +74,17 @@ def python_side():
     off = turns(Agent(model=Noted(), callback_handler=None))
     on = turns(Agent(model=Noted(), session_manager=manager(f"py-turns-{run}"), callback_handler=None))
     long = f"py-restore-{run}"
-    writer = Agent(model=Noted(), session_manager=manager(long), callback_handler=None)
+    writer = Agent(
+        model=Noted(), session_manager=manager(long), conversation_manager=NullConversationManager(), callback_handler=None
+    )
     for i in range(100):
         writer(f"Remember item {i}")
     restore = []
     for _ in range(RESTORES):
         start = time.perf_counter()
-        agent = Agent(model=Noted(), session_manager=manager(long), callback_handler=None)
+        agent = Agent(
+            model=Noted(), session_manager=manager(long), conversation_manager=NullConversationManager(), callback_handler=None
+        )
         restore.append((time.perf_counter() - start) * 1000)
         assert len(agent.messages) == 200, len(agent.messages)
     return {"turn_ms_off": off, "turn_ms_on": on, "restore_ms": restore, "restore_messages": 200}

@@ -45,6 +45,17 @@ def _newest_first(raw_memory_id, actor_id, session_id, body):
 
 agentcore._list_events = _newest_first
 
+_create_event = agentcore._create_event
+
+
+def _throttled_on_demand(raw_memory_id, body):
+    if b"THROTTLE-ME" in (body or b""):
+        return agentcore.error_response_json("ThrottlingException", "Rate exceeded", 429)
+    return _create_event(raw_memory_id, body)
+
+
+agentcore._create_event = _throttled_on_demand
+
 # The Memory data-plane routes of the AgentCore API reference, by HTTP method.
 _MEMORY_ROUTES = [
     ("POST", r"/memories/[^/]+/events", "CreateEvent"),

@@ -1,7 +1,8 @@
 //! The Rust half of `scripts/bench-memory` (issue 19): against the MiniStack `scripts/ministack`
 //! starts, (1) the wall time of an agent turn (a scripted one-call answer) without a session and
 //! with AgentCore Memory, over one continuing session; (2) the time to restore a 200-message
-//! session (build the agent and load it). Prints one JSON object of millisecond samples.
+//! session (build the agent and load it; no conversation manager trims it, on either side).
+//! Prints one JSON object of millisecond samples.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -16,6 +17,7 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use serde_json::json;
 use strands_agent::Agent;
+use strands_agent::conversation::NullConversationManager;
 use strands_agent::session::SessionManager;
 use strands_aws::AgentCoreMemory;
 use strands_testkit::ScriptedModel;
@@ -86,6 +88,7 @@ async fn main() {
     let long = format!("rs-restore-{run}");
     let mut writer = Agent::builder()
         .model(replies(100))
+        .conversation_manager(NullConversationManager::new())
         .session_manager(SessionManager::new(&long, memory.for_actor("bench").unwrap()).unwrap())
         .build()
         .unwrap();
@@ -97,6 +100,7 @@ async fn main() {
         let start = Instant::now();
         let mut agent = Agent::builder()
             .model(replies(0))
+            .conversation_manager(NullConversationManager::new())
             .session_manager(
                 SessionManager::new(&long, memory.for_actor("bench").unwrap()).unwrap(),
             )

@@ -615,3 +615,33 @@ async fn long_term_memory_reaches_the_model_as_in_python() {
         .unwrap();
     assert_eq!(stored[0].message.content.len(), 1);
 }
+
+#[tokio::test]
+async fn a_throttled_write_is_a_clear_error_and_loses_nothing() {
+    let Some(ms) = ministack(TEST) else { return };
+    let memory = memory(&ms).await;
+    let session = session_id();
+    let model = ScriptedModel::builder().text("Hi").text("Back again").build();
+    let mut agent = agent(memory.for_actor("user-1").unwrap(), &session, model);
+    agent.invoke("Hello").await.unwrap();
+
+    // MiniStack (tests/ministack/launch.py) throttles every write holding the marker.
+    let error = chain(&agent.invoke("THROTTLE-ME please").await.unwrap_err());
+    assert!(
+        error.contains("was throttled") && error.contains("ThrottlingException"),
+        "{error}"
+    );
+    assert_eq!(agent.messages().len(), 2, "the unstored prompt did not join the history");
+
+    // The conversation goes on, and what is stored is what the agent holds.
+    agent.invoke("Hello again").await.unwrap();
+    let stored = memory
+        .for_actor("user-1")
+        .unwrap()
+        .list_messages(&session, "default", None, 0)
+        .await
+        .unwrap();
+    let stored: Vec<_> = stored.iter().map(|m| m.message.clone()).collect();
+    assert_eq!(json!(turns(&stored)), json!(turns(agent.messages())));
+    assert_eq!(stored.len(), 4);
+}
