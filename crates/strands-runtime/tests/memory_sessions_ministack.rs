@@ -621,7 +621,10 @@ async fn a_throttled_write_is_a_clear_error_and_loses_nothing() {
     let Some(ms) = ministack(TEST) else { return };
     let memory = memory(&ms).await;
     let session = session_id();
-    let model = ScriptedModel::builder().text("Hi").text("Back again").build();
+    let model = ScriptedModel::builder()
+        .text("Hi")
+        .text("Back again")
+        .build();
     let mut agent = agent(memory.for_actor("user-1").unwrap(), &session, model);
     agent.invoke("Hello").await.unwrap();
 
@@ -631,7 +634,11 @@ async fn a_throttled_write_is_a_clear_error_and_loses_nothing() {
         error.contains("was throttled") && error.contains("ThrottlingException"),
         "{error}"
     );
-    assert_eq!(agent.messages().len(), 2, "the unstored prompt did not join the history");
+    assert_eq!(
+        agent.messages().len(),
+        2,
+        "the unstored prompt did not join the history"
+    );
 
     // The conversation goes on, and what is stored is what the agent holds.
     agent.invoke("Hello again").await.unwrap();
