@@ -63,6 +63,10 @@ pub struct AgentEntrypoint {
     gate: Option<Arc<Gate>>,
     /// The payload field naming the actor when no user id header does.
     actor_field: Option<Arc<str>>,
+    /// The actor of requests that name none.
+    default_actor: Option<Arc<str>>,
+    /// Whether agents are kept per actor too (storage per actor), or per session only.
+    actor_scoped: bool,
 }
 
 impl fmt::Debug for AgentEntrypoint {
@@ -230,12 +234,13 @@ impl<A> Sessions<A> {
     }
 }
 
-/// Where a caller's agent is kept: the session id alone without an actor (as before actors), or
+/// Where a caller's agent is kept: the session id alone without an actor or when storage is not
+/// per actor ([`AgentEntrypoint::per_session`]), or
 /// a key no session id can spell (it starts with NUL, which no header holds) with one. `None`
 /// for an invocation without a session id.
-fn slot_key<'a>(caller: &Caller<'a>) -> Option<std::borrow::Cow<'a, str>> {
+fn slot_key<'a>(caller: &Caller<'a>, actor_scoped: bool) -> Option<std::borrow::Cow<'a, str>> {
     let session_id = caller.session_id.filter(|s| !s.is_empty())?;
-    Some(match caller.actor_id {
+    Some(match caller.actor_id.filter(|_| actor_scoped) {
         None => std::borrow::Cow::Borrowed(session_id),
         Some(actor) => std::borrow::Cow::Owned(format!("\0{}:{actor}{session_id}", actor.len())),
     })
@@ -277,7 +282,9 @@ impl AgentEntrypoint {
     pub fn per_session(
         factory: impl Fn(Option<&str>) -> Result<Agent, BuildError> + Send + Sync + 'static,
     ) -> Self {
-        Self::per_caller(move |caller| factory(caller.session_id))
+        let mut entrypoint = Self::per_caller(move |caller| factory(caller.session_id));
+        entrypoint.actor_scoped = false;
+        entrypoint
     }
 
     /// An entrypoint whose `factory` is given the session and the actor ([`Caller`]): for agents
@@ -306,7 +313,16 @@ impl AgentEntrypoint {
             ))),
             gate: None,
             actor_field: None,
+            default_actor: None,
+            actor_scoped: true,
         }
+    }
+
+    /// The actor of requests that name none (so they share that actor's agent and storage).
+    #[must_use]
+    pub fn default_actor(mut self, actor: impl Into<String>) -> Self {
+        self.default_actor = Some(actor.into().into());
+        self
     }
 
     /// Takes the actor from the payload's string field `field` (Python samples use
@@ -382,7 +398,7 @@ impl AgentEntrypoint {
 
     /// Whether the caller's session has a live agent (one is built otherwise).
     fn has_agent(&self, caller: &Caller<'_>) -> bool {
-        slot_key(caller).is_some_and(|key| {
+        slot_key(caller, self.actor_scoped).is_some_and(|key| {
             self.sessions
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -392,7 +408,7 @@ impl AgentEntrypoint {
     }
 
     /// The actor the request names: the user id header, else the payload field if configured.
-    fn actor<'a>(&self, payload: &'a Value, context: &'a RequestContext) -> Option<&'a str> {
+    fn actor<'a>(&'a self, payload: &'a Value, context: &'a RequestContext) -> Option<&'a str> {
         let from_payload = || {
             let field = self.actor_field.as_deref()?;
             payload.get(field)?.as_str()
@@ -402,6 +418,7 @@ impl AgentEntrypoint {
             .as_deref()
             .or_else(from_payload)
             .filter(|actor| !actor.is_empty())
+            .or(self.default_actor.as_deref())
     }
 
     fn agent_for(&self, caller: &Caller<'_>) -> Result<Arc<AsyncMutex<Agent>>, HandlerError> {
@@ -416,7 +433,7 @@ impl AgentEntrypoint {
                     error => HandlerError::new(format!("could not build the agent: {error}")),
                 })
         };
-        let Some(key) = slot_key(caller) else {
+        let Some(key) = slot_key(caller, self.actor_scoped) else {
             return new_agent(&Caller {
                 session_id: None,
                 actor_id: caller.actor_id,
@@ -653,6 +670,22 @@ mod tests {
             .unwrap();
         assert!(Arc::ptr_eq(&alice, &again));
         assert_eq!(entrypoint.session_count(), 4);
+    }
+
+    #[test]
+    fn per_session_agents_are_shared_by_every_actor_of_the_session() {
+        let entrypoint = AgentEntrypoint::per_session(|_| {
+            Agent::builder()
+                .model(strands_testkit::ScriptedModel::builder().build())
+                .build()
+        });
+        let alice = entrypoint
+            .agent_for(&Caller::new(Some("s"), Some("alice")))
+            .unwrap();
+        let bob = entrypoint
+            .agent_for(&Caller::new(Some("s"), Some("bob")))
+            .unwrap();
+        assert!(Arc::ptr_eq(&alice, &bob), "one storage session, one agent");
     }
 
     #[test]

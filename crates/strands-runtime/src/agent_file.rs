@@ -323,6 +323,15 @@ impl SessionStore {
         )?))
     }
 
+    /// The actor of requests that name none, when storage is per actor.
+    pub(crate) fn default_actor(&self) -> Option<&str> {
+        match self {
+            Self::Shared(_) => None,
+            #[cfg(feature = "agentcore-memory")]
+            Self::Memory { default_actor, .. } => Some(default_actor),
+        }
+    }
+
     /// Long-term memory for `caller`'s prompts, and its search tool if the file asks for it.
     pub(crate) fn configure(
         &self,

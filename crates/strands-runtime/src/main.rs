@@ -432,8 +432,17 @@ impl AgentSettings {
     fn entrypoint(self, model: Arc<dyn Model>) -> AgentEntrypoint {
         let factory = self.factory(model);
         let mcp = self.mcp.clone();
-        let mut entrypoint = AgentEntrypoint::per_caller(move |caller| factory(caller))
-            .with_limits(self.max_sessions, self.session_idle);
+        // Agents are kept per actor only when storage is per actor (AgentCore Memory).
+        let per_actor = self.sessions.as_ref().and_then(|s| s.default_actor());
+        let mut entrypoint = match per_actor {
+            Some(actor) => {
+                AgentEntrypoint::per_caller(move |caller| factory(caller)).default_actor(actor)
+            }
+            None => AgentEntrypoint::per_session(move |session_id| {
+                factory(&strands_runtime::Caller::new(session_id, None))
+            }),
+        }
+        .with_limits(self.max_sessions, self.session_idle);
         if let Some(field) = self.file.as_ref().and_then(|file| file.actor_field()) {
             entrypoint = entrypoint.actor_from_payload(field);
         }

@@ -9,8 +9,8 @@ use strands_core::session::SessionError;
 use super::errors::Call;
 use super::repository::AgentCoreMemory;
 
-/// The most records one search asks for (Python's `RetrievalConfig.top_k` bound).
-const MAX_TOP_K: usize = 1000;
+/// The most records one search asks for (the API's `topK` bound).
+const MAX_TOP_K: usize = 100;
 
 impl AgentCoreMemory {
     /// At most `top_k` records under the namespace path `namespace`, closest to `query` first.

@@ -67,9 +67,11 @@ pub(crate) fn message_payload(
     let text = dumps("a message for AgentCore Memory", &stored)?;
     let role = role_name(&stored.message);
     if text.len() + role.len() >= CONVERSATIONAL_MAX_SIZE {
+        // Python writes the Strands role here, not the upper-cased one.
+        let strands_role = role.to_ascii_lowercase();
         return Ok(Some(blob(dumps(
             "a large message for AgentCore Memory",
-            &[text.as_str(), role],
+            &[text.as_str(), strands_role.as_str()],
         )?)));
     }
     let conversational = Conversational::builder()
@@ -153,7 +155,9 @@ fn payload_message(
             // `[text, role]` is a large message; anything else (state records) is not one.
             match serde_json::from_str::<Value>(blob) {
                 Ok(Value::Array(pair)) if pair.len() == 2 => match &pair[0] {
-                    Value::String(text) => return parse_message(event_id, text).map(Some),
+                    // A pair that is not a session message is another application's blob:
+                    // skipped, as Python skips it.
+                    Value::String(text) => return Ok(serde_json::from_str(text).ok()),
                     _ => return Ok(None),
                 },
                 _ => return Ok(None),
@@ -270,7 +274,7 @@ mod tests {
             panic!("not a blob: {payload:?}")
         };
         let pair: (String, String) = serde_json::from_str(blob).unwrap();
-        assert_eq!(pair.1, "USER");
+        assert_eq!(pair.1, "user", "Python writes the Strands role in the blob");
         let back: SessionMessage = serde_json::from_str(&pair.0).unwrap();
         assert!(back.message == original.message, "the message changed");
         assert_eq!(back.message_id, 0);
