@@ -244,8 +244,9 @@ impl Agent {
     /// Appends a message with a fresh tracking id and returns a copy for the event stream.
     ///
     /// With a session the message is written first and joins the history only once stored, so
-    /// memory and storage never disagree (unless a hook rewrites the message for the conversation only); then the agent record is synced (tools may have
-    /// changed the state) and the `MessageAddedEvent` hooks run.
+    /// memory and storage never disagree (unless a hook rewrites the message for the
+    /// conversation only); then the agent record is synced (tools may have changed the state)
+    /// and the `MessageAddedEvent` hooks run.
     pub(crate) async fn push_message(
         &mut self,
         mut message: Message,

@@ -63,6 +63,19 @@ impl Retrieval {
         self
     }
 
+    /// The trimmed, non-empty texts of the records scoring at least `relevance_score` (a record
+    /// without a score counts as 0, as in Python).
+    fn relevant(
+        &self,
+        records: Vec<strands_core::memory::MemoryRecord>,
+    ) -> impl Iterator<Item = String> + '_ {
+        records
+            .into_iter()
+            .filter(|r| r.score.unwrap_or(0.0) >= self.relevance_score)
+            .map(|r| r.text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    }
+
     /// The namespace with the placeholders filled.
     fn resolve(&self, actor_id: &str, session_id: &str) -> String {
         self.namespace
@@ -161,12 +174,7 @@ impl LongTermMemory {
                 .retrieve(&namespace, query, retrieval.top_k)
                 .await
             {
-                Ok(records) => records
-                    .into_iter()
-                    .filter(|r| r.score.unwrap_or(0.0) >= retrieval.relevance_score)
-                    .map(|r| r.text.trim().to_owned())
-                    .filter(|text| !text.is_empty())
-                    .collect(),
+                Ok(records) => retrieval.relevant(records).collect(),
                 Err(error) => {
                     tracing::warn!(namespace, %error, "long-term memory search failed; going on without it");
                     Vec::new()
@@ -234,13 +242,7 @@ impl LongTermMemory {
                 .retrieve(&namespace, query, limit)
                 .await
                 .map_err(|error| format!("memory search failed: {error}"))?;
-            found.extend(
-                records
-                    .into_iter()
-                    .filter(|r| r.score.unwrap_or(0.0) >= retrieval.relevance_score)
-                    .map(|r| r.text.trim().to_owned())
-                    .filter(|text| !text.is_empty()),
-            );
+            found.extend(retrieval.relevant(records));
         }
         if found.is_empty() {
             return Ok("No memories found.".to_owned());

@@ -1,4 +1,5 @@
-//! JSON text exactly as Python's `json.dumps(value, ensure_ascii=False)` writes it.
+//! JSON text exactly as Python's `json.dumps` writes it: with `ensure_ascii=False`
+//! ([`to_python_string`]) or with its defaults, non-ASCII escaped ([`to_python_ascii_string`]).
 //!
 //! Python Strands turns tool return values into text with `json.dumps`, whose default separators
 //! are `", "` and `": "` (serde_json writes `","` and `":"`). Matching it keeps tool-result text,

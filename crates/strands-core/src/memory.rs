@@ -1,7 +1,7 @@
 //! Long-term memory: what an agent recalls by meaning across sessions (facts, preferences,
 //! summaries a memory service extracted), and the seam a backend implements.
 //!
-//! `strands_aws::MemorySessionRepository` retrieves from AgentCore Memory;
+//! `strands_aws::AgentCoreMemory` retrieves from AgentCore Memory;
 //! `strands_agent::memory::LongTermMemory` puts what it finds in front of the user's message, as
 //! Python's `AgentCoreMemorySessionManager` does.
 

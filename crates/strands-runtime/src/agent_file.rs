@@ -260,6 +260,10 @@ struct RetrievalSpec {
 
 /// Long-term memory settings of an AgentCore Memory store.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    not(feature = "agentcore-memory"),
+    allow(dead_code, reason = "read only with AgentCore Memory")
+)]
 pub(crate) struct LongTermSettings {
     retrievals: Vec<strands_agent::memory::Retrieval>,
     context_tag: Option<String>,
@@ -333,38 +337,57 @@ impl SessionStore {
     }
 
     /// Long-term memory for `caller`'s prompts, and its search tool if the file asks for it.
+    #[cfg_attr(
+        not(feature = "agentcore-memory"),
+        allow(unused_variables, reason = "only AgentCore Memory is per caller")
+    )]
     pub(crate) fn configure(
         &self,
-        mut builder: AgentBuilder,
+        builder: AgentBuilder,
         caller: &strands_runtime::Caller<'_>,
     ) -> AgentBuilder {
-        #[cfg(feature = "agentcore-memory")]
-        if let Self::Memory {
-            memory,
-            default_actor,
-            long_term,
-        } = self
-            && !long_term.retrievals.is_empty()
-        {
-            let actor = caller.actor_id.unwrap_or(default_actor);
-            let mut ltm = strands_agent::memory::LongTermMemory::new(
-                Arc::new(memory.clone()),
-                actor,
+        match self {
+            Self::Shared(_) => builder,
+            #[cfg(feature = "agentcore-memory")]
+            Self::Memory {
+                memory,
+                default_actor,
+                long_term,
+            } => long_term.configure(
+                builder,
+                memory,
+                caller.actor_id.unwrap_or(default_actor),
                 caller.session_id.unwrap_or(""),
-            );
-            for retrieval in &long_term.retrievals {
-                ltm = ltm.retrieval(retrieval.clone());
-            }
-            if let Some(tag) = &long_term.context_tag {
-                ltm = ltm.context_tag(tag.as_str());
-            }
-            if long_term.search_tool {
-                builder = builder.tool(ltm.search_tool());
-            }
-            builder = builder.hooks(ltm);
+            ),
         }
-        let _ = caller;
-        builder
+    }
+}
+
+#[cfg(feature = "agentcore-memory")]
+impl LongTermSettings {
+    /// Adds the long-term memory of `actor` in `session` (nothing without a namespace).
+    fn configure(
+        &self,
+        mut builder: AgentBuilder,
+        memory: &strands_aws::AgentCoreMemory,
+        actor: &str,
+        session: &str,
+    ) -> AgentBuilder {
+        if self.retrievals.is_empty() {
+            return builder;
+        }
+        let mut ltm =
+            strands_agent::memory::LongTermMemory::new(Arc::new(memory.clone()), actor, session);
+        for retrieval in &self.retrievals {
+            ltm = ltm.retrieval(retrieval.clone());
+        }
+        if let Some(tag) = &self.context_tag {
+            ltm = ltm.context_tag(tag.as_str());
+        }
+        if self.search_tool {
+            builder = builder.tool(ltm.search_tool());
+        }
+        builder.hooks(ltm)
     }
 }
 

@@ -44,8 +44,11 @@ impl Call<'_> {
             "ResourceNotFoundException" => format!(
                 "{what} failed: the memory does not exist ({reason}); check the memory id and the region"
             ),
-            "ThrottlingException" | "ServiceQuotaExceededException" => format!(
+            "ThrottlingException" => format!(
                 "{what} was throttled and the retries ran out ({reason}); what was stored before is kept, retry later or raise the quota"
+            ),
+            "ServiceQuotaExceededException" => format!(
+                "{what} exceeded a service quota ({reason}); what was stored before is kept, raise the quota"
             ),
             "UnrecognizedClientException"
             | "InvalidSignatureException"
