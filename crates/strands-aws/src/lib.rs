@@ -8,8 +8,12 @@
 //! Manager secret, re-read on rotation ([`SecretsManagerCredentials::from_env`] reads the one
 //! `BEDROCK_CREDENTIALS_SECRET` names).
 
+#[cfg(any(feature = "agentcore-memory", feature = "agentcore-identity"))]
+mod agentcore;
 mod chain;
 mod env_report;
+#[cfg(feature = "agentcore-identity")]
+pub mod identity;
 mod imds;
 #[cfg(feature = "agentcore-memory")]
 pub mod memory;
@@ -21,6 +25,9 @@ mod secrets;
 pub use chain::{Logged, NotLoadedOnError, credentials_chain, sdk_config};
 #[doc(inline)]
 pub use env_report::{CREDENTIAL_ENV_VARS, log_credential_env, presence};
+#[cfg(feature = "agentcore-identity")]
+#[doc(inline)]
+pub use identity::AgentCoreIdentity;
 #[doc(inline)]
 pub use imds::{ImdsCredentialsProvider, ImdsCredentialsProviderBuilder};
 #[cfg(feature = "agentcore-memory")]

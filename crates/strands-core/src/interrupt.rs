@@ -97,6 +97,12 @@ impl InterruptScope {
         })
     }
 
+    /// The stored response to `name`, if the agent was resumed with one; raises nothing.
+    pub fn response(&self, name: &str) -> Option<&Value> {
+        self.responses
+            .get(&Interrupt::id_for(self.scope, &self.tool_use_id, name))
+    }
+
     /// The stored response to `name`, or the raised interrupt to pause on.
     ///
     /// # Errors

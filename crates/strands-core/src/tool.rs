@@ -125,6 +125,19 @@ impl ToolContext {
         &self.state
     }
 
+    /// The response to the interrupt `name` when the agent was resumed with one, without raising
+    /// it otherwise: for a tool that must redo work before it asks again (Python reads
+    /// `tool_context.interrupt` only by raising).
+    ///
+    /// ```
+    /// use strands_core::ToolContext;
+    ///
+    /// assert!(ToolContext::default().interrupt_response("approve").is_none());
+    /// ```
+    pub fn interrupt_response(&self, name: &str) -> Option<&Value> {
+        self.interrupts.as_ref()?.response(name)
+    }
+
     /// Asks a human for input: returns the response when the agent was resumed with one for this
     /// interrupt, otherwise [`InterruptRaised`], which the tool returns with `?`. The agent then
     /// stops with stop reason `interrupt`; resuming it runs the tool again, and this time the call

@@ -46,6 +46,9 @@ pub mod gateway;
     feature = "openai"
 ))]
 mod http;
+#[cfg(feature = "identity")]
+#[cfg_attr(docsrs, doc(cfg(feature = "identity")))]
+pub mod identity;
 #[cfg(feature = "imds")]
 #[cfg_attr(docsrs, doc(cfg(feature = "imds")))]
 pub mod imds;

@@ -90,12 +90,7 @@ impl AgentCoreMemory {
         config: &aws_config::SdkConfig,
         memory_id: impl Into<String>,
     ) -> Result<Self, SessionError> {
-        let mut builder = aws_sdk_bedrockagentcore::config::Builder::from(config);
-        if config.app_name().is_none()
-            && let Ok(name) = aws_sdk_bedrockagentcore::config::AppName::new("strands-agents")
-        {
-            builder = builder.app_name(name);
-        }
+        let builder = crate::agentcore::data_plane_config(config);
         Self::new(Client::from_conf(builder.build()), memory_id)
     }
 
