@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use http::StatusCode;
 use serde_json::{Value, json};
 use strands_agent::session::SessionError;
-use strands_agent::{Agent, AgentEvent, BuildError};
+use strands_agent::{Agent, AgentError, AgentEvent, AgentInput, BuildError, InterruptResponse};
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::{AgentCoreApp, HandlerError, Reply, RequestContext};
@@ -467,16 +467,7 @@ impl AgentEntrypoint {
         payload: Value,
         context: RequestContext,
     ) -> Result<Reply, HandlerError> {
-        let Some(prompt) = payload
-            .get("prompt")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
-            return Err(HandlerError::http(
-                StatusCode::BAD_REQUEST,
-                r#"the payload needs a "prompt" string, e.g. {"prompt": "Hello"}"#,
-            ));
-        };
+        let prompt = agent_input(&payload)?;
         let stream = payload
             .get("stream")
             .and_then(Value::as_bool)
@@ -493,10 +484,13 @@ impl AgentEntrypoint {
         let agent = self.agent_for(&caller)?;
         if !stream {
             let mut agent = agent.lock().await;
-            let result = agent.invoke(prompt).await?;
+            let result = agent.invoke(prompt).await.map_err(invoke_error)?;
             let mut reply = json!({"result": result.to_string()});
             if let Some(value) = result.structured_output {
                 reply["structured_output"] = value;
+            }
+            if !result.interrupts.is_empty() {
+                reply["interrupts"] = json!(result.interrupts);
             }
             return Ok(Reply::Json(reply));
         }
@@ -509,6 +503,9 @@ impl AgentEntrypoint {
                     Ok(AgentEvent::StructuredOutput { value }) => {
                         yield Ok(json!({"structured_output": value}));
                     }
+                    Ok(AgentEvent::Result(result)) if !result.interrupts.is_empty() => {
+                        yield Ok(json!({"interrupts": result.interrupts}));
+                    }
                     Ok(_) => {}
                     Err(error) => {
                         yield Err(HandlerError::from(error));
@@ -517,6 +514,42 @@ impl AgentEntrypoint {
                 }
             }
         }))
+    }
+}
+
+/// The agent's failure: 400 when the input does not fit the agent's state (a prompt while it
+/// waits for interrupt responses, or responses it did not ask for), else 500.
+fn invoke_error(error: AgentError) -> HandlerError {
+    match &error {
+        AgentError::Resume(resume) => {
+            HandlerError::http(StatusCode::BAD_REQUEST, resume.to_string())
+        }
+        _ => HandlerError::from(error),
+    }
+}
+
+const PROMPT_HELP: &str = r#"the payload needs a "prompt": a string, e.g. {"prompt": "Hello"}, or the answers to the agent's interrupts, e.g. {"prompt": [{"interruptResponse": {"interruptId": "...", "response": "yes"}}]}"#;
+
+/// The agent's input from the payload's `"prompt"`: a string, or (to resume an interrupted
+/// agent) Python's list of `{"interruptResponse": {"interruptId", "response"}}`.
+fn agent_input(payload: &Value) -> Result<AgentInput, HandlerError> {
+    let bad = || HandlerError::http(StatusCode::BAD_REQUEST, PROMPT_HELP);
+    match payload.get("prompt") {
+        Some(Value::String(text)) => Ok(AgentInput::Text(text.clone())),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|item| {
+                let answer = item.get("interruptResponse")?;
+                let id = answer.get("interruptId")?.as_str()?;
+                Some(InterruptResponse::new(
+                    id,
+                    answer.get("response").cloned().unwrap_or(Value::Null),
+                ))
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(AgentInput::InterruptResponses)
+            .ok_or_else(bad),
+        _ => Err(bad()),
     }
 }
 

@@ -93,7 +93,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 68] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 71] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -218,6 +218,18 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 68] = [
     (
         "BEDROCK_CREDENTIALS_REFRESH_SECONDS",
         "how often that secret is re-read (default 300)",
+    ),
+    (
+        "BEDROCK_AGENTCORE_DP_ENDPOINT",
+        "the AgentCore data-plane endpoint for Identity, instead of the region's (as Python)",
+    ),
+    (
+        "BEDROCK_AGENTCORE_CP_ENDPOINT",
+        "the AgentCore control-plane endpoint for Identity's local development, instead of the region's",
+    ),
+    (
+        "DOCKER_CONTAINER",
+        "1 inside a container: Identity tools then require the invocation's workload access token instead of local development",
     ),
     (
         "BEDROCK_AGENTCORE_MEMORY_ID",
@@ -457,7 +469,11 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 34] = [
+    const NOT_VARIABLES: [&str; 37] = [
+        // AgentCore Identity's OAuth2 flows (strands-aws identity).
+        "M2M",
+        "ON_BEHALF_OF_TOKEN_EXCHANGE",
+        "USER_FEDERATION",
         // AgentCore Memory's roles and state types (strands-aws memory).
         "AGENT",
         "ASSISTANT",

@@ -28,6 +28,9 @@ mod agent_entrypoint;
 mod app;
 mod body;
 pub mod context;
+#[cfg(feature = "agentcore-identity")]
+#[cfg_attr(docsrs, doc(cfg(feature = "agentcore-identity")))]
+pub mod identity;
 pub mod logging;
 mod ping;
 mod reply;

@@ -105,8 +105,16 @@ async fn a_payload_without_a_prompt_is_a_400_that_says_what_to_send() {
     assert_eq!(reply.status, 400);
     assert_eq!(
         reply.text(),
-        r#"{"error":"the payload needs a \"prompt\" string, e.g. {\"prompt\": \"Hello\"}"}"#
+        r#"{"error":"the payload needs a \"prompt\": a string, e.g. {\"prompt\": \"Hello\"}, or the answers to the agent's interrupts, e.g. {\"prompt\": [{\"interruptResponse\": {\"interruptId\": \"...\", \"response\": \"yes\"}}]}"}"#
     );
+    for bad in [
+        r#"{"prompt": []}"#,
+        r#"{"prompt": [{"text": "hi"}]}"#,
+        r#"{"prompt": 3}"#,
+    ] {
+        let reply = raw(server.addr, &post("/invocations", "", bad.as_bytes())).await;
+        assert_eq!(reply.status, 400, "{bad}");
+    }
 }
 
 #[tokio::test]

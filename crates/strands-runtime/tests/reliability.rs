@@ -528,7 +528,7 @@ fn case(name: &'static str, request: Vec<u8>, expect: Expect) -> Case {
 fn hostile_cases() -> Vec<Case> {
     use Expect::{App, Closed, Hyper, HyperOrClosed};
     const BAD_BODY: &str = "Invalid request body";
-    const NO_PROMPT: &str = r#"needs a \"prompt\" string"#;
+    const NO_PROMPT: &str = r#"needs a \"prompt\": a string"#;
     const TOO_LARGE: &str = "Payload too large";
     const INVALID_JSON: &str = "Invalid JSON";
     let te = "Transfer-Encoding: chunked\r\n";
