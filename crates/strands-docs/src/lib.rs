@@ -45,6 +45,9 @@ pub mod deploy {}
 #[doc = include_str!("../../../docs/hooks.md")]
 pub mod hooks {}
 
+#[doc = include_str!("../../../docs/identity.md")]
+pub mod identity {}
+
 #[doc = include_str!("../../../docs/interrupts.md")]
 pub mod interrupts {}
 

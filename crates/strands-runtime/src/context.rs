@@ -124,8 +124,26 @@ impl RequestContext {
         CURRENT.try_with(std::sync::Arc::clone).ok()
     }
 
-    /// Runs `future` with this context as [`RequestContext::current`].
-    pub(crate) fn scope<F: std::future::Future>(
+    /// Runs `future` with this context as [`RequestContext::current`], as the server runs an
+    /// invocation: for tests, and for servers of your own (Python:
+    /// `BedrockAgentCoreContext.set_request_context`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use strands_runtime::RequestContext;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("x-amzn-bedrock-agentcore-runtime-user-id", "alice".parse().unwrap());
+    /// let context = Arc::new(RequestContext::from_headers(&headers));
+    /// let user = context
+    ///     .scope(async { RequestContext::current().and_then(|c| c.user_id.clone()) })
+    ///     .await;
+    /// assert_eq!(user.as_deref(), Some("alice"));
+    /// # }
+    /// ```
+    pub fn scope<F: std::future::Future>(
         self: std::sync::Arc<Self>,
         future: F,
     ) -> impl std::future::Future<Output = F::Output> {
