@@ -19,7 +19,7 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use base64::Engine as _;
-use common::{Server, post, raw};
+use common::{Server, post, raw, trace_logs};
 use serde_json::{Value, json};
 use strands_agent::Agent;
 use strands_agent::tools::FunctionTool;
@@ -59,6 +59,16 @@ async fn fixture() -> Fixture {
     let identity =
         AgentCoreIdentity::from_conf_with_endpoints(&config, Some(fake.url()), Some(fake.url()));
     Fixture { fake, identity }
+}
+
+impl Drop for Fixture {
+    /// Every credential of the test is one no log may hold (scripts/secrets-in-logs).
+    fn drop(&mut self) {
+        trace_logs::secret(SECRET);
+        for credential in self.fake.issued() {
+            trace_logs::secret(&credential);
+        }
+    }
 }
 
 impl Fixture {

@@ -114,6 +114,8 @@ struct State {
     /// (workload, user, provider) consented and completed.
     vault: BTreeSet<(String, String, String)>,
     requests: Vec<IdentityRequest>,
+    /// Every credential handed out: workload tokens, access tokens, API keys.
+    issued: Vec<String>,
     serial: u64,
 }
 
@@ -121,6 +123,12 @@ impl State {
     fn next(&mut self) -> u64 {
         self.serial += 1;
         self.serial
+    }
+
+    fn issue(&mut self, credential: &str) {
+        if self.issued.len() < MAX_ENTRIES {
+            self.issued.push(credential.to_owned());
+        }
     }
 
     fn record(&mut self, operation: &str, body: Value, auth: AuthOutcome) {
@@ -172,6 +180,7 @@ impl FakeIdentity {
             sessions: HashMap::new(),
             vault: BTreeSet::new(),
             requests: Vec::new(),
+            issued: Vec::new(),
             serial: 0,
         }));
         let shared = state.clone();
@@ -229,6 +238,12 @@ impl FakeIdentity {
             .collect()
     }
 
+    /// Every credential handed out so far (workload access tokens, access tokens, API keys), so
+    /// a test can check that none reached a log.
+    pub fn issued(&self) -> Vec<String> {
+        lock(&self.state).issued.clone()
+    }
+
     /// The workload identities created so far.
     pub fn workloads(&self) -> Vec<String> {
         let mut names: Vec<String> = lock(&self.state).workloads.keys().cloned().collect();
@@ -245,6 +260,7 @@ fn mint_workload_token(state: &mut State, workload: &str, user: Option<String>) 
             .tokens
             .insert(token.clone(), (workload.to_owned(), user));
     }
+    state.issue(&token);
     token
 }
 
@@ -514,6 +530,7 @@ fn oauth2_token(state: &mut State, body: &Value) -> Answer {
         URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
+    state.issue(&jwt);
     Answer::Json(json!({"accessToken": jwt}))
 }
 
@@ -614,15 +631,18 @@ fn complete(state: &mut State, body: &Value) -> Answer {
     Answer::Json(json!({}))
 }
 
-fn api_key(state: &State, body: &Value) -> Answer {
+fn api_key(state: &mut State, body: &Value) -> Answer {
     if let Err(answer) = caller(state, body) {
         return answer;
     }
     let Some(provider) = text(body, "resourceCredentialProviderName") else {
         return Answer::validation("resourceCredentialProviderName is required");
     };
-    match state.api_keys.get(provider) {
-        Some(key) => Answer::Json(json!({"apiKey": key})),
+    match state.api_keys.get(provider).cloned() {
+        Some(key) => {
+            state.issue(&key);
+            Answer::Json(json!({"apiKey": key}))
+        }
         None => Answer::not_found(format!("credential provider {provider} not found")),
     }
 }
