@@ -48,9 +48,21 @@ agentcore._list_events = _newest_first
 _create_event = agentcore._create_event
 
 
+_throttle_counts = {}
+
+
 def _throttled_on_demand(raw_memory_id, body):
-    if b"THROTTLE-ME" in (body or b""):
+    """CreateEvent throttled on demand: always for a body holding THROTTLE-ME, and the first N
+    times for a body holding THROTTLE-<N>X-<tag> (then it goes through, as a passing burst)."""
+    body = body or b""
+    if b"THROTTLE-ME" in body:
         return agentcore.error_response_json("ThrottlingException", "Rate exceeded", 429)
+    marker = re.search(rb"THROTTLE-(\d+)X-([A-Za-z0-9]+)", body)
+    if marker:
+        seen = _throttle_counts.get(marker.group(0), 0)
+        _throttle_counts[marker.group(0)] = seen + 1
+        if seen < int(marker.group(1)):
+            return agentcore.error_response_json("ThrottlingException", "Rate exceeded", 429)
     return _create_event(raw_memory_id, body)
 
 

@@ -133,6 +133,15 @@ impl Agent {
     }
 
     /// Writes the agent record if anything in it changed.
+    /// Writes the session's batched messages, then the agent record: the end of an invocation.
+    pub(crate) async fn finish_session(&mut self) -> Result<(), AgentError> {
+        if let Some(session) = self.session.as_ref().filter(|s| s.is_loaded()) {
+            session.flush().await?;
+        }
+        self.sync_session().await
+    }
+
+    /// Writes the agent record if it changed since the last write.
     pub(crate) async fn sync_session(&mut self) -> Result<(), AgentError> {
         let Some(session) = self.session.as_mut().filter(|s| s.is_loaded()) else {
             return Ok(());

@@ -145,7 +145,7 @@ pub(crate) async fn run(
         agent.hooks.invoke(&mut event).await;
     }
     // After the hooks, so state they set is saved (Python's session manager runs last).
-    let synced = agent.sync_session().await;
+    let synced = agent.finish_session().await;
     let outcome = match (outcome, synced) {
         (Ok(result), Ok(())) => Ok(result),
         (Err(error), _) | (Ok(_), Err(error)) => Err(error),

@@ -19,10 +19,13 @@
 //! a redacted message) on the memory, and `RetrieveMemoryRecords` for long-term memory
 //! ([`AgentCoreMemory::retrieve`], a `strands_core::memory::MemoryRetriever`).
 
+mod batch;
 mod errors;
 mod repository;
 mod retrieve;
 mod wire;
 
 #[doc(inline)]
-pub use repository::{AgentCoreMemory, DEFAULT_MAX_EVENTS, MemorySessionRepository};
+pub use repository::{
+    AgentCoreMemory, DEFAULT_MAX_EVENTS, MAX_BATCH_SIZE, MemorySessionRepository,
+};

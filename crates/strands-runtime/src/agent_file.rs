@@ -246,6 +246,9 @@ enum SessionSpec {
         /// Gives the agent a `search_memory` tool over the same namespaces.
         #[serde(default)]
         search_tool: bool,
+        /// Messages written together in one event, at the end of each invocation or when this
+        /// many are held (Python's `batch_size`, 1 to 100; default 1).
+        batch_size: Option<usize>,
     },
 }
 
@@ -287,6 +290,41 @@ impl RetrievalSpec {
     }
 }
 
+/// Python's bounds on `AgentCoreMemoryConfig` and `RetrievalConfig`.
+fn check_memory_settings(
+    batch_size: Option<usize>,
+    context_tag: Option<&str>,
+    retrieval_config: &IndexMap<String, RetrievalSpec>,
+) -> Result<(), String> {
+    if let Some(size) = batch_size
+        && !(1..=100).contains(&size)
+    {
+        return Err(format!("session.batch_size: {size} is not 1 to 100"));
+    }
+    if context_tag.is_some_and(|tag| tag.trim().is_empty()) {
+        return Err("session.context_tag: must not be empty".to_owned());
+    }
+    for (namespace, spec) in retrieval_config {
+        let key = format!("session.retrieval_config.{namespace}");
+        if namespace.trim().is_empty() {
+            return Err("session.retrieval_config: a namespace is empty".to_owned());
+        }
+        if let Some(top_k) = spec.top_k
+            && !(1..=1000).contains(&top_k)
+        {
+            return Err(format!("{key}.top_k: {top_k} is not 1 to 1000"));
+        }
+        if let Some(score) = spec.relevance_score
+            && !(0.0..=1.0).contains(&score)
+        {
+            return Err(format!(
+                "{key}.relevance_score: {score} is not between 0 and 1"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The memory id the AgentCore starter toolkit gives its containers.
 const MEMORY_ID_VARIABLE: &str = "BEDROCK_AGENTCORE_MEMORY_ID";
 
@@ -300,6 +338,7 @@ pub(crate) enum SessionStore {
     Memory {
         memory: strands_aws::AgentCoreMemory,
         default_actor: String,
+        batch_size: usize,
         long_term: LongTermSettings,
     },
 }
@@ -319,8 +358,13 @@ impl SessionStore {
             Self::Memory {
                 memory,
                 default_actor,
+                batch_size,
                 ..
-            } => Arc::new(memory.for_actor(caller.actor_id.unwrap_or(default_actor))?),
+            } => {
+                strands_aws::AgentCoreMemory::check_session_id(session_id)?;
+                let actor = caller.actor_id.unwrap_or(default_actor);
+                Arc::new(memory.for_actor(actor)?.with_batch_size(*batch_size))
+            }
         };
         Ok(Some(SessionManager::with_shared_repository(
             session_id, repository,
@@ -353,11 +397,12 @@ impl SessionStore {
                 memory,
                 default_actor,
                 long_term,
+                ..
             } => long_term.configure(
                 builder,
                 memory,
                 caller.actor_id.unwrap_or(default_actor),
-                caller.session_id.unwrap_or(""),
+                caller.session_id,
             ),
         }
     }
@@ -365,20 +410,29 @@ impl SessionStore {
 
 #[cfg(feature = "agentcore-memory")]
 impl LongTermSettings {
-    /// Adds the long-term memory of `actor` in `session` (nothing without a namespace).
+    /// Adds the long-term memory of `actor` in `session` (nothing without a namespace; without
+    /// a session, the namespaces that name `{sessionId}` are left out).
     fn configure(
         &self,
         mut builder: AgentBuilder,
         memory: &strands_aws::AgentCoreMemory,
         actor: &str,
-        session: &str,
+        session: Option<&str>,
     ) -> AgentBuilder {
-        if self.retrievals.is_empty() {
+        let retrievals: Vec<_> = self
+            .retrievals
+            .iter()
+            .filter(|r| session.is_some() || !r.namespace.contains("{sessionId}"))
+            .collect();
+        if retrievals.is_empty() {
             return builder;
         }
-        let mut ltm =
-            strands_agent::memory::LongTermMemory::new(Arc::new(memory.clone()), actor, session);
-        for retrieval in &self.retrievals {
+        let mut ltm = strands_agent::memory::LongTermMemory::new(
+            Arc::new(memory.clone()),
+            actor,
+            session.unwrap_or_default(),
+        );
+        for retrieval in retrievals {
             ltm = ltm.retrieval(retrieval.clone());
         }
         if let Some(tag) = &self.context_tag {
@@ -603,6 +657,12 @@ impl AgentFile {
                     "session.memory_id: name the AgentCore Memory (its id or ARN), or set {MEMORY_ID_VARIABLE}"
                 ))
             }
+            Some(SessionSpec::AgentcoreMemory {
+                batch_size,
+                context_tag,
+                retrieval_config,
+                ..
+            }) => check_memory_settings(*batch_size, context_tag.as_deref(), retrieval_config),
             _ => Ok(()),
         }
     }
@@ -765,6 +825,7 @@ impl AgentFile {
                 retrieval_config,
                 context_tag,
                 search_tool,
+                batch_size,
                 ..
             } => {
                 let long_term = LongTermSettings {
@@ -775,7 +836,8 @@ impl AgentFile {
                     context_tag,
                     search_tool,
                 };
-                memory_store(memory_id, region, actor_id, long_term).await?
+                let batch_size = batch_size.unwrap_or(1);
+                memory_store(memory_id, region, actor_id, batch_size, long_term).await?
             }
         })
     }
@@ -809,6 +871,7 @@ async fn memory_store(
     memory_id: Option<String>,
     region: Option<String>,
     actor_id: Option<String>,
+    batch_size: usize,
     long_term: LongTermSettings,
 ) -> Result<Option<SessionStore>, String> {
     let memory_id = memory_id
@@ -824,6 +887,7 @@ async fn memory_store(
     Ok(Some(SessionStore::Memory {
         memory,
         default_actor,
+        batch_size,
         long_term,
     }))
 }
@@ -834,6 +898,7 @@ async fn memory_store(
     _: Option<String>,
     _: Option<String>,
     _: Option<String>,
+    _: usize,
     _: LongTermSettings,
 ) -> Result<Option<SessionStore>, String> {
     Ok(None)
@@ -898,6 +963,35 @@ mod tests {
             )
             .unwrap();
         }
+    }
+
+    #[test]
+    fn memory_settings_have_pythons_bounds() {
+        if !cfg!(feature = "agentcore-memory") {
+            return;
+        }
+        let with = |settings: &str| {
+            format!(
+                r#"{{"session": {{"storage": "agentcore_memory", "memory_id": "m-0123456789", {settings}}}}}"#
+            )
+        };
+        for (settings, expected) in [
+            (r#""batch_size": 0"#, "session.batch_size: 0 is not 1 to 100"),
+            (r#""batch_size": 101"#, "session.batch_size: 101 is not 1 to 100"),
+            (r#""context_tag": " ""#, "session.context_tag: must not be empty"),
+            (
+                r#""retrieval_config": {"/f/{actorId}": {"relevance_score": 1.5}}"#,
+                "session.retrieval_config./f/{actorId}.relevance_score: 1.5 is not between 0 and 1",
+            ),
+            (
+                r#""retrieval_config": {"/f/{actorId}": {"top_k": 0}}"#,
+                "session.retrieval_config./f/{actorId}.top_k: 0 is not 1 to 1000",
+            ),
+        ] {
+            assert_eq!(error(&with(settings)), expected, "{settings}");
+        }
+        parse(&with(r#""batch_size": 100, "retrieval_config": {"/f": {"relevance_score": 0.0}}"#))
+            .unwrap();
     }
 
     #[test]

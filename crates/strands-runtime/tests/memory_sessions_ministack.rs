@@ -18,6 +18,7 @@
 mod common;
 mod ministack;
 
+use std::collections::HashMap;
 use std::process::Command;
 
 use aws_config::BehaviorVersion;
@@ -651,4 +652,84 @@ async fn a_throttled_write_is_a_clear_error_and_loses_nothing() {
     let stored: Vec<_> = stored.iter().map(|m| m.message.clone()).collect();
     assert_eq!(json!(turns(&stored)), json!(turns(agent.messages())));
     assert_eq!(stored.len(), 4);
+}
+
+/// The session's message events (no state metadata), as payload counts, oldest first.
+async fn message_events(ms: &MiniStack, actor: &str, session: &str) -> Vec<usize> {
+    let listed = client(ms, &ms.memory_user)
+        .await
+        .list_events()
+        .memory_id(&ms.memory_id)
+        .actor_id(actor)
+        .session_id(session)
+        .include_payloads(true)
+        .send()
+        .await
+        .unwrap();
+    let mut events: Vec<_> = listed
+        .events()
+        .iter()
+        .filter(|event| event.metadata().is_none_or(HashMap::is_empty))
+        .map(|event| (*event.event_timestamp(), event.payload().len()))
+        .collect();
+    events.sort_by_key(|(at, _)| *at);
+    events.into_iter().map(|(_, payloads)| payloads).collect()
+}
+
+#[tokio::test]
+async fn batched_messages_are_one_event_python_reads_and_a_failed_flush_is_retried() {
+    let Some(ms) = ministack(TEST) else { return };
+    let Some(python) = memory_python() else {
+        return;
+    };
+    let memory = memory(&ms).await;
+    let session = session_id();
+    let model = ScriptedModel::builder()
+        .tool_use("tooluse_1", "get_weather", r#"{"city": "Oslo"}"#)
+        .text("Sunny in Oslo.")
+        .text("Still sunny.")
+        .text("Noted.")
+        .build();
+    let repository = memory.for_actor("batcher").unwrap().with_batch_size(10);
+    let mut ours = agent(repository, &session, model);
+
+    // A tool turn: four messages, written together at the end of the invocation.
+    ours.invoke("Weather in Oslo?").await.unwrap();
+    assert_eq!(message_events(&ms, "batcher", &session).await, [4]);
+
+    // Python's manager reads the batched event (its own batch format) and continues.
+    let python_view = python_continues(&python, &ms, "batcher", &session, "Tomorrow?", "Rain.");
+    assert_eq!(python_view["restored"], json!(turns(ours.messages())));
+
+    // A flush throttled past the SDK's retries fails the invocation and keeps the messages; the
+    // next invocation writes them first, in order.
+    let model = ScriptedModel::builder()
+        .text("Still sunny.")
+        .text("Noted.")
+        .build();
+    let repository = memory.for_actor("batcher").unwrap().with_batch_size(10);
+    let mut again = agent(repository, &session, model);
+    again.load_session().await.unwrap();
+    assert_eq!(json!(turns(again.messages())), python_view["after"]);
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let burst = format!("THROTTLE-5X-{tag} is it still sunny?");
+    let error = chain(&again.invoke(burst.as_str()).await.unwrap_err());
+    assert!(error.contains("was throttled"), "{error}");
+    assert_eq!(again.messages().len(), 8, "the agent keeps the turn");
+    again.invoke("Thanks").await.unwrap();
+
+    let stored = memory
+        .for_actor("batcher")
+        .unwrap()
+        .list_messages(&session, "default", None, 0)
+        .await
+        .unwrap();
+    let stored: Vec<_> = stored.iter().map(|m| m.message.clone()).collect();
+    assert_eq!(
+        json!(turns(&stored)),
+        json!(turns(again.messages())),
+        "nothing lost, in order"
+    );
+    assert_eq!(stored.len(), 10);
+    assert_eq!(message_events(&ms, "batcher", &session).await, [4, 1, 1, 4]);
 }

@@ -220,6 +220,11 @@ impl SessionManager {
             .await
     }
 
+    /// Writes what the repository holds back (batched messages); at the end of an invocation.
+    pub(crate) async fn flush(&self) -> Result<(), SessionError> {
+        self.repository.flush(&self.session_id).await
+    }
+
     /// Rewrites the agent record if its state, interrupt state or conversation-manager state
     /// changed since the last write.
     pub(crate) async fn sync_agent(&mut self, agent: AgentParts<'_>) -> Result<(), SessionError> {

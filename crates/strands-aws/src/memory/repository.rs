@@ -15,6 +15,7 @@ use strands_core::session::{
 };
 use strands_core::time::now_iso8601;
 
+use super::batch::{Batches, Buffered, MAX_BUFFERED};
 use super::errors::Call;
 use super::wire::{self, AGENT_ID_KEY, STATE_TYPE_KEY, StateType};
 
@@ -23,6 +24,9 @@ const PAGE_SIZE: usize = 100;
 
 /// Most events read to restore a conversation (Python's `MAX_FETCH_ALL_RESULTS`).
 pub const DEFAULT_MAX_EVENTS: usize = 10_000;
+
+/// The largest batch (Python's `batch_size` maximum).
+pub const MAX_BATCH_SIZE: usize = 100;
 
 /// Most `(session, agent)` pairs whose latest message and creation time a repository remembers.
 const MAX_KNOWN: usize = 1024;
@@ -94,6 +98,16 @@ impl AgentCoreMemory {
         Self::new(Client::from_conf(builder.build()), memory_id)
     }
 
+    /// Checks a session id against AgentCore's pattern (1 to 100 letters, digits, `-` and `_`,
+    /// starting with a letter or digit), as every repository call does.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::InvalidId`] naming the rule.
+    pub fn check_session_id(session_id: &str) -> Result<(), SessionError> {
+        MemorySessionRepository::check_session(session_id)
+    }
+
     /// The memory id (or ARN) given.
     pub fn memory_id(&self) -> &str {
         &self.memory_id
@@ -111,17 +125,18 @@ impl AgentCoreMemory {
     /// # Errors
     ///
     /// [`SessionError::InvalidId`] unless the id is 1 to 255 letters, digits, `-`, `_` and `/`,
-    /// starting with a letter or digit (AgentCore's rule).
+    /// starting with a letter or digit, in segments joined by `:` (AgentCore's rule; Cognito
+    /// user ids such as `us-east-1:1234abcd-...` fit it).
     pub fn for_actor(
         &self,
         actor_id: impl Into<String>,
     ) -> Result<MemorySessionRepository, SessionError> {
         let actor_id = actor_id.into();
-        if !valid_name(&actor_id, 255, b"-_/") {
+        if !valid_actor(&actor_id) {
             return Err(SessionError::InvalidId {
                 kind: "actor",
                 id: actor_id,
-                rule: "AgentCore Memory actor ids are 1 to 255 letters, digits, `-`, `_` and `/`, starting with a letter or digit",
+                rule: "AgentCore Memory actor ids are 1 to 255 letters, digits, `-`, `_` and `/`, starting with a letter or digit, in segments joined by `:`",
             });
         }
         Ok(MemorySessionRepository {
@@ -130,8 +145,25 @@ impl AgentCoreMemory {
             clock: Mutex::new(0),
             known: Mutex::new(Known::default()),
             max_events: DEFAULT_MAX_EVENTS,
+            batch_size: 1,
+            batches: Batches::default(),
         })
     }
+}
+
+/// AgentCore's actor pattern: `[a-zA-Z0-9][a-zA-Z0-9-_/]*(?::[a-zA-Z0-9-_/]+)*`, at most 255.
+fn valid_actor(id: &str) -> bool {
+    let mut segments = id.split(':');
+    id.len() <= 255
+        && segments
+            .next()
+            .is_some_and(|first| valid_name(first, 255, b"-_/"))
+        && segments.all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+        })
 }
 
 /// Whether `id` is 1 to `max` ASCII letters, digits and `extra` bytes, starting with a letter or
@@ -171,6 +203,21 @@ pub struct MemorySessionRepository {
     clock: Mutex<i64>,
     known: Mutex<Known>,
     max_events: usize,
+    batch_size: usize,
+    batches: Batches,
+}
+
+impl Drop for MemorySessionRepository {
+    fn drop(&mut self) {
+        let held = self.batches.len();
+        if held > 0 {
+            tracing::error!(
+                actor_id = %self.actor_id,
+                held,
+                "AgentCore Memory messages held for a batch were never written (every flush failed)"
+            );
+        }
+    }
 }
 
 impl fmt::Debug for MemorySessionRepository {
@@ -179,6 +226,7 @@ impl fmt::Debug for MemorySessionRepository {
             .field("memory_id", &self.memory.memory_id)
             .field("actor_id", &self.actor_id)
             .field("max_events", &self.max_events)
+            .field("batch_size", &self.batch_size)
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +256,16 @@ impl MemorySessionRepository {
     #[must_use]
     pub fn with_max_events(mut self, events: usize) -> Self {
         self.max_events = events.max(1);
+        self
+    }
+
+    /// Holds messages back and writes up to `size` of them in one `CreateEvent` (Python's
+    /// `batch_size`, 1 to 100; default 1, every message at once): when `size` are held and at
+    /// the end of every invocation, so the conversation streams without waiting for Memory. A
+    /// failed write keeps them for the next flush; the invocation reports the error.
+    #[must_use]
+    pub fn with_batch_size(mut self, size: usize) -> Self {
+        self.batch_size = size.clamp(1, MAX_BATCH_SIZE);
         self
     }
 
@@ -247,7 +305,7 @@ impl MemorySessionRepository {
     async fn create_event(
         &self,
         session_id: &str,
-        payload: PayloadType,
+        payload: Vec<PayloadType>,
         metadata: Option<HashMap<String, MetadataValue>>,
     ) -> SessionResult<String> {
         let output = self
@@ -258,7 +316,7 @@ impl MemorySessionRepository {
             .actor_id(&self.actor_id)
             .session_id(session_id)
             .event_timestamp(self.next_timestamp())
-            .payload(payload)
+            .set_payload(Some(payload))
             .set_metadata(metadata)
             .send()
             .await
@@ -284,7 +342,7 @@ impl MemorySessionRepository {
         if let Some(agent_id) = agent_id {
             metadata.insert(AGENT_ID_KEY.to_owned(), wire::string_value(agent_id));
         }
-        self.create_event(session_id, wire::blob(record_json), Some(metadata))
+        self.create_event(session_id, vec![wire::blob(record_json)], Some(metadata))
             .await
             .map(drop)
     }
@@ -349,6 +407,7 @@ impl MemorySessionRepository {
 
     /// Every stored message of a session, oldest first, with the id of its event.
     async fn all_messages(&self, session_id: &str) -> SessionResult<Vec<(SessionMessage, String)>> {
+        self.flush_session(session_id).await?;
         let (mut events, more) = self.list_events(session_id, None, self.max_events).await?;
         if more {
             tracing::warn!(
@@ -405,21 +464,29 @@ impl MemorySessionRepository {
         message: &SessionMessage,
     ) -> SessionResult<()> {
         let key = Self::key(session_id, agent_id);
-        let old_event = match self.known().latest.get(&key) {
-            Some((id, event)) if *id == message.message_id => event.clone(),
-            _ => {
-                return Err(SessionError::Conflict(format!(
-                    "message {} of agent {agent_id} in session {session_id} is not the latest stored message; AgentCore Memory events can only be replaced for the latest one",
-                    message.message_id
-                )));
-            }
-        };
         let mut updated = message.clone();
         updated.updated_at = now_iso8601();
         let Some(payload) = wire::message_payload(&updated)? else {
             return Ok(());
         };
-        let new_event = self.create_event(session_id, payload, None).await?;
+        if self
+            .batches
+            .replace(session_id, agent_id, message.message_id, payload.clone())
+        {
+            return Ok(());
+        }
+        let known = self.known().latest.get(&key).cloned();
+        let old_event = match known {
+            Some((id, event)) => (id == message.message_id).then_some(event),
+            None => self.latest_alone(session_id, message.message_id).await?,
+        };
+        let Some(old_event) = old_event else {
+            return Err(SessionError::Conflict(format!(
+                "message {} of agent {agent_id} in session {session_id} is not the latest stored message alone in its event; AgentCore Memory events can only be replaced for the latest one",
+                message.message_id
+            )));
+        };
+        let new_event = self.create_event(session_id, vec![payload], None).await?;
         if let Err(error) = self.delete_event(session_id, &old_event).await {
             // Keep one copy of the message: take the new event back (as Python does).
             if let Err(rollback) = self.delete_event(session_id, &new_event).await {
@@ -437,6 +504,82 @@ impl MemorySessionRepository {
             .latest
             .insert(key, (message.message_id, new_event));
         Ok(())
+    }
+}
+
+impl MemorySessionRepository {
+    /// The event of message `message_id`, read from the service, if it is the latest message and
+    /// its event holds no other (a batch's event cannot be replaced for one message).
+    async fn latest_alone(
+        &self,
+        session_id: &str,
+        message_id: u64,
+    ) -> SessionResult<Option<String>> {
+        let messages = self.all_messages(session_id).await?;
+        let Some((last, event)) = messages.last() else {
+            return Ok(None);
+        };
+        let alone = messages.iter().filter(|(_, e)| e == event).count() == 1;
+        Ok((last.message_id == message_id && alone).then(|| event.clone()))
+    }
+
+    /// Holds a message for the session's batch, writing the batch when full.
+    async fn hold(
+        &self,
+        session_id: &str,
+        agent_id: &str,
+        message_id: u64,
+        payload: PayloadType,
+    ) -> SessionResult<()> {
+        let buffered = Buffered {
+            agent_id: agent_id.to_owned(),
+            message_id,
+            payload,
+        };
+        let Some(held) = self.batches.push(session_id, buffered) else {
+            return Err(SessionError::Backend {
+                message: format!(
+                    "AgentCore Memory (memory {}, actor {}, session {session_id}) already holds {MAX_BUFFERED} messages that could not be written; this one is not stored, fix the earlier error first",
+                    self.memory.memory_id, self.actor_id
+                ),
+                source: None,
+            });
+        };
+        if held >= self.batch_size {
+            self.flush_session(session_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the session's held messages as one event; on failure they are held again.
+    async fn flush_session(&self, session_id: &str) -> SessionResult<()> {
+        let held = self.batches.take(session_id);
+        if held.is_empty() {
+            return Ok(());
+        }
+        let payloads = held.iter().map(|m| m.payload.clone()).collect();
+        match self.create_event(session_id, payloads, None).await {
+            Ok(event) => {
+                let mut known = self.known();
+                known.make_room();
+                for message in &held {
+                    known
+                        .latest
+                        .remove(&Self::key(session_id, &message.agent_id));
+                }
+                if let [only] = held.as_slice() {
+                    known.latest.insert(
+                        Self::key(session_id, &only.agent_id),
+                        (only.message_id, event),
+                    );
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.batches.put_back(session_id, held);
+                Err(error)
+            }
+        }
     }
 }
 
@@ -546,7 +689,12 @@ impl SessionRepository for MemorySessionRepository {
                 );
                 return Ok(());
             };
-            let event = self.create_event(session_id, payload, None).await?;
+            if self.batch_size > 1 {
+                return self
+                    .hold(session_id, agent_id, message.message_id, payload)
+                    .await;
+            }
+            let event = self.create_event(session_id, vec![payload], None).await?;
             let mut known = self.known();
             known.make_room();
             known
@@ -588,6 +736,14 @@ impl SessionRepository for MemorySessionRepository {
         })
     }
 
+    /// Writes the messages held for the session's batch.
+    fn flush<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, SessionResult<()>> {
+        Box::pin(async move {
+            Self::check_session(session_id)?;
+            self.flush_session(session_id).await
+        })
+    }
+
     /// The session's messages (AgentCore Memory keeps one conversation per actor and session, so
     /// every agent of the session reads the same messages, as in Python).
     fn list_messages<'a>(
@@ -616,5 +772,21 @@ impl SessionRepository for MemorySessionRepository {
                 .map(|(message, _)| message)
                 .collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actor_ids_follow_agentcores_pattern_with_colon_segments() {
+        for good in ["alice", "user-1/team_a", "us-east-1:0f1e2d3c-4b5a", "a:b:c", "1"] {
+            assert!(valid_actor(good), "{good}");
+        }
+        let long = "a".repeat(256);
+        for bad in ["", ":a", "a:", "a::b", "-a", "a b", "a:b c", "ü", long.as_str()] {
+            assert!(!valid_actor(bad), "{bad}");
+        }
     }
 }

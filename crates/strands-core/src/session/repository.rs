@@ -83,4 +83,12 @@ pub trait SessionRepository: Send + Sync {
         limit: Option<usize>,
         offset: usize,
     ) -> BoxFuture<'a, SessionResult<Vec<SessionMessage>>>;
+
+    /// Writes what the repository holds back for `session_id` (messages batched into fewer
+    /// requests); the session manager calls it at the end of every invocation. The default holds
+    /// nothing back.
+    fn flush<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, SessionResult<()>> {
+        let _ = session_id;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
