@@ -32,7 +32,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_bedrockagentcore::Client;
-use aws_sdk_bedrockagentcore::types::{Oauth2FlowType, UserIdentifier as SdkUserIdentifier};
+use aws_sdk_bedrockagentcore::types::{
+    Oauth2FlowType, SessionStatus, UserIdentifier as SdkUserIdentifier,
+};
 use aws_sdk_bedrockagentcorecontrol::Client as ControlClient;
 
 pub use errors::IdentityError;
@@ -90,6 +92,10 @@ pub struct Workload {
     /// Where the provider sends the user after consent (`resourceOauth2ReturnUrl`), unless the
     /// request names one: AgentCore's `OAuth2CallbackUrl` header.
     pub callback_url: Option<String>,
+    /// The conversation (runtime session id) the call is made in: a consent session waiting for
+    /// the user is remembered per conversation and interrupt, so the resuming request finds it
+    /// whatever workload token it brings.
+    pub conversation: Option<String>,
 }
 
 impl Workload {
@@ -99,7 +105,15 @@ impl Workload {
             token,
             principal: principal.into(),
             callback_url: None,
+            conversation: None,
         }
+    }
+
+    /// The same workload in this conversation (the runtime session id).
+    #[must_use]
+    pub fn with_conversation(mut self, conversation: Option<String>) -> Self {
+        self.conversation = conversation.filter(|c| !c.is_empty());
+        self
     }
 
     /// The same workload with this default callback URL.
@@ -254,28 +268,29 @@ impl OAuth2Request {
         &self.scopes
     }
 
-    /// What identifies the token asked for, apart from the caller.
+    /// What identifies the token asked for, apart from the caller (JSON, so no two requests
+    /// share a key).
     fn cache_key(&self) -> String {
         let sorted = |items: &[String]| {
             let mut items = items.to_vec();
             items.sort();
-            items.join(" ")
+            items
         };
-        let params: Vec<String> = self
-            .custom_parameters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
+        serde_json::json!([
             self.provider,
             self.flow.as_str(),
             sorted(&self.scopes),
             sorted(&self.resources),
             sorted(&self.audiences),
-            params.join("&")
-        )
+            self.custom_parameters,
+        ])
+        .to_string()
     }
+}
+
+/// `value` unless it is empty (Python leaves falsy values out of the request).
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
 }
 
 /// What one `GetResourceOauth2Token` call answered.
@@ -408,11 +423,10 @@ impl AgentCoreIdentity {
         session_uri: Option<&str>,
         force: bool,
     ) -> Result<OAuth2Outcome, IdentityError> {
-        let call = Call::provider("GetResourceOauth2Token", &request.provider);
-        let callback = request
-            .callback_url
-            .as_deref()
-            .or(workload.callback_url.as_deref());
+        let call = Call::provider("GetResourceOauth2Token", &request.provider)
+            .hiding(workload.token.expose());
+        let callback = non_empty(request.callback_url.as_deref())
+            .or(non_empty(workload.callback_url.as_deref()));
         let mut builder = self
             .data
             .get_resource_oauth2_token()
@@ -422,7 +436,7 @@ impl AgentCoreIdentity {
             .oauth2_flow(request.flow.sdk())
             .set_resource_oauth2_return_url(callback.map(str::to_owned))
             .set_session_uri(session_uri.map(str::to_owned))
-            .set_custom_state(request.custom_state.clone());
+            .set_custom_state(non_empty(request.custom_state.as_deref()).map(str::to_owned));
         if force {
             builder = builder.force_authentication(true);
         }
@@ -437,12 +451,17 @@ impl AgentCoreIdentity {
                 request.custom_parameters.clone().into_iter().collect(),
             ));
         }
-        let output = builder.send().await.map_err(|e| call.error(e))?;
+        let output = builder.send().await.map_err(|e| call.error(&e))?;
         if let Some(token) = output.access_token() {
             return Ok(OAuth2Outcome::Token(AccessToken {
                 secret: Secret::new(token),
                 expires_at: cache::jwt_expiry(token),
             }));
+        }
+        if output.session_status() == Some(&SessionStatus::Failed) {
+            return Err(IdentityError::AuthorizationFailed {
+                provider: request.provider.clone(),
+            });
         }
         match output.authorization_url() {
             Some(url) => Ok(OAuth2Outcome::AuthorizationRequired {
@@ -466,7 +485,7 @@ impl AgentCoreIdentity {
         workload: &Workload,
         provider: &str,
     ) -> Result<Secret, IdentityError> {
-        let call = Call::provider("GetResourceApiKey", provider);
+        let call = Call::provider("GetResourceApiKey", provider).hiding(workload.token.expose());
         let output = self
             .data
             .get_resource_api_key()
@@ -474,7 +493,7 @@ impl AgentCoreIdentity {
             .resource_credential_provider_name(provider)
             .send()
             .await
-            .map_err(|e| call.error(e))?;
+            .map_err(|e| call.error(&e))?;
         Ok(Secret::new(output.api_key()))
     }
 
@@ -495,7 +514,13 @@ impl AgentCoreIdentity {
             .user_identifier(user.sdk())
             .send()
             .await
-            .map_err(|e| Call::plain("CompleteResourceTokenAuth").error(e))?;
+            .map_err(|e| {
+                let call = Call::plain("CompleteResourceTokenAuth");
+                match user {
+                    UserIdentifier::UserToken(token) => call.hiding(token.expose()).error(&e),
+                    UserIdentifier::UserId(_) => call.error(&e),
+                }
+            })?;
         Ok(())
     }
 
@@ -518,7 +543,7 @@ impl AgentCoreIdentity {
                     .workload_name(workload_name)
                     .send()
                     .await
-                    .map_err(|e| Call::plain("GetWorkloadAccessToken").error(e))?
+                    .map_err(|e| Call::plain("GetWorkloadAccessToken").error(&e))?
                     .workload_access_token
             }
             Some(UserIdentifier::UserId(id)) => {
@@ -528,7 +553,7 @@ impl AgentCoreIdentity {
                     .user_id(id)
                     .send()
                     .await
-                    .map_err(|e| Call::plain("GetWorkloadAccessTokenForUserId").error(e))?
+                    .map_err(|e| Call::plain("GetWorkloadAccessTokenForUserId").error(&e))?
                     .workload_access_token
             }
             Some(UserIdentifier::UserToken(jwt)) => {
@@ -538,7 +563,11 @@ impl AgentCoreIdentity {
                     .user_token(jwt.expose())
                     .send()
                     .await
-                    .map_err(|e| Call::plain("GetWorkloadAccessTokenForJWT").error(e))?
+                    .map_err(|e| {
+                        Call::plain("GetWorkloadAccessTokenForJWT")
+                            .hiding(jwt.expose())
+                            .error(&e)
+                    })?
                     .workload_access_token
             }
         };
@@ -563,7 +592,7 @@ impl AgentCoreIdentity {
             .set_allowed_resource_oauth2_return_urls(Some(allowed_return_urls.to_vec()))
             .send()
             .await
-            .map_err(|e| Call::plain("CreateWorkloadIdentity").error(e))?;
+            .map_err(|e| Call::plain("CreateWorkloadIdentity").error(&e))?;
         Ok(output.name().to_owned())
     }
 }

@@ -97,6 +97,11 @@ impl InterruptScope {
         })
     }
 
+    /// The id an interrupt named `name` has in this scope.
+    pub fn id(&self, name: &str) -> String {
+        Interrupt::id_for(self.scope, &self.tool_use_id, name)
+    }
+
     /// The stored response to `name`, if the agent was resumed with one; raises nothing.
     pub fn response(&self, name: &str) -> Option<&Value> {
         self.responses

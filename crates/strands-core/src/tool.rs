@@ -138,6 +138,12 @@ impl ToolContext {
         self.interrupts.as_ref()?.response(name)
     }
 
+    /// The id the interrupt `name` raised here has (stable when the agent resumes the tool);
+    /// `None` outside an agent.
+    pub fn interrupt_id(&self, name: &str) -> Option<String> {
+        self.interrupts.as_ref().map(|scope| scope.id(name))
+    }
+
     /// Asks a human for input: returns the response when the agent was resumed with one for this
     /// interrupt, otherwise [`InterruptRaised`], which the tool returns with `?`. The agent then
     /// stops with stop reason `interrupt`; resuming it runs the tool again, and this time the call

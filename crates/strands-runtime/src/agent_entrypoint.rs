@@ -481,9 +481,9 @@ impl AgentEntrypoint {
         {
             gate().await?;
         }
-        let agent = self.agent_for(&caller)?;
+        let mut agent = self.agent_for(&caller)?.lock_owned().await;
+        check_resume(&agent, &prompt)?;
         if !stream {
-            let mut agent = agent.lock().await;
             let result = agent.invoke(prompt).await.map_err(invoke_error)?;
             let mut reply = json!({"result": result.to_string()});
             if let Some(value) = result.structured_output {
@@ -495,7 +495,6 @@ impl AgentEntrypoint {
             return Ok(Reply::Json(reply));
         }
         Ok(Reply::stream(async_stream::stream! {
-            let mut agent = agent.lock_owned().await;
             let mut events = std::pin::pin!(agent.stream(prompt));
             while let Some(event) = events.next().await {
                 match event {
@@ -515,6 +514,44 @@ impl AgentEntrypoint {
             }
         }))
     }
+}
+
+/// 400 before anything is streamed when the input does not fit the agent's state: a prompt
+/// while it waits for interrupt responses, responses it did not ask for.
+fn check_resume(agent: &Agent, input: &AgentInput) -> Result<(), HandlerError> {
+    let pending = agent.pending_interrupts();
+    let bad = |message: String| Err(HandlerError::http(StatusCode::BAD_REQUEST, message));
+    match input {
+        AgentInput::InterruptResponses(_) if pending.is_empty() => {
+            bad("the prompt answers interrupts, but the agent is not waiting for any".to_owned())
+        }
+        AgentInput::InterruptResponses(responses) => {
+            match responses
+                .iter()
+                .find(|r| !pending.iter().any(|p| p.id == r.interrupt_id))
+            {
+                Some(unknown) => bad(format!(
+                    "the agent has no interrupt {:?}; answer one of: {}",
+                    unknown.interrupt_id,
+                    ids(&pending)
+                )),
+                None => Ok(()),
+            }
+        }
+        _ if !pending.is_empty() => bad(format!(
+            r#"the agent is waiting for answers to its interrupts ({}); send {{"prompt": [{{"interruptResponse": {{"interruptId": "<id>", "response": ...}}}}]}}"#,
+            ids(&pending)
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn ids(interrupts: &[strands_core::Interrupt]) -> String {
+    interrupts
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The agent's failure: 400 when the input does not fit the agent's state (a prompt while it

@@ -976,9 +976,18 @@ mod tests {
             )
         };
         for (settings, expected) in [
-            (r#""batch_size": 0"#, "session.batch_size: 0 is not 1 to 100"),
-            (r#""batch_size": 101"#, "session.batch_size: 101 is not 1 to 100"),
-            (r#""context_tag": " ""#, "session.context_tag: must not be empty"),
+            (
+                r#""batch_size": 0"#,
+                "session.batch_size: 0 is not 1 to 100",
+            ),
+            (
+                r#""batch_size": 101"#,
+                "session.batch_size: 101 is not 1 to 100",
+            ),
+            (
+                r#""context_tag": " ""#,
+                "session.context_tag: must not be empty",
+            ),
             (
                 r#""retrieval_config": {"/f/{actorId}": {"relevance_score": 1.5}}"#,
                 "session.retrieval_config./f/{actorId}.relevance_score: 1.5 is not between 0 and 1",
@@ -990,8 +999,10 @@ mod tests {
         ] {
             assert_eq!(error(&with(settings)), expected, "{settings}");
         }
-        parse(&with(r#""batch_size": 100, "retrieval_config": {"/f": {"relevance_score": 0.0}}"#))
-            .unwrap();
+        parse(&with(
+            r#""batch_size": 100, "retrieval_config": {"/f": {"relevance_score": 0.0}}"#,
+        ))
+        .unwrap();
     }
 
     #[test]

@@ -64,26 +64,24 @@ pub async fn current_workload(identity: &AgentCoreIdentity) -> Result<Workload, 
     if let Some(context) = &context
         && let Some(token) = &context.workload_access_token
     {
-        return Ok(
-            Workload::new(Secret::new(token.as_str()), principal(context, token))
-                .with_callback_url(callback),
-        );
+        return Ok(Workload::new(Secret::new(token.as_str()), principal(token))
+            .with_callback_url(callback)
+            .with_conversation(context.session_id.clone()));
     }
     let workload = identity.workload_without_invocation_token().await?;
-    Ok(workload.with_callback_url(callback))
+    let conversation = context.and_then(|c| c.session_id.clone());
+    Ok(workload
+        .with_callback_url(callback)
+        .with_conversation(conversation))
 }
 
-/// Whom tokens are cached for: the runtime user id (AgentCore issues the workload token for
-/// it), else a digest of the workload token itself.
-fn principal(context: &RequestContext, token: &str) -> String {
-    match &context.user_id {
-        Some(user) => format!("user:{user}"),
-        None => {
-            let digest = Sha256::digest(token.as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            format!("token:{hex}")
-        }
-    }
+/// Whom tokens are cached for: a digest of the workload access token itself. Not the user id
+/// header, which a caller of a server outside AgentCore can set to anything: a token is served
+/// from the cache only to a request bearing the very workload token it was issued for.
+fn principal(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("token:{hex}")
 }
 
 /// An OAuth2 access token a tool needs (Python: `@requires_access_token`): build it once, call
@@ -196,19 +194,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_cached_per_user_or_per_workload_token() {
-        let mut context = RequestContext {
-            user_id: Some("alice".into()),
-            ..RequestContext::default()
-        };
-        assert_eq!(principal(&context, "wat-1"), "user:alice");
-        context.user_id = None;
-        let first = principal(&context, "wat-1");
+    fn tokens_are_cached_per_workload_token() {
+        let first = principal("wat-1");
         assert!(
             first.starts_with("token:") && first.len() == 6 + 64,
             "{first}"
         );
-        assert_ne!(first, principal(&context, "wat-2"));
+        assert_eq!(first, principal("wat-1"));
+        assert_ne!(first, principal("wat-2"));
         assert!(!first.contains("wat-1"));
     }
 

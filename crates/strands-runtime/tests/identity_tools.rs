@@ -241,10 +241,29 @@ async fn user_consent_reaches_the_caller_as_an_interrupt_and_the_tool_resumes_wh
     .await;
     assert_eq!(early.status, 400, "{}", early.text());
     assert!(
-        early.text().contains("waiting for responses"),
+        early.text().contains("waiting for answers"),
         "{}",
         early.text()
     );
+    let streamed = raw(
+        server.addr,
+        &post(
+            "/invocations",
+            &head,
+            br#"{"prompt": "hello?", "stream": true}"#,
+        ),
+    )
+    .await;
+    assert_eq!(
+        streamed.status,
+        400,
+        "refused before streaming: {}",
+        streamed.text()
+    );
+
+    // The resuming request brings a new workload access token for alice, as each invocation
+    // may: the consent session is found by conversation and interrupt.
+    let head = headers(session, "alice", &fixture.wat("alice"));
 
     fixture.consent(url, "alice").await;
     let answer = json!({"prompt": [{"interruptResponse": {"interruptId": interrupt["id"], "response": "done"}}]});
@@ -255,6 +274,14 @@ async fn user_consent_reaches_the_caller_as_an_interrupt_and_the_tool_resumes_wh
     .await;
     assert_eq!(second.text(), r#"{"result": "You have repositories.\n"}"#);
     assert_eq!(tool_result_text(&model, 1), "repositories of alice");
+    let polled = fixture.requests("GetResourceOauth2Token");
+    let polled = polled.last().unwrap();
+    assert_eq!(polled["sessionUri"], interrupt["reason"]["sessionUri"]);
+    assert_ne!(
+        polled["workloadIdentityToken"],
+        token.as_str(),
+        "the new token"
+    );
 }
 
 #[tokio::test]
@@ -333,13 +360,14 @@ async fn m2m_tokens_and_api_keys_reach_the_tool_and_refusals_are_tool_errors() {
             .any(|body| body["workloadIdentityToken"] == token.as_str())
     );
 
-    // A workload token Identity did not issue: the tool reports the refusal, not the token.
+    // The same user with a workload token Identity did not issue: carol's cached token is not
+    // served to it, and the tool reports the refusal, not the token.
     let forged = "forged-workload-token";
     let reply = raw(
         server.addr,
         &post(
             "/invocations",
-            &headers("m2m-session-0000000000000000000000000002", "dave", forged),
+            &headers("m2m-session-0000000000000000000000000002", "carol", forged),
             br#"{"prompt": "weather at Initech"}"#,
         ),
     )

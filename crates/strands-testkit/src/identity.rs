@@ -18,7 +18,10 @@
 //! authorization URL until the user has consented ([`FakeIdentity`]'s `/authorize`) and the
 //! application has completed the session for that same user (`CompleteResourceTokenAuth`);
 //! the grant is then kept in the vault, so later requests get a token at once unless they force
-//! authentication. Errors are restJson1 errors (`x-amzn-errortype`), so the SDK maps them to its
+//! authentication. Polling an unfinished session answers with the same session, in progress. A
+//! refused workload access token is quoted in the error message, as some AWS validation messages
+//! quote values, so a test can prove a client keeps it out of its errors. `userToken` identifiers
+//! are compared with the user id as they are (no JWT is decoded). Errors are restJson1 errors (`x-amzn-errortype`), so the SDK maps them to its
 //! typed errors.
 //!
 //! ```
@@ -463,7 +466,9 @@ fn caller(state: &State, body: &Value) -> Result<(String, Option<String>), Answe
         .tokens
         .get(token)
         .cloned()
-        .ok_or_else(|| Answer::denied("the workload access token is not valid"))
+        // Quoting the refused value, as some AWS validation messages do, so tests prove clients
+        // blank it out.
+        .ok_or_else(|| Answer::denied(format!("the workload access token {token} is not valid")))
 }
 
 fn oauth2_token(state: &mut State, body: &Value) -> Answer {
@@ -502,8 +507,16 @@ fn oauth2_token(state: &mut State, body: &Value) -> Answer {
         let grant = (workload.clone(), subject.clone(), provider.clone());
         let force = body["forceAuthentication"].as_bool().unwrap_or(false);
         let ready = match text(body, "sessionUri") {
-            Some(uri) => match state.sessions.values().find(|s| s.uri == uri) {
-                Some(s) if s.workload == workload && s.user == subject => s.completed,
+            Some(uri) => match state.sessions.iter().find(|(_, s)| s.uri == uri) {
+                Some((_, s)) if s.workload == workload && s.user == subject && s.completed => true,
+                // Polled before the user finished: the same session, still in progress.
+                Some((id, s)) if s.workload == workload && s.user == subject => {
+                    return Answer::Json(json!({
+                        "authorizationUrl": format!("{}/authorize?session={id}", state.origin),
+                        "sessionUri": uri,
+                        "sessionStatus": "IN_PROGRESS",
+                    }));
+                }
                 _ => return Answer::validation(format!("session {uri} is not this caller's")),
             },
             None => !force && state.vault.contains(&grant),

@@ -45,7 +45,7 @@ pub enum IdentityError {
     },
     /// The user did not complete the consent in time.
     #[error(
-        "the user did not complete the authorization for {provider} within {}s; ask again",
+        "polling for the {provider} token timed out after {} seconds: the user may not have completed the authorization",
         .waited.as_secs()
     )]
     ConsentTimedOut {
@@ -53,6 +53,12 @@ pub enum IdentityError {
         provider: String,
         /// How long the tool waited.
         waited: Duration,
+    },
+    /// The service reports the consent session failed (`sessionStatus: FAILED`).
+    #[error("the authorization for {provider} failed; ask the user to start again")]
+    AuthorizationFailed {
+        /// The credential provider.
+        provider: String,
     },
     /// The agent was cancelled while waiting for the user.
     #[error("cancelled while waiting for the authorization for {provider}")]
@@ -90,13 +96,30 @@ impl IdentityError {
 pub(super) struct Call<'a> {
     pub(super) operation: &'static str,
     provider: Option<&'a str>,
+    /// A credential the request carried, blanked out of whatever the service answers.
+    hidden: Option<&'a str>,
 }
+
+/// The text of an SDK failure with the request's credential blanked out: kept as the source
+/// instead of the SDK error, whose `Debug` holds the raw response (a token, when a success
+/// failed to parse).
+#[derive(Debug)]
+struct Scrubbed(String);
+
+impl std::fmt::Display for Scrubbed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Scrubbed {}
 
 impl<'a> Call<'a> {
     pub(super) fn provider(operation: &'static str, provider: &'a str) -> Self {
         Self {
             operation,
             provider: Some(provider),
+            hidden: None,
         }
     }
 
@@ -104,12 +127,27 @@ impl<'a> Call<'a> {
         Self {
             operation,
             provider: None,
+            hidden: None,
+        }
+    }
+
+    /// The same call, blanking `secret` out of error texts (AWS validation messages may quote
+    /// the value they refused).
+    pub(super) fn hiding(mut self, secret: &'a str) -> Self {
+        self.hidden = Some(secret).filter(|s| !s.is_empty());
+        self
+    }
+
+    fn scrub(&self, text: String) -> String {
+        match self.hidden {
+            Some(secret) => text.replace(secret, "(hidden)"),
+            None => text,
         }
     }
 
     /// An [`IdentityError::Service`] for `error`: a denial names the permission, a missing
     /// provider says so, a rejected workload token says where it comes from.
-    pub(super) fn error<E, R>(&self, error: SdkError<E, R>) -> IdentityError
+    pub(super) fn error<E, R>(&self, error: &SdkError<E, R>) -> IdentityError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -125,7 +163,7 @@ impl<'a> Call<'a> {
         let reason = match (error.code(), error.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_owned(),
-            _ => DisplayErrorContext(&error).to_string(),
+            _ => DisplayErrorContext(error).to_string(),
         };
         let message = match error.code().unwrap_or_default() {
             "AccessDeniedException" => format!(
@@ -149,22 +187,21 @@ impl<'a> Call<'a> {
                 format!("{what} failed: the AWS credentials were rejected ({reason})")
             }
             "ValidationException" => format!("{what} was refused as invalid ({reason})"),
-            _ => match &error {
+            _ => match error {
                 SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
                     "{what} failed: could not reach the AgentCore endpoint ({})",
-                    DisplayErrorContext(&error)
+                    DisplayErrorContext(error)
                 ),
                 _ => format!("{what} failed ({reason})"),
             },
         };
-        let source: Box<dyn std::error::Error + Send + Sync> = match error {
-            SdkError::ServiceError(context) => Box::new(context.into_err()),
-            other => Box::new(other),
-        };
+        let source = Box::new(Scrubbed(
+            self.scrub(DisplayErrorContext(error).to_string()),
+        ));
         IdentityError::Service {
             operation,
             code,
-            message,
+            message: self.scrub(message),
             source,
         }
     }

@@ -111,115 +111,149 @@ impl AgentCoreIdentity {
     ) -> Result<Secret, IdentityError> {
         let key = request.cache_key();
         let name = interrupt_name(&request.provider);
+        // Where the consent session is remembered between the pause and the resume: the
+        // conversation and interrupt (stable across the resume, whatever workload token the
+        // resuming request brings), else the caller and request. The service checks that a
+        // session is the caller's either way.
+        let (owner, pending) = match (&workload.conversation, context.interrupt_id(&name)) {
+            (Some(conversation), Some(id)) => (format!("conversation:{conversation}"), id),
+            _ => (workload.principal.clone(), key.clone()),
+        };
+        let poll = Poll {
+            context,
+            workload,
+            request,
+            key: &key,
+        };
         if let Some(answer) = context.interrupt_response(&name) {
             if *answer == Value::Bool(false) {
                 return Err(IdentityError::Declined {
                     provider: request.provider.clone(),
                 });
             }
-            let session = self.pending.get(&workload.principal, &key);
-            return self
-                .poll(context, workload, request, &key, session, consent, false)
-                .await;
+            let session = self.pending.get(&owner, &pending);
+            let wait = consent.timeout.min(RESUME_WAIT);
+            let token = poll
+                .run(self, session, consent.interval, wait, false)
+                .await?;
+            self.pending.done(&owner, &pending);
+            return Ok(token);
         }
         if !request.force_authentication
             && let Some(token) = self.cache.get(&workload.principal, &key)
         {
             return Ok(token);
         }
-        match self.oauth2_token(workload, request, None).await? {
-            OAuth2Outcome::Token(token) => {
-                self.cache.put(&workload.principal, &key, &token);
-                Ok(token.secret)
+        let (authorization_url, session_uri) =
+            match self.oauth2_token(workload, request, None).await? {
+                OAuth2Outcome::Token(token) => {
+                    self.cache.put(&workload.principal, &key, &token);
+                    return Ok(token.secret);
+                }
+                OAuth2Outcome::AuthorizationRequired {
+                    authorization_url,
+                    session_uri,
+                } => (authorization_url, session_uri),
+            };
+        if let Some(notify) = &consent.on_auth_url {
+            notify(&authorization_url);
+            return poll
+                .run(self, session_uri, consent.interval, consent.timeout, true)
+                .await;
+        }
+        if let Some(uri) = session_uri.clone() {
+            self.pending.put(&owner, &pending, uri);
+        }
+        let reason = json!({
+            "type": "oauth2_authorization",
+            "provider": request.provider,
+            "authorizationUrl": authorization_url,
+            "sessionUri": session_uri,
+        });
+        match context.interrupt(&name, reason) {
+            Err(raised) => Err(IdentityError::Interrupted(raised)),
+            Ok(_) => {
+                poll.run(self, session_uri, consent.interval, RESUME_WAIT, false)
+                    .await
             }
-            OAuth2Outcome::AuthorizationRequired {
-                authorization_url,
-                session_uri,
-            } => {
-                if let Some(notify) = &consent.on_auth_url {
-                    notify(&authorization_url);
-                    return self
-                        .poll(context, workload, request, &key, session_uri, consent, true)
-                        .await;
+        }
+    }
+}
+
+/// How long a resumed tool waits for the token: the caller said the user consented, so it
+/// should be there at once; this only covers the callback still completing.
+pub(super) const RESUME_WAIT: Duration = Duration::from_secs(30);
+
+/// One token being waited for.
+struct Poll<'a> {
+    context: &'a ToolContext,
+    workload: &'a Workload,
+    request: &'a OAuth2Request,
+    key: &'a str,
+}
+
+impl Poll<'_> {
+    /// Asks again with the first session (as Python) every `interval` until a token comes,
+    /// `timeout` passes or the agent is cancelled; each call is bounded by both too.
+    async fn run(
+        &self,
+        identity: &AgentCoreIdentity,
+        session: Option<String>,
+        interval: Duration,
+        timeout: Duration,
+        wait_first: bool,
+    ) -> Result<Secret, IdentityError> {
+        let provider = &self.request.provider;
+        let deadline = Instant::now() + timeout;
+        let mut wait = wait_first;
+        loop {
+            if wait {
+                if Instant::now() + interval > deadline {
+                    return Err(IdentityError::ConsentTimedOut {
+                        provider: provider.clone(),
+                        waited: timeout,
+                    });
                 }
-                let reason = json!({
-                    "type": "oauth2_authorization",
-                    "provider": request.provider,
-                    "authorizationUrl": authorization_url,
-                    "sessionUri": session_uri,
-                });
-                if let Some(uri) = session_uri.clone() {
-                    self.pending.put(&workload.principal, &key, uri);
+                self.bounded(tokio::time::sleep(interval), deadline, timeout)
+                    .await?;
+            }
+            wait = true;
+            tracing::debug!(provider = %provider, "polling AgentCore Identity for the consented token");
+            let call =
+                identity.request_token(self.workload, self.request, session.as_deref(), false);
+            match self.bounded(call, deadline, timeout).await? {
+                Ok(OAuth2Outcome::Token(token)) => {
+                    identity
+                        .cache
+                        .put(&self.workload.principal, self.key, &token);
+                    return Ok(token.secret);
                 }
-                match context.interrupt(&name, reason) {
-                    Err(raised) => Err(IdentityError::Interrupted(raised)),
-                    Ok(_) => {
-                        self.poll(
-                            context,
-                            workload,
-                            request,
-                            &key,
-                            session_uri,
-                            consent,
-                            false,
-                        )
-                        .await
-                    }
-                }
+                // Not yet (Python's poller treats an answer without a token the same way).
+                Ok(OAuth2Outcome::AuthorizationRequired { .. })
+                | Err(IdentityError::EmptyAnswer { .. }) => {}
+                Err(error) => return Err(error),
             }
         }
     }
 
-    /// Asks again (with the session, if known) every interval until a token comes, the timeout
-    /// passes or the agent is cancelled.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one private step of access_token, taking its locals"
-    )]
-    async fn poll(
+    /// `future`, unless the agent is cancelled or the deadline (of a `timeout` wait) passes
+    /// first.
+    async fn bounded<T>(
         &self,
-        context: &ToolContext,
-        workload: &Workload,
-        request: &OAuth2Request,
-        key: &str,
-        mut session: Option<String>,
-        consent: &Consent,
-        wait_first: bool,
-    ) -> Result<Secret, IdentityError> {
-        let deadline = Instant::now() + consent.timeout;
-        let mut wait = wait_first;
-        loop {
-            if wait {
-                if Instant::now() + consent.interval > deadline {
-                    return Err(IdentityError::ConsentTimedOut {
-                        provider: request.provider.clone(),
-                        waited: consent.timeout,
-                    });
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(consent.interval) => {}
-                    () = context.cancellation_token().cancelled() => {
-                        return Err(IdentityError::Cancelled { provider: request.provider.clone() });
-                    }
-                }
+        future: impl std::future::Future<Output = T>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<T, IdentityError> {
+        let provider = &self.request.provider;
+        tokio::select! {
+            value = future => Ok(value),
+            () = self.context.cancellation_token().cancelled() => {
+                Err(IdentityError::Cancelled { provider: provider.clone() })
             }
-            wait = true;
-            tracing::debug!(provider = %request.provider, "polling AgentCore Identity for the consented token");
-            match self
-                .request_token(workload, request, session.as_deref(), false)
-                .await?
-            {
-                OAuth2Outcome::Token(token) => {
-                    self.pending.done(&workload.principal, key);
-                    self.cache.put(&workload.principal, key, &token);
-                    return Ok(token.secret);
-                }
-                OAuth2Outcome::AuthorizationRequired { session_uri, .. } => {
-                    if session_uri.is_some() {
-                        session = session_uri;
-                    }
-                }
-            }
+            () = tokio::time::sleep_until(deadline) => Err(IdentityError::ConsentTimedOut {
+                provider: provider.clone(),
+                waited: timeout,
+            }),
         }
     }
 }

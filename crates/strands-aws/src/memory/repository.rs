@@ -781,11 +781,27 @@ mod tests {
 
     #[test]
     fn actor_ids_follow_agentcores_pattern_with_colon_segments() {
-        for good in ["alice", "user-1/team_a", "us-east-1:0f1e2d3c-4b5a", "a:b:c", "1"] {
+        for good in [
+            "alice",
+            "user-1/team_a",
+            "us-east-1:0f1e2d3c-4b5a",
+            "a:b:c",
+            "1",
+        ] {
             assert!(valid_actor(good), "{good}");
         }
         let long = "a".repeat(256);
-        for bad in ["", ":a", "a:", "a::b", "-a", "a b", "a:b c", "ü", long.as_str()] {
+        for bad in [
+            "",
+            ":a",
+            "a:",
+            "a::b",
+            "-a",
+            "a b",
+            "a:b c",
+            "ü",
+            long.as_str(),
+        ] {
             assert!(!valid_actor(bad), "{bad}");
         }
     }
