@@ -10,6 +10,7 @@ bench/results/memory.{json,md}.
 Usage: python memory_bench.py RUST_JSON   (the example's output)
 """
 
+import asyncio
 import json
 import os
 import statistics
@@ -55,24 +56,37 @@ class Noted(Model):
         yield {"metadata": {"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}, "metrics": {"latencyMs": 1}}}
 
 
-def manager(session):
-    config = AgentCoreMemoryConfig(memory_id=os.environ["MINISTACK_MEMORY_ID"], session_id=session, actor_id="bench")
+def manager(session, batch_size=1):
+    config = AgentCoreMemoryConfig(
+        memory_id=os.environ["MINISTACK_MEMORY_ID"], session_id=session, actor_id="bench", batch_size=batch_size
+    )
     return AgentCoreMemorySessionManager(config, boto_session=boto3.Session())
 
 
 def turns(agent):
-    samples = []
-    for i in range(TURNS):
-        start = time.perf_counter()
-        agent(f"Remember item {i}")
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+    """Streams TURNS prompts: each turn's wall time and the time to its first text."""
+
+    async def run():
+        whole, first = [], []
+        for i in range(TURNS):
+            start = time.perf_counter()
+            first_text = None
+            async for event in agent.stream_async(f"Remember item {i}"):
+                if "data" in event and first_text is None:
+                    first_text = (time.perf_counter() - start) * 1000
+            whole.append((time.perf_counter() - start) * 1000)
+            first.append(first_text)
+        return whole, first
+
+    return asyncio.run(run())
 
 
 def python_side():
     run = uuid.uuid4().hex
-    off = turns(Agent(model=Noted(), callback_handler=None))
-    on = turns(Agent(model=Noted(), session_manager=manager(f"py-turns-{run}"), callback_handler=None))
+    off, first_off = turns(Agent(model=Noted(), callback_handler=None))
+    on, first_on = turns(Agent(model=Noted(), session_manager=manager(f"py-turns-{run}"), callback_handler=None))
+    batch_manager = manager(f"py-batch-{run}", batch_size=10)
+    batched, first_batched = turns(Agent(model=Noted(), session_manager=batch_manager, callback_handler=None))
     long = f"py-restore-{run}"
     writer = Agent(
         model=Noted(), session_manager=manager(long), conversation_manager=NullConversationManager(), callback_handler=None
@@ -87,7 +101,16 @@ def python_side():
         )
         restore.append((time.perf_counter() - start) * 1000)
         assert len(agent.messages) == 200, len(agent.messages)
-    return {"turn_ms_off": off, "turn_ms_on": on, "restore_ms": restore, "restore_messages": 200}
+    return {
+        "turn_ms_off": off,
+        "turn_ms_on": on,
+        "turn_ms_batched": batched,
+        "first_text_ms_off": first_off,
+        "first_text_ms_on": first_on,
+        "first_text_ms_batched": first_batched,
+        "restore_ms": restore,
+        "restore_messages": 200,
+    }
 
 
 def summary(samples):
@@ -100,10 +123,16 @@ def summary(samples):
 
 def summarise(side):
     off, on = summary(side["turn_ms_off"]), summary(side["turn_ms_on"])
+    batched = summary(side["turn_ms_batched"])
     return {
         "turn_off_ms": off,
         "turn_on_ms": on,
+        "turn_batched_ms": batched,
+        "first_text_off_ms": summary(side["first_text_ms_off"]),
+        "first_text_on_ms": summary(side["first_text_ms_on"]),
+        "first_text_batched_ms": summary(side["first_text_ms_batched"]),
         "added_per_turn_ms": round(on["median"] - off["median"], 2),
+        "added_per_turn_batched_ms": round(batched["median"] - off["median"], 2),
         "restore_200_ms": summary(side["restore_ms"]),
     }
 
@@ -123,6 +152,10 @@ def main():
     rows = [
         ("turn, no session (median / p90 ms)", "turn_off_ms"),
         ("turn, AgentCore Memory (median / p90 ms)", "turn_on_ms"),
+        ("turn, AgentCore Memory, batch_size 10 (median / p90 ms)", "turn_batched_ms"),
+        ("first text, no session (median / p90 ms)", "first_text_off_ms"),
+        ("first text, AgentCore Memory (median / p90 ms)", "first_text_on_ms"),
+        ("first text, AgentCore Memory, batch_size 10 (median / p90 ms)", "first_text_batched_ms"),
         ("restore a 200-message session (median / p90 ms)", "restore_200_ms"),
     ]
     lines = [
@@ -138,6 +171,9 @@ def main():
         lines.append(f"| {label} | {o['median']} / {o['p90']} | {p['median']} / {p['p90']} |")
     lines.append(
         f"| added per turn by Memory (median ms) | {result['ours']['added_per_turn_ms']} | {result['python']['added_per_turn_ms']} |"
+    )
+    lines.append(
+        f"| added per turn by Memory, batch_size 10 (median ms) | {result['ours']['added_per_turn_batched_ms']} | {result['python']['added_per_turn_batched_ms']} |"
     )
     (out / "memory.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -1,8 +1,10 @@
 //! The Rust half of `scripts/bench-memory` (issue 19): against the MiniStack `scripts/ministack`
 //! starts, (1) the wall time of an agent turn (a scripted one-call answer) without a session and
 //! with AgentCore Memory, over one continuing session; (2) the time to restore a 200-message
-//! session (build the agent and load it; no conversation manager trims it, on either side).
-//! Prints one JSON object of millisecond samples.
+//! session (build the agent and load it; no conversation manager trims it, on either side); (3)
+//! the same turns with Python's `batch_size` 10 (messages written at the end of each invocation),
+//! and for each mode the time to the first streamed text. Prints one JSON object of millisecond
+//! samples.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -15,10 +17,11 @@ use std::time::Instant;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
+use futures_util::StreamExt;
 use serde_json::json;
-use strands_agent::Agent;
 use strands_agent::conversation::NullConversationManager;
 use strands_agent::session::SessionManager;
+use strands_agent::{Agent, AgentEvent};
 use strands_aws::AgentCoreMemory;
 use strands_testkit::ScriptedModel;
 
@@ -44,6 +47,24 @@ fn millis(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
+/// Streams `turns` prompts: each turn's wall time, and the time to its first text.
+async fn streamed(agent: &mut Agent, turns: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut whole, mut first) = (Vec::new(), Vec::new());
+    for i in 0..turns {
+        let start = Instant::now();
+        let mut events = std::pin::pin!(agent.stream(format!("Remember item {i}")));
+        let mut first_text = None;
+        while let Some(event) = events.next().await {
+            if matches!(event.unwrap(), AgentEvent::TextDelta { .. }) && first_text.is_none() {
+                first_text = Some(millis(start));
+            }
+        }
+        whole.push(millis(start));
+        first.push(first_text.unwrap());
+    }
+    (whole, first)
+}
+
 #[tokio::main]
 async fn main() {
     let turns = number("BENCH_TURNS", 50);
@@ -65,24 +86,21 @@ async fn main() {
 
     // (1) Turns without a session, then with Memory, one continuing session each.
     let mut off = Agent::builder().model(replies(turns)).build().unwrap();
-    let mut turn_off = Vec::new();
-    for i in 0..turns {
-        let start = Instant::now();
-        off.invoke(format!("Remember item {i}")).await.unwrap();
-        turn_off.push(millis(start));
-    }
+    let (turn_off, first_off) = streamed(&mut off, turns).await;
     let session = format!("rs-turns-{run}");
     let mut on = Agent::builder()
         .model(replies(turns))
         .session_manager(SessionManager::new(&session, memory.for_actor("bench").unwrap()).unwrap())
         .build()
         .unwrap();
-    let mut turn_on = Vec::new();
-    for i in 0..turns {
-        let start = Instant::now();
-        on.invoke(format!("Remember item {i}")).await.unwrap();
-        turn_on.push(millis(start));
-    }
+    let (turn_on, first_on) = streamed(&mut on, turns).await;
+    let batched = memory.for_actor("bench").unwrap().with_batch_size(10);
+    let mut batch = Agent::builder()
+        .model(replies(turns))
+        .session_manager(SessionManager::new(format!("rs-batch-{run}"), batched).unwrap())
+        .build()
+        .unwrap();
+    let (turn_batched, first_batched) = streamed(&mut batch, turns).await;
 
     // (2) A 200-message session, restored again and again.
     let long = format!("rs-restore-{run}");
@@ -112,6 +130,11 @@ async fn main() {
     }
     println!(
         "{}",
-        json!({"turn_ms_off": turn_off, "turn_ms_on": turn_on, "restore_ms": restore, "restore_messages": 200})
+        json!({
+            "turn_ms_off": turn_off, "turn_ms_on": turn_on, "turn_ms_batched": turn_batched,
+            "first_text_ms_off": first_off, "first_text_ms_on": first_on,
+            "first_text_ms_batched": first_batched,
+            "restore_ms": restore, "restore_messages": 200
+        })
     );
 }

@@ -195,9 +195,7 @@ impl<'a> Call<'a> {
                 _ => format!("{what} failed ({reason})"),
             },
         };
-        let source = Box::new(Scrubbed(
-            self.scrub(DisplayErrorContext(error).to_string()),
-        ));
+        let source = Box::new(Scrubbed(self.scrub(DisplayErrorContext(error).to_string())));
         IdentityError::Service {
             operation,
             code,
