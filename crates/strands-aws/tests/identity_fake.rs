@@ -446,3 +446,72 @@ async fn local_development_keeps_its_workload_and_user_in_agentcore_json() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Python's own text for a container invoked without a workload access token, when the Python
+/// stack is at hand (scripts/test provides it; a run without it skips this comparison unless
+/// STRANDS_REQUIRE_PYTHON is set).
+fn pythons_container_message() -> Option<String> {
+    let python = match std::env::var("STRANDS_MEMORY_PYTHON") {
+        Ok(python) if !python.is_empty() => python,
+        _ => {
+            assert!(
+                std::env::var_os("STRANDS_REQUIRE_PYTHON").is_none(),
+                "STRANDS_REQUIRE_PYTHON is set but STRANDS_MEMORY_PYTHON is not; run scripts/memory-python"
+            );
+            return None;
+        }
+    };
+    let script = "import asyncio\n\
+        from bedrock_agentcore.identity.auth import _get_workload_access_token\n\
+        try:\n    asyncio.run(_get_workload_access_token(None))\n\
+        except ValueError as error:\n    print(error, end='')\n";
+    let output = std::process::Command::new(python)
+        .args(["-c", script])
+        .env("DOCKER_CONTAINER", "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).unwrap())
+}
+
+#[tokio::test]
+async fn in_a_container_without_a_workload_token_the_error_is_pythons() {
+    // The variable must be set for the whole process: run one test of this binary in a child.
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "container_child", "--ignored"])
+        .env("DOCKER_CONTAINER", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if let Some(python) = pythons_container_message() {
+        assert_eq!(python, strands_aws::identity::DOCKER_CONTAINER_MESSAGE);
+    }
+}
+
+#[tokio::test]
+#[ignore = "run by in_a_container_without_a_workload_token_the_error_is_pythons, with DOCKER_CONTAINER=1"]
+async fn container_child() {
+    if std::env::var("DOCKER_CONTAINER").as_deref() != Ok("1") {
+        return;
+    }
+    let (fake, identity) = fake().await;
+    let error = identity
+        .workload_without_invocation_token()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IdentityError::NoWorkloadToken(_)));
+    assert_eq!(
+        error.to_string(),
+        strands_aws::identity::DOCKER_CONTAINER_MESSAGE
+    );
+    assert!(fake.requests().is_empty(), "nothing was created");
+}

@@ -25,6 +25,7 @@
 //!     let token = GITHUB.get(&context).await?;
 //!     Ok(format!("would call the GitHub API with a token of {} bytes", token.expose().len()))
 //! }
+//! # let _agent = strands_agent::Agent::builder().tool(list_repos);
 //! ```
 
 use sha2::{Digest, Sha256};
