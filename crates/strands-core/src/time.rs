@@ -67,13 +67,52 @@ impl UtcTime {
             second,
             micros,
         } = *self;
-        if micros == 0 {
-            format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}+00:00")
-        } else {
-            format!(
-                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}+00:00"
-            )
+        let Ok(year @ 0..=9999) = u32::try_from(year) else {
+            return format!("{year:04}-{month:02}-{day:02}T{}", self.time_of_day());
+        };
+        // Written digit by digit: spans stamp two of these each, so `format!` showed in profiles.
+        let mut out = String::with_capacity(32);
+        push_digits(&mut out, year, 4);
+        out.push('-');
+        push_digits(&mut out, month, 2);
+        out.push('-');
+        push_digits(&mut out, day, 2);
+        out.push('T');
+        push_digits(&mut out, hour, 2);
+        out.push(':');
+        push_digits(&mut out, minute, 2);
+        out.push(':');
+        push_digits(&mut out, second, 2);
+        if micros != 0 {
+            out.push('.');
+            push_digits(&mut out, micros, 6);
         }
+        out.push_str("+00:00");
+        out
+    }
+
+    /// `HH:MM:SS[.ffffff]+00:00`, the slow way (years outside 0 to 9999).
+    fn time_of_day(&self) -> String {
+        let Self {
+            hour,
+            minute,
+            second,
+            micros,
+            ..
+        } = *self;
+        if micros == 0 {
+            format!("{hour:02}:{minute:02}:{second:02}+00:00")
+        } else {
+            format!("{hour:02}:{minute:02}:{second:02}.{micros:06}+00:00")
+        }
+    }
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
     }
 }
 
@@ -122,6 +161,11 @@ mod tests {
         assert_eq!(
             at(4_102_444_799, 0).to_python_isoformat(),
             "2099-12-31T23:59:59+00:00"
+        );
+        // Past Python's datetime.MAXYEAR, the fields are still written in order.
+        assert_eq!(
+            at(253_402_300_800, 5).to_python_isoformat(),
+            "10000-01-01T00:00:00.000005+00:00"
         );
     }
 

@@ -18,7 +18,9 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, SdkTracerProvider, Span, SpanData, SpanProcessor,
+};
 use strands_agent::telemetry::Telemetry;
 
 use super::SESSION_ID;
@@ -290,8 +292,9 @@ impl TelemetryConfig {
                 .build()
                 .map_err(exporter_error)?;
             let provider = SdkTracerProvider::builder()
-                .with_span_processor(SessionFromBaggage)
-                .with_batch_exporter(exporter)
+                .with_span_processor(SessionFromBaggage(
+                    BatchSpanProcessor::builder(exporter).build(),
+                ))
                 .with_resource(resource.clone())
                 .build();
             opentelemetry::global::set_tracer_provider(provider.clone());
@@ -509,25 +512,33 @@ fn parse_headers(value: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// Stamps `session.id` from the baggage on every span, as ADOT's baggage span processor does
-/// inside AgentCore.
+/// inside AgentCore, then hands ended spans to the batch processor it wraps. One processor, not
+/// two: the SDK clones every ended span once per registered processor.
 #[derive(Debug)]
-struct SessionFromBaggage;
+struct SessionFromBaggage<P>(P);
 
-impl SpanProcessor for SessionFromBaggage {
+impl<P: SpanProcessor> SpanProcessor for SessionFromBaggage<P> {
     fn on_start(&self, span: &mut Span, cx: &Context) {
         if let Some(session) = cx.baggage().get(SESSION_ID) {
             span.set_attribute(KeyValue::new(SESSION_ID, session.to_string()));
         }
+        self.0.on_start(span, cx);
     }
 
-    fn on_end(&self, _span: SpanData) {}
+    fn on_end(&self, span: SpanData) {
+        self.0.on_end(span);
+    }
 
     fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
+        self.0.force_flush()
     }
 
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        Ok(())
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
     }
 }
 
