@@ -1,8 +1,9 @@
 """Prepares a running MiniStack (AUTH=true) for the Secrets Manager credential tests and prints
 shell `export` lines for them.
 
-Creates three IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue),
-`memory-user` (may call the AgentCore Memory data plane) and `no-access` (may do neither; the S3
+Creates five IAM users with access keys: `secret-reader` (may call secretsmanager:GetSecretValue),
+`memory-user` (may call the AgentCore Memory data plane), `deployer` (ECR, the runtime control plane
+and InvokeAgentRuntime: what `strands-runtime deploy` and `invoke` need), `ecr-pusher` (ECR only) and `no-access` (may do neither; the S3
 session and Memory tests also use it for access-denied errors). Secrets and buckets are created by
 each test with the root key; one AgentCore Memory is created here (MINISTACK_MEMORY_ID).
 Usage: python bootstrap.py ENDPOINT
@@ -22,6 +23,11 @@ for user, actions, prefix in [
     ("secret-reader", ["secretsmanager:GetSecretValue"], "MINISTACK_READER"),
     ("memory-user", ["bedrock-agentcore:CreateEvent", "bedrock-agentcore:ListEvents", "bedrock-agentcore:DeleteEvent",
                      "bedrock-agentcore:GetEvent", "bedrock-agentcore:RetrieveMemoryRecords"], "MINISTACK_MEMORY_USER"),
+    ("deployer", ["ecr:*", "bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:UpdateAgentRuntime",
+                  "bedrock-agentcore:GetAgentRuntime", "bedrock-agentcore:DeleteAgentRuntime",
+                  "bedrock-agentcore:ListAgentRuntimes", "bedrock-agentcore:InvokeAgentRuntime",
+                  "iam:PassRole"], "MINISTACK_DEPLOYER"),
+    ("ecr-pusher", ["ecr:*"], "MINISTACK_PUSHER"),
     ("no-access", ["sts:GetCallerIdentity"], "MINISTACK_NO_ACCESS"),
 ]:
     iam.create_user(UserName=user)

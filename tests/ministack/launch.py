@@ -8,8 +8,8 @@ reverses the listing to restore a conversation). MiniStack 1.5.33 lists them old
 without this a Python agent restores its history backwards. Everything else is MiniStack's own
 code: filters and pagination run unchanged over the reordered events.
 
-A second correction makes it authorize the Memory data plane as AWS does: MiniStack 1.5.33 maps no
-IAM action to those routes, so with AUTH=true any valid key may read and write every memory. Here
+A second correction makes it authorize the Memory data plane and the runtime control plane as AWS
+does: MiniStack 1.5.33 maps no IAM action to those routes, so with AUTH=true any valid key may read and write every memory. Here
 each route gets its action (`bedrock-agentcore:CreateEvent`, ...), checked against the caller's
 identity policies by MiniStack's own enforcement.
 
@@ -78,13 +78,20 @@ _MEMORY_ROUTES = [
     ("DELETE", r"/memories/[^/]+/actor/.+/sessions/[^/]+/events/[^/]+", "DeleteEvent"),
     ("POST", r"/memories/[^/]+/retrieve", "RetrieveMemoryRecords"),
     ("POST", r"/memories/[^/]+/memoryRecords", "ListMemoryRecords"),
+    # The runtime control plane (`strands-runtime deploy`), unmapped in MiniStack 1.5.33 too.
+    ("PUT", r"/runtimes/?", "CreateAgentRuntime"),
+    ("POST", r"/runtimes/?", "ListAgentRuntimes"),
+    ("GET", r"/runtimes/[^/]+/?", "GetAgentRuntime"),
+    ("PUT", r"/runtimes/[^/]+/?", "UpdateAgentRuntime"),
+    ("DELETE", r"/runtimes/[^/]+/?", "DeleteAgentRuntime"),
+    ("POST", r"/runtimes/[^/]+/versions/?", "ListAgentRuntimeVersions"),
 ]
 _extract_iam_action = iam_actions.extract_iam_action
 
 
-def _with_memory_actions(service, method, path, headers, body, query_params):
+def _with_agentcore_actions(service, method, path, headers, body, query_params):
     action = _extract_iam_action(service, method, path, headers, body, query_params)
-    if action is None and service == "bedrock-agentcore":
+    if action is None and service == "bedrock-agentcore" and "/invocations" not in path:
         route = unquote(path.split("?", 1)[0])
         for verb, pattern, name in _MEMORY_ROUTES:
             if method == verb and re.fullmatch(pattern, route):
@@ -92,7 +99,7 @@ def _with_memory_actions(service, method, path, headers, body, query_params):
     return action
 
 
-iam_actions.extract_iam_action = _with_memory_actions
+iam_actions.extract_iam_action = _with_agentcore_actions
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,6 +34,170 @@ pub(crate) enum Command {
     /// Check the selected provider's configuration (for Bedrock: region, credentials, the
     /// credentials secret, the model id) and print what to fix.
     Doctor(DoctorArgs),
+    /// Build the OCI image of a static strands-runtime binary (no Docker needed): write it as an
+    /// OCI layout or push it (to ECR, signed in with the AWS credentials).
+    #[cfg(feature = "deploy")]
+    Image(ImageArgs),
+    /// Build and push the image, create or update the AgentCore agent runtime, wait for READY
+    /// (defaults from strands-deploy.json)
+    #[cfg(feature = "deploy")]
+    Deploy(DeployArgs),
+    /// Show a deployed agent runtime's status, version and image
+    #[cfg(feature = "deploy")]
+    Status(TargetArgs),
+    /// Delete a deployed agent runtime and wait until it is gone
+    #[cfg(feature = "deploy")]
+    Destroy(DestroyArgs),
+    /// Invoke an agent (a local server, or a deployed runtime through InvokeAgentRuntime) and
+    /// print the answer as it arrives
+    #[cfg(feature = "deploy")]
+    Invoke(InvokeArgs),
+}
+
+/// `invoke`'s flags.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct InvokeArgs {
+    /// The payload: JSON, or a prompt (sent as {"prompt": ...})
+    #[arg(value_name = "PAYLOAD")]
+    pub(crate) payload: Option<String>,
+    /// A local server [default: http://localhost:8080]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["arn", "name"])]
+    pub(crate) url: Option<String>,
+    /// A deployed agent runtime's ARN
+    #[arg(long, value_name = "ARN", conflicts_with = "name")]
+    pub(crate) arn: Option<String>,
+    /// A deployed agent runtime's name (looked up with ListAgentRuntimes)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// The runtime endpoint [default: DEFAULT]
+    #[arg(long, value_name = "ENDPOINT")]
+    pub(crate) qualifier: Option<String>,
+    /// The AWS region for --name [default: AWS_REGION; --arn names its own]
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// Continue this session (33 to 256 characters) [default: a new one]
+    #[arg(long, value_name = "ID")]
+    pub(crate) session: Option<String>,
+    /// Ask for a streamed answer ("stream": true in the payload)
+    #[arg(long)]
+    pub(crate) stream: bool,
+}
+
+/// Which deployed agent runtime.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct TargetArgs {
+    /// The project file [default: strands-deploy.json when present]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<String>,
+    /// The agent runtime's name ([a-zA-Z][a-zA-Z0-9_]{0,47})
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// The AWS region [default: AWS_REGION or the profile's]
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+}
+
+/// `deploy`'s flags; each overrides strands-deploy.json.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct DeployArgs {
+    /// Which runtime.
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// The execution role the agent runs as
+    #[arg(long, value_name = "ARN")]
+    pub(crate) role_arn: Option<String>,
+    /// Where the image goes [default: <account>.dkr.ecr.<region>.amazonaws.com/strands/<name>]
+    #[arg(long, value_name = "REFERENCE")]
+    pub(crate) repository: Option<String>,
+    /// The static linux/arm64 strands-runtime binary [default: this binary]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) binary: Option<String>,
+    /// The agent file to serve
+    #[arg(long, value_name = "FILE")]
+    pub(crate) agent: Option<String>,
+    /// The CA certificates (PEM) the image trusts [default: /etc/ssl/certs/ca-certificates.crt]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_certificates: Option<String>,
+    /// The protocol: http or mcp [default: http]
+    #[arg(long, value_name = "PROTOCOL")]
+    pub(crate) protocol: Option<String>,
+    /// An environment variable of the runtime (repeatable)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) env: Vec<String>,
+    /// Seconds a session may stay idle (60 to 1209600)
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) idle_timeout: Option<u32>,
+    /// Seconds a session may live (60 to 1209600)
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) max_lifetime: Option<u32>,
+    /// A request header passed to the agent (repeatable, at most 20)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) request_header: Vec<String>,
+    /// A description of the runtime
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) description: Option<String>,
+    /// Reach the registry at this URL (as image --registry-endpoint)
+    #[arg(long, value_name = "URL")]
+    pub(crate) registry_endpoint: Option<String>,
+    /// Print every call that would be made, and make none
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Seconds to wait for READY
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub(crate) wait_timeout: u64,
+}
+
+/// `destroy`'s flags.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct DestroyArgs {
+    /// Which runtime.
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Print the calls that would be made, and make none
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Seconds to wait until it is gone
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) wait_timeout: u64,
+}
+
+/// `image`'s flags.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct ImageArgs {
+    /// A static strands-runtime binary for linux/arm64 (AgentCore's) or linux/amd64; give two for
+    /// a multi-platform image [default: this binary]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) binary: Vec<String>,
+    /// An agent file to serve, checked first and placed at /app/agent.json
+    #[arg(long, value_name = "FILE")]
+    pub(crate) agent: Option<String>,
+    /// The protocol served: http (port 8080) or mcp (port 8000) [default: http]
+    #[arg(long, value_name = "PROTOCOL")]
+    pub(crate) protocol: Option<String>,
+    /// An environment variable of the container (repeatable)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) env: Vec<String>,
+    /// The CA certificates (PEM) to trust [default: /etc/ssl/certs/ca-certificates.crt]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_certificates: Option<String>,
+    /// Write an OCI image layout: a directory, or one file when the name ends in .tar
+    #[arg(long, value_name = "PATH")]
+    pub(crate) output: Option<String>,
+    /// The tag written with --output when not pushing
+    #[arg(long, value_name = "TAG", default_value = "latest")]
+    pub(crate) tag: String,
+    /// Push to REGISTRY/REPOSITORY[:TAG]; ECR repositories are created when missing
+    #[arg(long, value_name = "REFERENCE")]
+    pub(crate) push: Option<String>,
+    /// Reach the registry at this URL instead of https://REGISTRY (an emulator or a proxy)
+    /// [env: STRANDS_REGISTRY_ENDPOINT]
+    #[arg(long, value_name = "URL")]
+    pub(crate) registry_endpoint: Option<String>,
 }
 
 /// Which model the agent uses; each flag overrides its environment variable.
@@ -93,7 +257,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 71] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 73] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -115,6 +279,14 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 71] = [
     (
         "STRANDS_PROTOCOL",
         "the AgentCore protocol served: http (default) or mcp (port 8000, /mcp)",
+    ),
+    (
+        "STRANDS_REGISTRY_ENDPOINT",
+        "image --push: reach the registry at this URL (as --registry-endpoint)",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "image: the creation time recorded, in seconds since the epoch (default 0: reproducible)",
     ),
     (
         "LOG_LEVEL",
@@ -365,7 +537,7 @@ fn environment_help() -> String {
 #[derive(Debug)]
 pub(crate) enum Parsed {
     /// Run this.
-    Run(Command),
+    Run(Box<Command>),
     /// Print this on stdout and exit 0 (`--help`, `--version`).
     Print(String),
     /// A usage error: print this one line on stderr and exit 2.
@@ -379,7 +551,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = impl Into<OsString> + Clone>)
         .try_get_matches_from(args)
         .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
     match cli {
-        Ok(cli) => Parsed::Run(cli.command.unwrap_or(Command::Serve(cli.serve))),
+        Ok(cli) => Parsed::Run(Box::new(cli.command.unwrap_or(Command::Serve(cli.serve)))),
         Err(error) => match error.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                 Parsed::Print(error.render().to_string())
@@ -407,7 +579,7 @@ mod tests {
 
     fn run(line: &str) -> Command {
         match parse_line(line) {
-            Parsed::Run(command) => command,
+            Parsed::Run(command) => *command,
             other => panic!("{line:?} parsed as {other:?}"),
         }
     }
@@ -469,7 +641,28 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 37] = [
+    const NOT_VARIABLES: [&str; 56] = [
+        // Deploying (strands-deploy and the deploy commands): protocols, statuses, registry
+        // error codes, and the value names of flags.
+        "A2A",
+        "HTTP",
+        "MCP",
+        "PUBLIC",
+        "READY",
+        "DELETE_FAILED",
+        "DENIED",
+        "UNAUTHORIZED",
+        "NAME_UNKNOWN",
+        "ECR",
+        "ARN",
+        "ENDPOINT",
+        "PAYLOAD",
+        "REFERENCE",
+        "REGION",
+        "SECONDS",
+        "TAG",
+        "TEXT",
+        "URL",
         // AgentCore Identity's OAuth2 flows (strands-aws identity).
         "M2M",
         "ON_BEHALF_OF_TOKEN_EXCHANGE",
@@ -550,6 +743,7 @@ mod tests {
         let mut found = std::collections::BTreeSet::new();
         for dir in [
             "strands-runtime/src",
+            "strands-deploy/src",
             "strands-models/src",
             "strands-aws/src",
             "strands-agent/src/vended_tools",

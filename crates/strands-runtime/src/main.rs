@@ -4,6 +4,10 @@
 //! ```text
 //! strands-runtime [serve] [--provider NAME] [--model-id ID] [--host IP] [--port PORT]
 //! strands-runtime doctor [--provider NAME] [--model-id ID] [--call-model]
+//! strands-runtime image [--binary PATH]... [--agent FILE] [--output PATH] [--push REFERENCE]
+//! strands-runtime deploy [--name NAME] [--role-arn ARN] [--binary PATH] [--agent FILE] [--dry-run]
+//! strands-runtime status|destroy [--name NAME]
+//! strands-runtime invoke [--url URL | --arn ARN | --name NAME] [--session ID] [--stream] PAYLOAD
 //! strands-runtime --help | --version
 //! ```
 //!
@@ -12,7 +16,13 @@
 
 mod agent_file;
 mod cli;
+#[cfg(feature = "deploy")]
+mod deploy_command;
 mod doctor;
+#[cfg(feature = "deploy")]
+mod image_command;
+#[cfg(feature = "deploy")]
+mod invoke_command;
 mod mcp_servers;
 mod provider;
 
@@ -36,7 +46,7 @@ use crate::provider::ProviderConfig;
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os()) {
-        Parsed::Run(command) => command,
+        Parsed::Run(command) => *command,
         Parsed::Print(text) => {
             #[allow(
                 clippy::print_stdout,
@@ -56,6 +66,30 @@ async fn main() -> ExitCode {
         Command::Doctor(args) => run_doctor(&args.model, args.call_model).await,
         Command::Check(args) => check(&args),
         Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "deploy")]
+        Command::Image(args) => image_command::run(&args).await.map(|report| {
+            #[allow(clippy::print_stdout, reason = "the report is the command's output")]
+            {
+                print!("{report}");
+            }
+            ExitCode::SUCCESS
+        }),
+        #[cfg(feature = "deploy")]
+        Command::Deploy(args) => deploy_command::deploy(&args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "deploy")]
+        Command::Status(args) => deploy_command::status(&args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "deploy")]
+        Command::Destroy(args) => {
+            deploy_command::destroy(&args.target, args.dry_run, args.wait_timeout)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "deploy")]
+        Command::Invoke(args) => invoke_command::run(&args).await.map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|message| fail(1, &message))
 }

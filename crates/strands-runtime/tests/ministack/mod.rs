@@ -18,6 +18,10 @@ pub(crate) struct MiniStack {
     pub(crate) memory_user: (String, String),
     /// The AgentCore Memory created for the tests.
     pub(crate) memory_id: String,
+    /// A user allowed ECR, the runtime control plane and InvokeAgentRuntime.
+    pub(crate) deployer: (String, String),
+    /// A user allowed ECR only.
+    pub(crate) pusher: (String, String),
 }
 
 /// The running MiniStack, or `None` with a note that `test` was skipped. Without MiniStack's
@@ -49,12 +53,24 @@ pub(crate) fn ministack(test: &str) -> Option<MiniStack> {
             for value in [&rk, &rs, &nk, &ns, &mk, &ms] {
                 crate::common::trace_logs::secret(value);
             }
+            let pair = |name: &str| {
+                let key = var(&format!("{name}_KEY_ID")).unwrap_or_default();
+                let secret = var(&format!("{name}_SECRET")).unwrap_or_default();
+                for value in [&key, &secret] {
+                    if !value.is_empty() {
+                        crate::common::trace_logs::secret(value);
+                    }
+                }
+                (key, secret)
+            };
             Some(MiniStack {
                 endpoint,
                 reader: (rk, rs),
                 no_access: (nk, ns),
                 memory_user: (mk, ms),
                 memory_id,
+                deployer: pair("MINISTACK_DEPLOYER"),
+                pusher: pair("MINISTACK_PUSHER"),
             })
         }
         _ if var("STRANDS_REQUIRE_MINISTACK").is_some() => {
