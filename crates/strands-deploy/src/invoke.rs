@@ -206,21 +206,27 @@ fn explain<E: aws_error::ProvideErrorMetadata, R>(error: &aws_error::SdkError<E,
         "InvokeAgentRuntime",
         error,
     );
-    let lower = line.to_ascii_lowercase();
-    let fix = if lower.contains("runtimesessionid") {
+    format!("{line}{}", fix_for(&line))
+}
+
+/// The fix for a refusal, recognized by AgentCore's code and message (§10 of the contract notes).
+fn fix_for(refusal: &str) -> &'static str {
+    let lower = refusal.to_ascii_lowercase();
+    if lower.contains("runtimesessionid") {
         "; session ids are 33 to 256 characters: leave --session out to get one"
     } else if lower.contains("initialization time exceeded") {
-        "; the container did not answer GET /ping within AgentCore's 30 s: check it starts (`strands-runtime check`, the runtime's CloudWatch logs) and that it listens on the protocol's port (8080 http, 8000 mcp)"
-    } else if lower.contains("authorization method mismatch") || lower.contains("authorizer") {
-        "; this runtime takes OAuth bearer tokens (customJWTAuthorizer), not SigV4, or the reverse: call it the way its inbound auth is configured"
+        "; the container did not answer GET /ping within AgentCore's 30 s: check that it starts (`strands-runtime check`, the runtime's CloudWatch logs) and listens on its protocol's port (8080 http, 8000 mcp)"
+    } else if lower.contains("authorization method mismatch")
+        || lower.contains("missing authentication token")
+    {
+        "; the runtime's inbound auth is OAuth (customJWTAuthorizer) and the call was SigV4, or the reverse: call it the way it is configured"
     } else if lower.contains("runtimeclienterror") {
-        "; the container failed or is not listening on its port (8080 http, 8000 mcp); see its CloudWatch logs under /aws/bedrock-agentcore/runtimes/"
+        "; the container failed or does not listen on its protocol's port (8080 http, 8000 mcp); see its CloudWatch logs under /aws/bedrock-agentcore/runtimes/"
     } else if lower.contains("resourcenotfound") {
-        "; check the ARN and the region (`strands-runtime status`)"
+        "; check the ARN, the region and the endpoint (`strands-runtime status`)"
     } else {
         ""
-    };
-    format!("{line}{fix}")
+    }
 }
 
 /// Server-sent events read from chunks: each complete event's `data` lines, joined.
@@ -281,6 +287,36 @@ mod tests {
             "{error}"
         );
         assert!(SessionId::parse(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn agentcore_refusals_come_with_their_fix() {
+        for (refusal, fix) in [
+            (
+                "ValidationException: Invalid length for parameter runtimeSessionId, value: 20, valid min length: 33",
+                "leave --session out",
+            ),
+            (
+                "RuntimeClientError: Runtime initialization time exceeded. Please make sure that initialization completes in 30s.",
+                "did not answer GET /ping",
+            ),
+            (
+                "AccessDeniedException: Authorization method mismatch",
+                "inbound auth is OAuth",
+            ),
+            ("Missing Authentication Token", "inbound auth is OAuth"),
+            (
+                "RuntimeClientError: Received error (500) from runtime.",
+                "CloudWatch logs",
+            ),
+            (
+                "ResourceNotFoundException: Agent runtime x not found",
+                "check the ARN",
+            ),
+        ] {
+            assert!(fix_for(refusal).contains(fix), "{refusal}");
+        }
+        assert_eq!(fix_for("ThrottlingException: Rate exceeded"), "");
     }
 
     #[test]

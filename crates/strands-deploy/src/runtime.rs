@@ -273,12 +273,16 @@ impl AgentRuntimes {
         action: &str,
         error: &aws_error::SdkError<E, R>,
     ) -> DeployError {
-        DeployError::Refused(aws_error::describe(
-            "AgentCore",
-            "bedrock-agentcore",
-            action,
-            error,
-        ))
+        let line = aws_error::describe("AgentCore", "bedrock-agentcore", action, error);
+        // AgentCore checks the image with the execution role, not the caller's credentials.
+        let fix = if line.contains("validating ECR URI") {
+            "; the execution role needs ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository"
+        } else if line.contains("ConflictException") {
+            "; another change to this runtime is under way: wait for it (`strands-runtime status`)"
+        } else {
+            ""
+        };
+        DeployError::Refused(format!("{line}{fix}"))
     }
 
     /// The runtime named `name`, if any (ListAgentRuntimes, page by page).

@@ -55,7 +55,10 @@ type Gate =
 /// `{"result": str(agent_result)}`); with `"stream": true` the answer is server-sent events, one
 /// JSON string per text delta (the Python template's `yield event["data"]`). An agent with
 /// structured output also answers `"structured_output": {...}`, or, streaming, ends with a
-/// `{"structured_output": {...}}` event.
+/// `{"structured_output": {...}}` event. With `"tool_events": true` as well (an extension, off
+/// unless asked: what `strands-runtime chat` shows), each tool's start and end are events too:
+/// `{"tool_start": {"toolUseId", "name", "input"}}` and `{"tool_result": {"toolUseId",
+/// "status"}}`.
 #[derive(Clone)]
 pub struct AgentEntrypoint {
     factory: Arc<Factory>,
@@ -472,6 +475,10 @@ impl AgentEntrypoint {
             .get("stream")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let tool_events = payload
+            .get("tool_events")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let caller = Caller {
             session_id: context.session_id.as_deref(),
             actor_id: self.actor(&payload, &context),
@@ -504,6 +511,19 @@ impl AgentEntrypoint {
                     }
                     Ok(AgentEvent::Result(result)) if !result.interrupts.is_empty() => {
                         yield Ok(json!({"interrupts": result.interrupts}));
+                    }
+                    Ok(AgentEvent::ToolStart { tool_use }) if tool_events => {
+                        yield Ok(json!({"tool_start": {
+                            "toolUseId": tool_use.tool_use_id,
+                            "name": tool_use.name,
+                            "input": tool_use.input,
+                        }}));
+                    }
+                    Ok(AgentEvent::ToolResult { tool_result }) if tool_events => {
+                        yield Ok(json!({"tool_result": {
+                            "toolUseId": tool_result.tool_use_id,
+                            "status": tool_result.status,
+                        }}));
                     }
                     Ok(_) => {}
                     Err(error) => {

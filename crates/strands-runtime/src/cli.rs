@@ -52,15 +52,16 @@ pub(crate) enum Command {
     /// print the answer as it arrives
     #[cfg(feature = "deploy")]
     Invoke(InvokeArgs),
+    /// Chat with an agent in the terminal: streamed answers, tools as they run, one session,
+    /// line history; Ctrl-C cancels a turn, Ctrl-D ends
+    #[cfg(feature = "deploy")]
+    Chat(AgentTarget),
 }
 
-/// `invoke`'s flags.
+/// Which agent `invoke` and `chat` talk to, and in which session.
 #[cfg(feature = "deploy")]
 #[derive(Debug, Default, Args, PartialEq, Eq)]
-pub(crate) struct InvokeArgs {
-    /// The payload: JSON, or a prompt (sent as {"prompt": ...})
-    #[arg(value_name = "PAYLOAD")]
-    pub(crate) payload: Option<String>,
+pub(crate) struct AgentTarget {
     /// A local server [default: http://localhost:8080]
     #[arg(long, value_name = "URL", conflicts_with_all = ["arn", "name"])]
     pub(crate) url: Option<String>,
@@ -79,6 +80,18 @@ pub(crate) struct InvokeArgs {
     /// Continue this session (33 to 256 characters) [default: a new one]
     #[arg(long, value_name = "ID")]
     pub(crate) session: Option<String>,
+}
+
+/// `invoke`'s flags.
+#[cfg(feature = "deploy")]
+#[derive(Debug, Default, Args, PartialEq, Eq)]
+pub(crate) struct InvokeArgs {
+    /// The payload: JSON, or a prompt (sent as {"prompt": ...})
+    #[arg(value_name = "PAYLOAD")]
+    pub(crate) payload: Option<String>,
+    /// Which agent.
+    #[command(flatten)]
+    pub(crate) target: AgentTarget,
     /// Ask for a streamed answer ("stream": true in the payload)
     #[arg(long)]
     pub(crate) stream: bool,

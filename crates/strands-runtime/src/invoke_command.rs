@@ -7,15 +7,12 @@ use bytes::Bytes;
 use strands_deploy::AgentRuntimes;
 use strands_deploy::invoke::{Answer, EventReader, Invoker, SessionId};
 
-use crate::cli::InvokeArgs;
+use crate::cli::{AgentTarget, InvokeArgs};
 
 /// `strands-runtime invoke`.
 pub(crate) async fn run(args: &InvokeArgs) -> Result<(), String> {
-    let invoker = invoker(args).await?;
-    let session = match &args.session {
-        Some(id) => SessionId::parse(id).map_err(|e| e.to_string())?,
-        None => SessionId::generate(),
-    };
+    let invoker = invoker(&args.target).await?;
+    let session = session(&args.target)?;
     note(&format!(
         "session {} (continue it with --session)",
         session.as_str()
@@ -28,8 +25,16 @@ pub(crate) async fn run(args: &InvokeArgs) -> Result<(), String> {
     print_answer(&mut answer).await
 }
 
+/// `--session`, checked, or a new session.
+pub(crate) fn session(args: &AgentTarget) -> Result<SessionId, String> {
+    match &args.session {
+        Some(id) => SessionId::parse(id).map_err(|e| e.to_string()),
+        None => Ok(SessionId::generate()),
+    }
+}
+
 /// Where the invocation goes: `--arn`, else `--name` looked up, else `--url` (a local server).
-pub(crate) async fn invoker(args: &InvokeArgs) -> Result<Invoker, String> {
+pub(crate) async fn invoker(args: &AgentTarget) -> Result<Invoker, String> {
     if let Some(arn) = &args.arn {
         let conf = crate::deploy_command::aws(args.region.as_deref()).await;
         return Ok(Invoker::runtime(&conf, arn, args.qualifier.clone()));

@@ -8,6 +8,7 @@
 //! strands-runtime deploy [--name NAME] [--role-arn ARN] [--binary PATH] [--agent FILE] [--dry-run]
 //! strands-runtime status|destroy [--name NAME]
 //! strands-runtime invoke [--url URL | --arn ARN | --name NAME] [--session ID] [--stream] PAYLOAD
+//! strands-runtime chat [--url URL | --arn ARN | --name NAME] [--session ID]
 //! strands-runtime --help | --version
 //! ```
 //!
@@ -15,6 +16,8 @@
 //! 1 a runtime or configuration error, 2 a usage error; errors are one line on stderr.
 
 mod agent_file;
+#[cfg(feature = "deploy")]
+mod chat_command;
 mod cli;
 #[cfg(feature = "deploy")]
 mod deploy_command;
@@ -90,6 +93,8 @@ async fn main() -> ExitCode {
         }
         #[cfg(feature = "deploy")]
         Command::Invoke(args) => invoke_command::run(&args).await.map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "deploy")]
+        Command::Chat(args) => chat_command::run(&args).await.map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|message| fail(1, &message))
 }
