@@ -13,6 +13,9 @@ does: MiniStack 1.5.33 maps no IAM action to those routes, so with AUTH=true any
 each route gets its action (`bedrock-agentcore:CreateEvent`, ...), checked against the caller's
 identity policies by MiniStack's own enforcement.
 
+A third makes InvokeAgentRuntime reach a local server when a runtime's environment asks for it
+(`MINISTACK_FORWARD_TO`), since MiniStack would otherwise need Docker to run the image.
+
 Usage: python launch.py  (same environment variables as the `ministack` command)
 """
 
@@ -100,6 +103,24 @@ def _with_agentcore_actions(service, method, path, headers, body, query_params):
 
 
 iam_actions.extract_iam_action = _with_agentcore_actions
+
+_invoke_in_owner = agentcore._invoke_agent_runtime_in_owner
+
+
+def _forward_when_asked(runtime, headers, body):
+    """InvokeAgentRuntime forwarded to a server on this machine when the runtime's environment
+    names one (MINISTACK_FORWARD_TO=http://127.0.0.1:<port>/invocations): MiniStack's own
+    container path (`_invoke_container`: headers, streaming, 424 on failure) without Docker,
+    which this machine lacks. Runtimes that name none get MiniStack's echo, unchanged."""
+    target = (runtime.get("environmentVariables") or {}).get("MINISTACK_FORWARD_TO")
+    if not target:
+        return _invoke_in_owner(runtime, headers, body)
+    session_id = headers.get("x-amzn-bedrock-agentcore-runtime-session-id") or agentcore.new_uuid()
+    content_type = headers.get("content-type", "application/json")
+    return agentcore._invoke_container(target, body, headers, content_type, session_id)
+
+
+agentcore._invoke_agent_runtime_in_owner = _forward_when_asked
 
 if __name__ == "__main__":
     sys.exit(main())

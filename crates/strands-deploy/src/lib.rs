@@ -16,4 +16,4 @@ pub use image::{Binary, Image, ImageBuilder, ImageError};
 #[doc(inline)]
 pub use registry::{Reference, Registry, RegistryError};
 #[doc(inline)]
-pub use runtime::{AgentRuntimes, DeployError, Protocol, RuntimeSpec, RuntimeState};
+pub use runtime::{AgentRuntimes, DeployError, Network, Protocol, RuntimeSpec, RuntimeState};

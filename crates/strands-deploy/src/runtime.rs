@@ -10,7 +10,7 @@ use aws_sdk_bedrockagentcorecontrol as control;
 use aws_types::SdkConfig;
 use control::types::{
     AgentRuntimeArtifact, ContainerConfiguration, LifecycleConfiguration, NetworkConfiguration,
-    NetworkMode, ProtocolConfiguration, RequestHeaderConfiguration, ServerProtocol,
+    NetworkMode, ProtocolConfiguration, RequestHeaderConfiguration, ServerProtocol, VpcConfig,
 };
 use serde_json::json;
 
@@ -99,6 +99,91 @@ impl std::str::FromStr for Protocol {
     }
 }
 
+/// The runtime's network: the public internet, or subnets of the account's VPC.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Network {
+    /// AgentCore's managed network with internet access.
+    #[default]
+    Public,
+    /// These subnets and security groups (1 to 16 of each).
+    Vpc {
+        /// Subnet ids (`subnet-…`).
+        subnets: Vec<String>,
+        /// Security group ids (`sg-…`).
+        security_groups: Vec<String>,
+    },
+}
+
+impl Network {
+    fn validate(&self) -> Result<(), DeployError> {
+        let Self::Vpc {
+            subnets,
+            security_groups,
+        } = self
+        else {
+            return Ok(());
+        };
+        for (what, prefix, ids) in [
+            ("subnet", "subnet-", subnets),
+            ("security group", "sg-", security_groups),
+        ] {
+            if !(1..=16).contains(&ids.len()) {
+                return Err(DeployError::Invalid(format!(
+                    "a VPC runtime takes 1 to 16 {what} ids, not {}",
+                    ids.len()
+                )));
+            }
+            for id in ids {
+                let rest = id.strip_prefix(prefix).unwrap_or_default();
+                if !(8..=17).contains(&rest.len())
+                    || !rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(DeployError::Invalid(format!(
+                        "{id:?} is not a {what} id ({prefix} and 8 to 17 letters or digits)"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Public => json!({"networkMode": "PUBLIC"}),
+            Self::Vpc {
+                subnets,
+                security_groups,
+            } => json!({
+                "networkMode": "VPC",
+                "networkModeConfig": {"subnets": subnets, "securityGroups": security_groups},
+            }),
+        }
+    }
+
+    fn to_api(&self) -> Result<NetworkConfiguration, DeployError> {
+        let builder = match self {
+            Self::Public => NetworkConfiguration::builder().network_mode(NetworkMode::Public),
+            Self::Vpc {
+                subnets,
+                security_groups,
+            } => {
+                let vpc = VpcConfig::builder()
+                    .set_subnets(Some(subnets.clone()))
+                    .set_security_groups(Some(security_groups.clone()))
+                    .build()
+                    .map_err(|e| DeployError::Invalid(e.to_string()))?;
+                NetworkConfiguration::builder()
+                    .network_mode(NetworkMode::Vpc)
+                    .network_mode_config(vpc)
+            }
+        };
+        builder
+            .build()
+            .map_err(|e| DeployError::Invalid(e.to_string()))
+    }
+}
+
 /// What an agent runtime is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -111,6 +196,8 @@ pub struct RuntimeSpec {
     pub role_arn: String,
     /// The protocol served.
     pub protocol: Protocol,
+    /// Where the runtime's network traffic goes.
+    pub network: Network,
     /// The container's environment (at most 50 variables).
     pub environment: BTreeMap<String, String>,
     /// Seconds a session may stay idle (60 to 1,209,600; AgentCore's default 900).
@@ -143,6 +230,7 @@ impl RuntimeSpec {
                 self.role_arn
             ));
         }
+        self.network.validate()?;
         if self.environment.len() > 50 {
             return invalid("at most 50 environment variables".to_owned());
         }
@@ -190,7 +278,7 @@ impl RuntimeSpec {
             "agentRuntimeName": self.name,
             "agentRuntimeArtifact": {"containerConfiguration": {"containerUri": self.container_uri}},
             "roleArn": self.role_arn,
-            "networkConfiguration": {"networkMode": "PUBLIC"},
+            "networkConfiguration": self.network.to_json(),
             "protocolConfiguration": {"serverProtocol": self.protocol.as_str()},
         });
         if !self.environment.is_empty() {
@@ -228,7 +316,7 @@ macro_rules! with_spec {
         $request
             .agent_runtime_artifact(spec.artifact()?)
             .role_arn(&spec.role_arn)
-            .network_configuration(network()?)
+            .network_configuration(spec.network.to_api()?)
             .set_protocol_configuration(protocol(spec))
             .set_environment_variables(environment(spec))
             .set_lifecycle_configuration(lifecycle(spec))
@@ -464,13 +552,6 @@ impl AgentRuntimes {
     }
 }
 
-fn network() -> Result<NetworkConfiguration, DeployError> {
-    NetworkConfiguration::builder()
-        .network_mode(NetworkMode::Public)
-        .build()
-        .map_err(|e| DeployError::Invalid(e.to_string()))
-}
-
 fn protocol(spec: &RuntimeSpec) -> Option<ProtocolConfiguration> {
     ProtocolConfiguration::builder()
         .server_protocol(spec.protocol.server_protocol())
@@ -565,5 +646,16 @@ mod tests {
             600
         );
         assert!(body.get("requestHeaderConfiguration").is_none());
+        s.network = Network::Vpc {
+            subnets: vec!["subnet-0123456789abcdef0".to_owned()],
+            security_groups: vec!["sg-0123456789abcdef0".to_owned()],
+        };
+        assert!(s.validate().is_ok());
+        let body = s.request_json();
+        assert_eq!(body["networkConfiguration"]["networkMode"], "VPC");
+        assert_eq!(
+            body["networkConfiguration"]["networkModeConfig"]["securityGroups"][0],
+            "sg-0123456789abcdef0"
+        );
     }
 }

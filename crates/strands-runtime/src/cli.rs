@@ -140,6 +140,12 @@ pub(crate) struct DeployArgs {
     /// An environment variable of the runtime (repeatable)
     #[arg(long, value_name = "NAME=VALUE")]
     pub(crate) env: Vec<String>,
+    /// Run in this subnet of your VPC (repeatable; with --security-group) [default: public]
+    #[arg(long, value_name = "ID")]
+    pub(crate) subnet: Vec<String>,
+    /// With --subnet: this security group (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub(crate) security_group: Vec<String>,
     /// Seconds a session may stay idle (60 to 1209600)
     #[arg(long, value_name = "SECONDS")]
     pub(crate) idle_timeout: Option<u32>,

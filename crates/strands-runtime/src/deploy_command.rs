@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use strands_deploy::image::Architecture;
-use strands_deploy::{AgentRuntimes, DeployError, Protocol, Reference, RuntimeSpec};
+use strands_deploy::{AgentRuntimes, DeployError, Network, Protocol, Reference, RuntimeSpec};
 
 use crate::cli::{DeployArgs, ImageArgs, TargetArgs};
 
@@ -35,6 +35,10 @@ struct Project {
     max_lifetime: Option<u32>,
     #[serde(default)]
     request_headers: Vec<String>,
+    #[serde(default)]
+    subnets: Vec<String>,
+    #[serde(default)]
+    security_groups: Vec<String>,
     description: Option<String>,
 }
 
@@ -151,6 +155,7 @@ pub(crate) async fn deploy(args: &DeployArgs) -> Result<(), String> {
     );
     spec.role_arn = role_arn;
     spec.protocol = protocol;
+    spec.network = network(args, &project);
     spec.environment = environment;
     spec.idle_timeout = args.idle_timeout.or(project.idle_timeout);
     spec.max_lifetime = args.max_lifetime.or(project.max_lifetime);
@@ -209,6 +214,27 @@ pub(crate) async fn deploy(args: &DeployArgs) -> Result<(), String> {
         ready.arn
     ));
     Ok(())
+}
+
+/// Public, unless subnets or security groups are given (flags replace the file's).
+fn network(args: &DeployArgs, project: &Project) -> Network {
+    let pick = |flags: &Vec<String>, file: &Vec<String>| {
+        if flags.is_empty() {
+            file.clone()
+        } else {
+            flags.clone()
+        }
+    };
+    let subnets = pick(&args.subnet, &project.subnets);
+    let security_groups = pick(&args.security_group, &project.security_groups);
+    if subnets.is_empty() && security_groups.is_empty() {
+        Network::Public
+    } else {
+        Network::Vpc {
+            subnets,
+            security_groups,
+        }
+    }
 }
 
 /// `<account of the role>.dkr.ecr.<region>.amazonaws.com/strands/<name>`.

@@ -13,6 +13,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use ministack::{MiniStack, ministack};
+use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
+use strands_testkit::served::ServedBinary;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/AgentRuntime";
 
@@ -43,6 +45,10 @@ fn project(dir: &Path, name: &str) {
 }
 
 fn cli(dir: &Path, ms: &MiniStack, key: &(String, String), args: &[&str]) -> Output {
+    cli_at(dir, &ms.endpoint, key, args)
+}
+
+fn cli_at(dir: &Path, endpoint: &str, key: &(String, String), args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_strands-runtime"))
         .args(args)
         .current_dir(dir)
@@ -53,8 +59,8 @@ fn cli(dir: &Path, ms: &MiniStack, key: &(String, String), args: &[&str]) -> Out
         .env("AWS_SECRET_ACCESS_KEY", &key.1)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", &ms.endpoint)
-        .env("STRANDS_REGISTRY_ENDPOINT", &ms.endpoint)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("STRANDS_REGISTRY_ENDPOINT", endpoint)
         .env("LOG_LEVEL", "TRACE")
         .output()
         .unwrap();
@@ -192,7 +198,16 @@ fn a_dry_run_prints_the_calls_and_makes_none() {
         dir.path(),
         &ms,
         &ms.deployer,
-        &["deploy", "--ca-certificates", "ca.pem", "--dry-run"],
+        &[
+            "deploy",
+            "--ca-certificates",
+            "ca.pem",
+            "--dry-run",
+            "--subnet",
+            "subnet-0123456789abcdef0",
+            "--security-group",
+            "sg-0123456789abcdef0",
+        ],
     ));
     for call in [
         "ECR DescribeRepositories",
@@ -202,6 +217,8 @@ fn a_dry_run_prints_the_calls_and_makes_none() {
         "\"serverProtocol\": \"HTTP\"",
         "\"idleRuntimeSessionTimeout\": 600",
         "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant",
+        "\"networkMode\": \"VPC\"",
+        "sg-0123456789abcdef0",
     ] {
         assert!(plan.contains(call), "{call} missing from:\n{plan}");
     }
@@ -252,4 +269,75 @@ fn a_user_without_the_control_plane_is_told_what_to_allow() {
         ],
     ));
     assert!(bad.contains("no -"), "{bad}");
+}
+
+/// Deployed with `MINISTACK_FORWARD_TO` in its environment, the runtime's invocations reach the
+/// binary serving here (tests/ministack/launch.py), so the answer streams back through
+/// InvokeAgentRuntime as it would from AgentCore.
+#[tokio::test]
+async fn a_deployed_runtime_streams_its_answer_through_invoke_agent_runtime() {
+    let Some(ms) = ministack("deploy_ministack") else {
+        return;
+    };
+    const AKID: &str = "AKIDDEPLOYSTREAM0001";
+    const SECRET: &str = "deploy-stream-secret";
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(frames::text_turn(
+        &["Rain ", "at ", "noon."],
+        "end_turn",
+    )));
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", AKID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
+        .env("MODEL_ID", "us.amazon.nova-lite-v1:0")
+        .env("LOG_LEVEL", common::trace_logs::level())
+        .stdout(std::process::Stdio::null())
+        .stderr(common::trace_logs::stderr("deploy_ministack"));
+    common::trace_logs::secret(AKID);
+    common::trace_logs::secret(SECRET);
+    let served = ServedBinary::start(command).await.unwrap();
+
+    let name = format!("strands_stream_{}", std::process::id());
+    project(dir.path(), &name);
+    let forward = format!("MINISTACK_FORWARD_TO={}", served.url("/invocations"));
+    let key = ms.deployer.clone();
+    let run = |args: Vec<String>| {
+        let (dir, ms, key) = (dir.path().to_owned(), ms.endpoint.clone(), key.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli_at(&dir, &ms, &key, &args)
+        })
+    };
+    let deployed = run(vec![
+        "deploy".into(),
+        "--ca-certificates".into(),
+        "ca.pem".into(),
+        "--env".into(),
+        forward,
+    ])
+    .await
+    .unwrap();
+    ok(&deployed);
+    let invoked = run(vec![
+        "invoke".into(),
+        "--name".into(),
+        name.clone(),
+        "--stream".into(),
+        "Will it rain?".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(ok(&invoked), "Rain at noon.\n");
+    let requests = fake.requests();
+    assert!(requests[0].body.to_string().contains("Will it rain?"));
+    ok(&run(vec!["destroy".into()]).await.unwrap());
 }
