@@ -660,13 +660,14 @@ mod tests {
     }
 
     /// Upper-case string literals in the sources that are not environment variables.
-    const NOT_VARIABLES: [&str; 56] = [
+    const NOT_VARIABLES: [&str; 57] = [
         // Deploying (strands-deploy and the deploy commands): protocols, statuses, registry
         // error codes, and the value names of flags.
         "A2A",
         "HTTP",
         "MCP",
         "PUBLIC",
+        "VPC",
         "READY",
         "DELETE_FAILED",
         "DENIED",
