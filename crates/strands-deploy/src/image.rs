@@ -34,6 +34,9 @@ use strands_core::time::UtcTime;
 
 use layer::{Entry, USER_ID};
 
+/// The largest binary read (the server is ~14 MB; this is far past any real one).
+const MAX_BINARY: u64 = 512 * 1024 * 1024;
+
 /// An OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// An OCI image index (one manifest per platform).
@@ -133,9 +136,19 @@ impl Binary {
         })
     }
 
-    /// Reads and checks the executable at `path`.
+    /// Reads and checks the executable at `path` (at most 512 MiB).
     pub fn read(path: impl AsRef<Path>) -> Result<Self, ImageError> {
-        Self::from_bytes(std::fs::read(path).map_err(ImageError::Write)?)
+        let file = std::fs::File::open(path).map_err(ImageError::Write)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_BINARY + 1), &mut bytes)
+            .map_err(ImageError::Write)?;
+        if bytes.len() as u64 > MAX_BINARY {
+            return Err(ImageError::NotAnExecutable(format!(
+                "larger than {} MiB",
+                MAX_BINARY >> 20
+            )));
+        }
+        Self::from_bytes(bytes)
     }
 
     /// The architecture it runs on.
@@ -258,7 +271,7 @@ impl ImageBuilder {
     ) -> Result<Descriptor, ImageError> {
         let tar = layer::tar(self.entries(binary), self.created)?;
         let diff_id = sha256(&tar);
-        let layer = add_blob(blobs, LAYER_MEDIA_TYPE, layer::gzip(&tar)?);
+        let layer = add_blob(blobs, LAYER_MEDIA_TYPE, layer::gzip(&tar));
         let config = add_blob(
             blobs,
             CONFIG_MEDIA_TYPE,

@@ -10,6 +10,12 @@ use crate::aws_error;
 
 /// The header carrying the session id, on both paths.
 pub const SESSION_HEADER: &str = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id";
+/// How long connecting to a local server may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest silence inside an answer (AgentCore's own limit on a synchronous invocation).
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The most of an error answer shown.
+const MAX_ERROR_BODY: usize = 64 * 1024;
 /// The most one server-sent event may hold before the reader gives up on it.
 const MAX_EVENT: usize = 10 * 1024 * 1024;
 
@@ -128,7 +134,11 @@ impl Invoker {
     pub fn local(url: &str) -> Self {
         Self::Local {
             url: url.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(READ_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -162,6 +172,9 @@ impl Invoker {
                         detail: std::error::Error::source(&e)
                             .map_or_else(|| e.to_string(), ToString::to_string),
                     })?;
+                if !response.status().is_success() {
+                    return Err(refused_locally(response).await);
+                }
                 let content_type = response
                     .headers()
                     .get("content-type")
@@ -196,6 +209,23 @@ impl Invoker {
             }
         }
     }
+}
+
+/// A local server's error answer: its status and (the start of) its body.
+async fn refused_locally(mut response: reqwest::Response) -> InvokeError {
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            body.truncate(MAX_ERROR_BODY);
+            break;
+        }
+    }
+    InvokeError::Refused(format!(
+        "the agent answered {status}: {}",
+        String::from_utf8_lossy(&body).trim()
+    ))
 }
 
 /// AgentCore's refusal, with what to do for the cases users meet.

@@ -145,13 +145,27 @@ impl Registry {
 
     /// The same registry reached at `endpoint` (`http://127.0.0.1:4566`): requests go there with
     /// the registry's name as their `Host` (an emulator or a proxy in front of it).
-    #[must_use]
-    pub fn with_endpoint(self, endpoint: &str, reference: &Reference) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// When `endpoint` is not an `http://` or `https://` URL.
+    pub fn with_endpoint(
+        self,
+        endpoint: &str,
+        reference: &Reference,
+    ) -> Result<Self, RegistryError> {
+        let parsed = reqwest::Url::parse(endpoint).ok();
+        if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+            return Err(RegistryError::InvalidReference {
+                reference: endpoint.chars().take(300).collect(),
+                reason: "a registry endpoint is an http:// or https:// URL",
+            });
+        }
         let host = HeaderValue::from_str(reference.registry()).ok();
-        Self {
+        Ok(Self {
             authorization: self.authorization,
             ..Self::at(endpoint.trim_end_matches('/').to_owned(), host)
-        }
+        })
     }
 
     /// Signs in with HTTP Basic: `credentials` is `base64(user:password)` (ECR's token).
@@ -300,17 +314,17 @@ impl Registry {
         let start = self.request(Method::POST, &format!("/v2/{repository}/blobs/uploads/"));
         let response = self.send(start, &operation).await?;
         let response = expect(response, StatusCode::ACCEPTED, &operation).await?;
-        let session = location(&response, &operation)?;
+        let session = self.location(&response, &operation)?;
         let patch = self
-            .request_to(Method::PATCH, &session)
+            .request_to(Method::PATCH, session)
             .header(CONTENT_TYPE, "application/octet-stream")
             .body(bytes);
         let response = self.send(patch, &operation).await?;
         let response = expect(response, StatusCode::ACCEPTED, &operation).await?;
-        let session = location(&response, &operation)?;
-        let separator = if session.contains('?') { '&' } else { '?' };
+        let mut session = self.location(&response, &operation)?;
+        session.query_pairs_mut().append_pair("digest", digest);
         let finish = self
-            .request_to(Method::PUT, &format!("{session}{separator}digest={digest}"))
+            .request_to(Method::PUT, session)
             .header(CONTENT_TYPE, "application/octet-stream");
         let response = self.send(finish, &operation).await?;
         expect(response, StatusCode::CREATED, &operation).await?;
@@ -351,16 +365,64 @@ impl Registry {
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.request_to(method, &format!("{}{path}", self.endpoint))
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.endpoint));
+        if let Some(host) = &self.host {
+            request = request.header(HOST, host.clone());
+        }
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        request
     }
 
-    /// A request to `url`: absolute, or a path the registry gave (`Location` may be relative).
-    fn request_to(&self, method: Method, url: &str) -> RequestBuilder {
-        let url = if url.starts_with('/') {
-            format!("{}{url}", self.endpoint)
-        } else {
-            url.to_owned()
-        };
+    /// The upload session a response's `Location` names, as a URL of this registry: a path is
+    /// taken against the endpoint, the registry's own name is reached through the endpoint, and
+    /// any other host is refused, so the credentials never leave for it.
+    fn location(
+        &self,
+        response: &Response,
+        operation: &str,
+    ) -> Result<reqwest::Url, RegistryError> {
+        let text = location(response, operation)?;
+        let endpoint = reqwest::Url::parse(&self.endpoint)
+            .map_err(|_| protocol(operation, "an unreadable endpoint".to_owned()))?;
+        let mut url = response
+            .url()
+            .join(&text)
+            .map_err(|_| protocol(operation, "an unreadable Location".to_owned()))?;
+        if url.origin() == endpoint.origin() {
+            return Ok(url);
+        }
+        let named = url.host_str().map(|h| match url.port() {
+            Some(port) => format!("{h}:{port}"),
+            None => h.to_owned(),
+        });
+        let is_registry = self
+            .host
+            .as_ref()
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|registry| named.as_deref() == Some(registry));
+        if !is_registry {
+            return Err(protocol(
+                operation,
+                format!(
+                    "an upload location on another host ({}), where the credentials are not sent",
+                    named.unwrap_or_default()
+                ),
+            ));
+        }
+        // The registry's name, reached through the endpoint (an emulator or a proxy).
+        url.set_scheme(endpoint.scheme())
+            .and_then(|()| url.set_host(endpoint.host_str()).map_err(|_| ()))
+            .and_then(|()| url.set_port(endpoint.port()))
+            .map_err(|()| protocol(operation, "an unreadable Location".to_owned()))?;
+        Ok(url)
+    }
+
+    /// A request to a URL [`Self::location`] checked.
+    fn request_to(&self, method: Method, url: reqwest::Url) -> RequestBuilder {
         let mut request = self.http.request(method, url);
         if let Some(host) = &self.host {
             request = request.header(HOST, host.clone());

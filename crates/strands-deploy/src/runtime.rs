@@ -284,11 +284,15 @@ impl RuntimeSpec {
         if !self.environment.is_empty() {
             body["environmentVariables"] = json!(self.environment);
         }
-        if self.idle_timeout.is_some() || self.max_lifetime.is_some() {
-            body["lifecycleConfiguration"] = json!({
-                "idleRuntimeSessionTimeout": self.idle_timeout,
-                "maxLifetime": self.max_lifetime,
-            });
+        let mut lifecycle = serde_json::Map::new();
+        if let Some(seconds) = self.idle_timeout {
+            lifecycle.insert("idleRuntimeSessionTimeout".to_owned(), json!(seconds));
+        }
+        if let Some(seconds) = self.max_lifetime {
+            lifecycle.insert("maxLifetime".to_owned(), json!(seconds));
+        }
+        if !lifecycle.is_empty() {
+            body["lifecycleConfiguration"] = serde_json::Value::Object(lifecycle);
         }
         if !self.request_headers.is_empty() {
             body["requestHeaderConfiguration"] =
@@ -404,7 +408,10 @@ impl AgentRuntimes {
                 None => return Ok(None),
             }
         }
-        Ok(None)
+        Err(DeployError::Refused(format!(
+            "looked through {} runtimes without reaching the end of ListAgentRuntimes; name the runtime by ARN",
+            MAX_LIST_PAGES * 100
+        )))
     }
 
     /// Creates the runtime `spec` describes.
@@ -482,11 +489,13 @@ impl AgentRuntimes {
         Ok(())
     }
 
-    /// Polls runtime `id` every `every` until it is `READY` (calling `progress` with each new
-    /// status and the time waited), failed, or `timeout` passed.
+    /// Polls runtime `id` every `every` until `version` (after an update; any when `None`) is
+    /// `READY` (calling `progress` with each new status and the time waited), failed, or
+    /// `timeout` passed.
     pub async fn wait_ready(
         &self,
         id: &str,
+        version: Option<&str>,
         every: Duration,
         timeout: Duration,
         mut progress: impl FnMut(&str, Duration),
@@ -499,7 +508,8 @@ impl AgentRuntimes {
                 progress(&state.status, started.elapsed());
                 last.clone_from(&state.status);
             }
-            if state.status == "READY" {
+            let current = version.is_none_or(|v| v == state.version);
+            if state.status == "READY" && current {
                 return Ok(state);
             }
             if state.status.ends_with("_FAILED") {

@@ -111,9 +111,15 @@ fn show_event(event: &Value) {
     }
 }
 
+/// Writes model text to the terminal without its control characters (a model or a tool's
+/// output could otherwise move the cursor, retitle the window or hide what it printed).
 fn print_text(text: &str) {
+    let shown: String = text
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\t') || !c.is_control())
+        .collect();
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    let _ = out.write_all(shown.as_bytes());
     let _ = out.flush();
 }
 

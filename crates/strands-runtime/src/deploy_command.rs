@@ -52,7 +52,9 @@ impl Project {
         if !required && !Path::new(path).exists() {
             return Ok(Self::default());
         }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let bytes = crate::image_command::read_small(path)
+            .map_err(|e| format!("cannot read {path}: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8"))?;
         serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
     }
 }
@@ -201,9 +203,15 @@ pub(crate) async fn deploy(args: &DeployArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let timeout = Duration::from_secs(args.wait_timeout);
     let ready = runtimes
-        .wait_ready(&state.id, POLL, timeout, |status, waited| {
-            say(&format!("  {status} ({} s)", waited.as_secs()));
-        })
+        .wait_ready(
+            &state.id,
+            Some(&state.version),
+            POLL,
+            timeout,
+            |status, waited| {
+                say(&format!("  {status} ({} s)", waited.as_secs()));
+            },
+        )
         .await
         .map_err(|e| e.to_string())?;
     say(&format!(
@@ -258,35 +266,60 @@ fn dry_run_plan(
     spec: &RuntimeSpec,
     region: &str,
 ) -> String {
-    let blobs = image
+    let layers: Vec<_> = image
         .blobs()
         .values()
         .filter(|b| {
             !b.media_type.ends_with("manifest.v1+json") && !b.media_type.ends_with("index.v1+json")
         })
-        .count();
-    let request = serde_json::to_string_pretty(&spec.request_json()).unwrap_or_default();
-    let mut plan =
-        format!("dry run in {region}: nothing is called or pushed. The calls would be:\n");
+        .collect();
+    let bytes: usize = layers.iter().map(|b| b.bytes.len()).sum();
+    let mut calls = Vec::new();
     if let Some(ecr) = strands_deploy::registry::EcrRegistry::of(reference) {
-        plan.push_str(&format!(
-            "1. ECR DescribeRepositories {{\"registryId\": \"{}\", \"repositoryNames\": [\"{}\"]}}, then CreateRepository if it is missing\n2. ECR GetAuthorizationToken {{}}\n",
+        calls.push(format!(
+            "ECR DescribeRepositories {{\"registryId\": \"{}\", \"repositoryNames\": [\"{}\"]}}, then CreateRepository if it is missing",
             ecr.account,
             reference.repository()
         ));
+        calls.push("ECR GetAuthorizationToken {}".to_owned());
     }
-    plan.push_str(&format!(
-        "3. registry {}: HEAD then upload of each of {blobs} blobs it lacks ({} bytes in all), PUT manifest {}\n\
-         4. AgentCore ListAgentRuntimes (looking for {:?})\n\
-         5. AgentCore CreateAgentRuntime, or UpdateAgentRuntime {{\"agentRuntimeId\": <the id found>, ...}} when it exists:\n{request}\n\
-         6. AgentCore GetAgentRuntime every {} s until READY",
+    calls.push(format!(
+        "registry {}: HEAD, then upload of each of the {} layer and config blobs it lacks ({bytes} bytes in all), then PUT manifest {}",
         reference.registry(),
-        image.size(),
-        reference.tag(),
-        spec.name,
+        layers.len(),
+        reference.tag()
+    ));
+    calls.push(format!(
+        "AgentCore ListAgentRuntimes (looking for {:?})",
+        spec.name
+    ));
+    calls.push(format!(
+        "AgentCore CreateAgentRuntime with this body (environment values not shown); when the runtime exists, UpdateAgentRuntime on its id with the same body without agentRuntimeName:\n{}",
+        serde_json::to_string_pretty(&shown_request(spec)).unwrap_or_default()
+    ));
+    calls.push(format!(
+        "AgentCore GetAgentRuntime every {} s until READY",
         POLL.as_secs()
     ));
+    let mut plan = format!("dry run in {region}: nothing is called or pushed. The calls would be:");
+    for (number, call) in (1..).zip(calls) {
+        plan.push_str(&format!("\n{number}. {call}"));
+    }
     plan
+}
+
+/// The request as the plan shows it: environment values may be secrets, so only their names.
+fn shown_request(spec: &RuntimeSpec) -> serde_json::Value {
+    let mut body = spec.request_json();
+    if let Some(environment) = body
+        .get_mut("environmentVariables")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for value in environment.values_mut() {
+            *value = serde_json::Value::String("(set)".to_owned());
+        }
+    }
+    body
 }
 
 /// `strands-runtime status`.

@@ -82,14 +82,14 @@ pub(crate) fn build_for(args: &ImageArgs, protocol: Protocol) -> Result<Image, S
         .ca_certificates
         .as_deref()
         .unwrap_or(CA_CERTIFICATES_PATH);
-    let pem = std::fs::read(pem_path).map_err(|e| {
+    let pem = read_small(pem_path).map_err(|e| {
         format!("cannot read the CA certificates {pem_path}: {e}; give a PEM bundle with --ca-certificates")
     })?;
     builder = builder.ca_certificates(pem);
     if let Some(path) = &args.agent {
         // Checked as `serve` would read it: a broken agent file fails here, not in AgentCore.
         crate::agent_file::load(path)?;
-        let contents = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let contents = read_small(path).map_err(|e| format!("cannot read {path}: {e}"))?;
         builder = builder.agent_file(contents);
     }
     match protocol {
@@ -110,6 +110,20 @@ pub(crate) fn build_for(args: &ImageArgs, protocol: Protocol) -> Result<Image, S
         builder = builder.env(name, value);
     }
     builder.build().map_err(|e| e.to_string())
+}
+
+/// A configuration file, refused past 16 MiB (a CA bundle is ~200 KB).
+pub(crate) fn read_small(path: &str) -> Result<Vec<u8>, std::io::Error> {
+    const MAX: u64 = 16 * 1024 * 1024;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path)?, MAX + 1),
+        &mut bytes,
+    )?;
+    if bytes.len() as u64 > MAX {
+        return Err(std::io::Error::other("larger than 16 MiB"));
+    }
+    Ok(bytes)
 }
 
 fn read_binary(path: &Path) -> Result<Binary, String> {
@@ -148,7 +162,9 @@ pub(crate) async fn push_image(
         .ok()
         .filter(|e| !e.trim().is_empty());
     if let Some(endpoint) = endpoint.or(from_env.as_deref()) {
-        registry = registry.with_endpoint(endpoint, reference);
+        registry = registry
+            .with_endpoint(endpoint, reference)
+            .map_err(|e| e.to_string())?;
     }
     if let Some(ecr) = EcrRegistry::of(reference) {
         let conf = strands_aws::sdk_config().await;

@@ -222,6 +222,10 @@ fn a_dry_run_prints_the_calls_and_makes_none() {
     ] {
         assert!(plan.contains(call), "{call} missing from:\n{plan}");
     }
+    assert!(
+        !plan.contains("us.amazon.nova-lite-v1:0") && plan.contains("\"MODEL_ID\": \"(set)\""),
+        "environment values are not shown:\n{plan}"
+    );
     let none = failure(&cli(dir.path(), &ms, &ms.deployer, &["status"]));
     assert!(none.contains("no agent runtime is named"), "{none}");
     let plan = ok(&cli(

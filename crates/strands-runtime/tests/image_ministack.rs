@@ -133,7 +133,9 @@ async fn a_two_platform_image_is_pushed_to_ecr_read_back_and_pushed_again_for_fr
 
     // Read back as a client would, every blob checked against its digest.
     let reference: Reference = target.parse().unwrap();
-    let registry = Registry::new(&reference).with_endpoint(&ms.endpoint, &reference);
+    let registry = Registry::new(&reference)
+        .with_endpoint(&ms.endpoint, &reference)
+        .unwrap();
     let index = registry.manifest(&repository, "v1").await.unwrap();
     assert_eq!(index.digest, digest);
     assert_eq!(index.media_type, "application/vnd.oci.image.index.v1+json");

@@ -1,10 +1,6 @@
 //! The image's one layer: a tar of a few files, written the same way every time (sorted paths,
 //! fixed owners and times, no host metadata), then gzipped without a timestamp.
 
-use std::io::Write as _;
-
-use flate2::{Compression, GzBuilder};
-
 use super::ImageError;
 
 /// The user the server runs as (distroless' `nonroot`).
@@ -70,12 +66,18 @@ pub(super) fn tar(mut entries: Vec<Entry>, mtime: u64) -> Result<Vec<u8>, ImageE
 }
 
 /// `bytes` gzipped at the best ratio, with no name or time in the gzip header.
-pub(super) fn gzip(bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
-    let mut encoder = GzBuilder::new()
-        .mtime(0)
-        .write(Vec::with_capacity(bytes.len() / 2), Compression::best());
-    encoder.write_all(bytes).map_err(ImageError::Write)?;
-    encoder.finish().map_err(ImageError::Write)
+///
+/// Compressed with `miniz_oxide` itself, not through `flate2`: `flate2`'s backend is chosen by
+/// feature unification (another crate in a build can switch it to zlib-rs), and two backends
+/// give two layers, two digests, for the same files.
+pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
+    // RFC 1952: magic, deflate, no flags, mtime 0, "maximum compression", OS unknown.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
+    out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(bytes, 9));
+    out.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+    // ISIZE: the input's length modulo 2^32, as the format defines it.
+    out.extend_from_slice(&((bytes.len() & 0xFFFF_FFFF) as u32).to_le_bytes());
+    out
 }
 
 #[cfg(test)]
@@ -116,6 +118,24 @@ mod tests {
                 ("usr/local/bin/x".to_owned(), 0o755, 0, 7),
             ]
         );
-        assert_eq!(gzip(&bytes).unwrap(), gzip(&bytes).unwrap());
+        let gzipped = gzip(&bytes);
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(gzipped.as_slice()),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped, bytes);
+    }
+
+    /// The compressor is pinned: a change of its output changes every image digest, so it
+    /// must be seen here, not discovered as blobs that stop matching.
+    #[test]
+    fn the_compressed_layer_is_byte_for_byte_stable() {
+        let input: Vec<u8> = (0u32..20_000).map(|i| (i * 7 % 251) as u8).collect();
+        assert_eq!(
+            crate::image::sha256(&gzip(&input)),
+            "sha256:18aa3d2e32ebc251503177cd4c7f32d38aefbd42a0fe1c52844d9fba8bad72d7"
+        );
     }
 }
