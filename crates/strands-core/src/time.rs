@@ -91,6 +91,15 @@ impl UtcTime {
         out
     }
 
+    /// RFC 3339 in UTC to the second, `2026-11-25T17:46:24Z` (OCI image configs, IMDS
+    /// credential documents).
+    pub fn to_rfc3339_seconds(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
     /// `HH:MM:SS[.ffffff]+00:00`, the slow way (years outside 0 to 9999).
     fn time_of_day(&self) -> String {
         let Self {
@@ -161,6 +170,10 @@ mod tests {
         assert_eq!(
             at(4_102_444_799, 0).to_python_isoformat(),
             "2099-12-31T23:59:59+00:00"
+        );
+        assert_eq!(
+            at(951_782_400, 1).to_rfc3339_seconds(),
+            "2000-02-29T00:00:00Z"
         );
         // Past Python's datetime.MAXYEAR, the fields are still written in order.
         assert_eq!(

@@ -460,11 +460,7 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 
 /// `seconds` since the epoch as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
 fn rfc3339(seconds: u64) -> String {
-    let t = UtcTime::from_system_time(UNIX_EPOCH + Duration::from_secs(seconds));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    UtcTime::from_system_time(UNIX_EPOCH + Duration::from_secs(seconds)).to_rfc3339_seconds()
 }
 
 #[cfg(test)]

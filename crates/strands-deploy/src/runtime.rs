@@ -347,6 +347,21 @@ pub struct RuntimeState {
     pub container_uri: Option<String>,
 }
 
+/// The state an SDK output reports (every output has the same four getters).
+macro_rules! state_of {
+    ($out:expr) => {{
+        let out = &$out;
+        RuntimeState {
+            id: out.agent_runtime_id().to_owned(),
+            arn: out.agent_runtime_arn().to_owned(),
+            version: out.agent_runtime_version().to_owned(),
+            status: out.status().as_str().to_owned(),
+            failure_reason: None,
+            container_uri: None,
+        }
+    }};
+}
+
 /// The control plane's agent runtimes, for one account and region.
 #[derive(Debug, Clone)]
 pub struct AgentRuntimes {
@@ -394,14 +409,7 @@ impl AgentRuntimes {
                 .iter()
                 .find(|r| r.agent_runtime_name() == name)
             {
-                return Ok(Some(RuntimeState {
-                    id: found.agent_runtime_id().to_owned(),
-                    arn: found.agent_runtime_arn().to_owned(),
-                    version: found.agent_runtime_version().to_owned(),
-                    status: found.status().as_str().to_owned(),
-                    failure_reason: None,
-                    container_uri: None,
-                }));
+                return Ok(Some(state_of!(found)));
             }
             match page.next_token() {
                 Some(next) => token = Some(next.to_owned()),
@@ -426,12 +434,8 @@ impl AgentRuntimes {
             .await
             .map_err(|e| Self::refused("CreateAgentRuntime", &e))?;
         Ok(RuntimeState {
-            id: out.agent_runtime_id().to_owned(),
-            arn: out.agent_runtime_arn().to_owned(),
-            version: out.agent_runtime_version().to_owned(),
-            status: out.status().as_str().to_owned(),
-            failure_reason: None,
             container_uri: Some(spec.container_uri.clone()),
+            ..state_of!(out)
         })
     }
 
@@ -444,12 +448,8 @@ impl AgentRuntimes {
             .await
             .map_err(|e| Self::refused("UpdateAgentRuntime", &e))?;
         Ok(RuntimeState {
-            id: out.agent_runtime_id().to_owned(),
-            arn: out.agent_runtime_arn().to_owned(),
-            version: out.agent_runtime_version().to_owned(),
-            status: out.status().as_str().to_owned(),
-            failure_reason: None,
             container_uri: Some(spec.container_uri.clone()),
+            ..state_of!(out)
         })
     }
 
@@ -466,15 +466,12 @@ impl AgentRuntimes {
                 _ => Self::refused("GetAgentRuntime", &e),
             })?;
         Ok(RuntimeState {
-            id: out.agent_runtime_id().to_owned(),
-            arn: out.agent_runtime_arn().to_owned(),
-            version: out.agent_runtime_version().to_owned(),
-            status: out.status().as_str().to_owned(),
             failure_reason: out.failure_reason().map(ToOwned::to_owned),
             container_uri: out
                 .agent_runtime_artifact()
                 .and_then(|a| a.as_container_configuration().ok())
                 .map(|c| c.container_uri().to_owned()),
+            ..state_of!(out)
         })
     }
 
@@ -512,20 +509,7 @@ impl AgentRuntimes {
             if state.status == "READY" && current {
                 return Ok(state);
             }
-            if state.status.ends_with("_FAILED") {
-                return Err(DeployError::Failed {
-                    status: state.status,
-                    reason: state
-                        .failure_reason
-                        .unwrap_or_else(|| "no reason given".to_owned()),
-                });
-            }
-            if started.elapsed() + every > timeout {
-                return Err(DeployError::TimedOut {
-                    status: state.status,
-                    waited: started.elapsed(),
-                });
-            }
+            keep_waiting(state, started, every, timeout)?;
             tokio::time::sleep(every).await;
         }
     }
@@ -543,23 +527,35 @@ impl AgentRuntimes {
                 Err(DeployError::NotFound(_)) => return Ok(()),
                 other => other?,
             };
-            if state.status == "DELETE_FAILED" {
-                return Err(DeployError::Failed {
-                    status: state.status,
-                    reason: state
-                        .failure_reason
-                        .unwrap_or_else(|| "no reason given".to_owned()),
-                });
-            }
-            if started.elapsed() + every > timeout {
-                return Err(DeployError::TimedOut {
-                    status: state.status,
-                    waited: started.elapsed(),
-                });
-            }
+            keep_waiting(state, started, every, timeout)?;
             tokio::time::sleep(every).await;
         }
     }
+}
+
+/// Whether a wait goes on after reading `state`: not when the runtime failed (`*_FAILED`, with
+/// AgentCore's reason) or the next poll would pass `timeout`.
+fn keep_waiting(
+    state: RuntimeState,
+    started: Instant,
+    every: Duration,
+    timeout: Duration,
+) -> Result<(), DeployError> {
+    if state.status.ends_with("_FAILED") {
+        return Err(DeployError::Failed {
+            status: state.status,
+            reason: state
+                .failure_reason
+                .unwrap_or_else(|| "no reason given".to_owned()),
+        });
+    }
+    if started.elapsed() + every > timeout {
+        return Err(DeployError::TimedOut {
+            status: state.status,
+            waited: started.elapsed(),
+        });
+    }
+    Ok(())
 }
 
 fn protocol(spec: &RuntimeSpec) -> Option<ProtocolConfiguration> {

@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
-use strands_testkit::served::ServedBinary;
 
 const AKID: &str = "AKIDCHATPTYTEST00001";
 const SECRET: &str = "chat-pty-secret-key";
@@ -39,23 +38,14 @@ async fn chat_shows_tools_cancels_a_turn_on_ctrl_c_and_keeps_the_session() {
         r#"{"model": "us.amazon.nova-lite-v1:0", "tools": ["strands_tools.calculator"]}"#,
     )
     .unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
-    command
-        .env_clear()
-        .env("HOME", dir.path())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", AKID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
-        .env("LOG_LEVEL", common::trace_logs::level())
-        .args(["serve", "--agent"])
-        .arg(&agent)
-        .stdout(Stdio::null())
-        .stderr(common::trace_logs::stderr("chat_pty"));
-    common::trace_logs::secret(AKID);
-    common::trace_logs::secret(SECRET);
-    let served = ServedBinary::start(command).await.unwrap();
+    let served = common::serve_on_fake_bedrock(
+        &fake,
+        dir.path(),
+        (AKID, SECRET),
+        &["--agent".as_ref(), agent.as_os_str()],
+        "chat_pty",
+    )
+    .await;
 
     let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/chat/drive.py");
     let url = served.url("");

@@ -14,24 +14,11 @@ use std::process::{Command, Output};
 
 use ministack::{MiniStack, ministack};
 use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
-use strands_testkit::served::ServedBinary;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/AgentRuntime";
 
-/// A minimal static arm64 ELF executable (MiniStack does not run images).
-fn static_arm64_elf() -> Vec<u8> {
-    let mut bytes = vec![0u8; 64 + 56];
-    bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
-    bytes[18..20].copy_from_slice(&0xB7u16.to_le_bytes());
-    bytes[32..40].copy_from_slice(&64u64.to_le_bytes());
-    bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
-    bytes[56..58].copy_from_slice(&1u16.to_le_bytes());
-    bytes[64..68].copy_from_slice(&1u32.to_le_bytes());
-    bytes
-}
-
 fn project(dir: &Path, name: &str) {
-    std::fs::write(dir.join("server"), static_arm64_elf()).unwrap();
+    std::fs::write(dir.join("server"), common::static_elf(0xB7, b"")).unwrap();
     std::fs::write(dir.join("ca.pem"), b"pem").unwrap();
     let project = serde_json::json!({
         "name": name,
@@ -293,22 +280,9 @@ async fn a_deployed_runtime_streams_its_answer_through_invoke_agent_runtime() {
         "end_turn",
     )));
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
-    command
-        .env_clear()
-        .env("HOME", dir.path())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", AKID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
-        .env("MODEL_ID", "us.amazon.nova-lite-v1:0")
-        .env("LOG_LEVEL", common::trace_logs::level())
-        .stdout(std::process::Stdio::null())
-        .stderr(common::trace_logs::stderr("deploy_ministack"));
-    common::trace_logs::secret(AKID);
-    common::trace_logs::secret(SECRET);
-    let served = ServedBinary::start(command).await.unwrap();
+    let served =
+        common::serve_on_fake_bedrock(&fake, dir.path(), (AKID, SECRET), &[], "deploy_ministack")
+            .await;
 
     let name = format!("strands_stream_{}", std::process::id());
     project(dir.path(), &name);

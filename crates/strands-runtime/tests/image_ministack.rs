@@ -19,20 +19,6 @@ use strands_deploy::{Reference, Registry};
 
 const REGISTRY: &str = "000000000000.dkr.ecr.us-east-1.amazonaws.com";
 
-/// A minimal static 64-bit ELF executable for `machine` (0xB7 arm64, 0x3E amd64).
-fn static_elf(machine: u16, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0u8; 64 + 56];
-    bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
-    bytes[16] = 2; // ET_EXEC
-    bytes[18..20].copy_from_slice(&machine.to_le_bytes());
-    bytes[32..40].copy_from_slice(&64u64.to_le_bytes());
-    bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
-    bytes[56..58].copy_from_slice(&1u16.to_le_bytes());
-    bytes[64..68].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-    bytes.extend_from_slice(payload);
-    bytes
-}
-
 fn image(dir: &Path, args: &[&str], key: (&str, &str), endpoint: &str) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_strands-runtime"))
         .arg("image")
@@ -91,8 +77,8 @@ async fn a_two_platform_image_is_pushed_to_ecr_read_back_and_pushed_again_for_fr
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let arm = static_elf(0xB7, b"arm64 server");
-    let amd = static_elf(0x3E, b"amd64 server");
+    let arm = common::static_elf(0xB7, b"arm64 server");
+    let amd = common::static_elf(0x3E, b"amd64 server");
     std::fs::write(dir.path().join("arm64"), &arm).unwrap();
     std::fs::write(dir.path().join("amd64"), &amd).unwrap();
     let agent = br#"{"name": "weather", "prompt": "You forecast."}"#;
@@ -201,7 +187,7 @@ fn a_user_without_ecr_rights_is_told_which_permission_to_add() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("arm64"), static_elf(0xB7, b"x")).unwrap();
+    std::fs::write(dir.path().join("arm64"), common::static_elf(0xB7, b"x")).unwrap();
     std::fs::write(dir.path().join("ca.pem"), b"pem").unwrap();
     let (key, secret) = (&ms.no_access.0, &ms.no_access.1);
     let target = format!("{REGISTRY}/strands/denied:v1");

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use strands_testkit::bedrock::{FakeAuth, FakeBedrock, Reply, frames};
-use strands_testkit::served::ServedBinary;
 
 const AKID: &str = "AKIDINVOKELOCAL00001";
 const SECRET: &str = "invoke-local-secret-key";
@@ -33,22 +32,8 @@ async fn invoke_prints_json_and_streamed_answers_in_one_session() {
         "end_turn",
     )));
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
-    command
-        .env_clear()
-        .env("HOME", dir.path())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", AKID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
-        .env("MODEL_ID", "us.amazon.nova-lite-v1:0")
-        .env("LOG_LEVEL", common::trace_logs::level())
-        .stdout(Stdio::null())
-        .stderr(common::trace_logs::stderr("invoke_local"));
-    common::trace_logs::secret(AKID);
-    common::trace_logs::secret(SECRET);
-    let served = ServedBinary::start(command).await.unwrap();
+    let served =
+        common::serve_on_fake_bedrock(&fake, dir.path(), (AKID, SECRET), &[], "invoke_local").await;
     let url = served.url("");
 
     let first = tokio::task::spawn_blocking({

@@ -135,3 +135,50 @@ pub(crate) fn post(path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     request.extend_from_slice(body);
     request
 }
+
+/// A minimal static 64-bit ELF executable for `machine` (0xB7 arm64, 0x3E amd64): a header,
+/// one `PT_LOAD` program header, then `payload`. What the image builder accepts; not runnable.
+pub(crate) fn static_elf(machine: u16, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0u8; 64 + 56];
+    bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+    bytes[16] = 2; // ET_EXEC
+    bytes[18..20].copy_from_slice(&machine.to_le_bytes());
+    bytes[32..40].copy_from_slice(&64u64.to_le_bytes());
+    bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
+    bytes[56..58].copy_from_slice(&1u16.to_le_bytes());
+    bytes[64..68].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// The binary serving an agent (`serve` and `args`; `MODEL_ID` is Nova Lite unless an agent
+/// file says otherwise) in `home`, its model the fake Bedrock, signed with `key`; its log and
+/// the key go to the suite's TRACE logs as `log`.
+pub(crate) async fn serve_on_fake_bedrock(
+    fake: &strands_testkit::bedrock::FakeBedrock,
+    home: &std::path::Path,
+    key: (&str, &str),
+    args: &[&std::ffi::OsStr],
+    log: &str,
+) -> strands_testkit::served::ServedBinary {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_strands-runtime"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", key.0)
+        .env("AWS_SECRET_ACCESS_KEY", key.1)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint_url())
+        .env("MODEL_ID", "us.amazon.nova-lite-v1:0")
+        .env("LOG_LEVEL", trace_logs::level())
+        .arg("serve")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(trace_logs::stderr(log));
+    trace_logs::secret(key.0);
+    trace_logs::secret(key.1);
+    strands_testkit::served::ServedBinary::start(command)
+        .await
+        .unwrap()
+}

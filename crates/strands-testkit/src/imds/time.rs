@@ -17,11 +17,7 @@ pub(super) fn rfc3339_after(now: SystemTime, ahead: Duration) -> String {
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 fn rfc3339(unix_seconds: u64) -> String {
-    let t = UtcTime::from_system_time(UNIX_EPOCH + Duration::from_secs(unix_seconds));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    UtcTime::from_system_time(UNIX_EPOCH + Duration::from_secs(unix_seconds)).to_rfc3339_seconds()
 }
 
 #[cfg(test)]
