@@ -235,6 +235,20 @@ impl Agent {
         self.cancel.clone()
     }
 
+    /// Registers one more tool (a swarm's coordination tool).
+    pub(crate) fn add_tool(&mut self, tool: Arc<dyn Tool>) -> Result<(), BuildError> {
+        // With a loader, `tools` may hold last invocation's loaded tools: extend the agent's own.
+        let own = self.tool_loading.as_ref().map_or(&self.tools, |l| &l.own);
+        let mut tools = (**own).clone();
+        tools.register(tool)?;
+        let tools = Arc::new(tools);
+        if let Some(loading) = &mut self.tool_loading {
+            loading.own = tools.clone();
+        }
+        self.tools = tools;
+        Ok(())
+    }
+
     /// The agent's name (default `"Strands Agents"`).
     pub fn name(&self) -> &str {
         &self.hook_agent.name

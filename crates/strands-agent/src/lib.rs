@@ -57,6 +57,7 @@ mod interrupts;
 mod invoke;
 pub mod memory;
 mod metrics;
+pub mod multiagent;
 mod normalize;
 mod pydantic;
 mod result;

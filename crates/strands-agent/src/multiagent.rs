@@ -1,0 +1,92 @@
+//! Several agents on one task: [`Swarm`] (agents hand the task to each other), as in Python
+//! Strands' `strands.multiagent`.
+//!
+//! A run streams [`MultiAgentEvent`]s (node starts and stops, each agent's own events wrapped
+//! with its node id, handoffs) and ends with a [`MultiAgentResult`]: a [`NodeResult`] per node,
+//! the run's [`Status`], usage and time. Both serialize as Python's dicts do.
+
+mod events;
+mod input;
+mod result;
+mod swarm;
+
+pub use events::{MultiAgentEvent, NodeType};
+pub use input::MultiAgentInput;
+pub use result::{MultiAgentResult, NodeOutput, NodeResult, Status};
+pub use swarm::{Swarm, SwarmBuilder};
+
+use crate::{BuildError, ResumeError};
+
+/// Why a swarm or graph could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MultiAgentBuildError {
+    /// No node was added.
+    #[error("a multi-agent system needs at least one node; add one with `.node(agent)`")]
+    NoNodes,
+    /// Two nodes share an id (an agent's name).
+    #[error("node id `{node_id}` is not unique; give each agent a unique name")]
+    DuplicateNodeId {
+        /// The repeated id.
+        node_id: String,
+    },
+    /// The entry point names no node.
+    #[error("entry point `{node_id}` is not a node; the nodes are {available:?}")]
+    UnknownEntryPoint {
+        /// The name given.
+        node_id: String,
+        /// The node ids.
+        available: Vec<String>,
+    },
+    /// The id could escape a session directory.
+    #[error(
+        "multi-agent id {id:?} is invalid: use a non-empty id without path separators or control characters"
+    )]
+    InvalidId {
+        /// The rejected id.
+        id: String,
+    },
+    /// A node's agent persists its own session; the swarm resets it before each turn.
+    #[error(
+        "agent `{node_id}` has a session manager; swarm nodes cannot persist their own sessions, give the swarm one instead"
+    )]
+    NodeWithSession {
+        /// The node.
+        node_id: String,
+    },
+    /// A node's agent already has a tool with a name the swarm needs.
+    #[error(
+        "agent `{node_id}` already has a tool named `{tool}`, which the swarm adds for coordination; rename that tool"
+    )]
+    ReservedToolName {
+        /// The node.
+        node_id: String,
+        /// The tool name.
+        tool: &'static str,
+    },
+    /// A node's agent refused the coordination tool.
+    #[error("agent `{node_id}` cannot take the coordination tool")]
+    Agent {
+        /// The node.
+        node_id: String,
+        /// Why.
+        #[source]
+        source: BuildError,
+    },
+}
+
+/// Why a swarm or graph invocation could not run.
+///
+/// Failures inside the run (a node's error, a limit, a timeout) are not errors: the result's
+/// [`Status`] is [`Status::Failed`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MultiAgentError {
+    /// The input does not fit the interrupt state: responses are required, not expected, or
+    /// name an unknown interrupt.
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+    /// The stream ended without a result (it was not polled to the end).
+    #[error("the multi-agent stream ended without a result")]
+    NoResult,
+}
