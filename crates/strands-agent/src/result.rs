@@ -41,13 +41,13 @@ impl AgentResult {
     }
 }
 
-/// Python's `str(AgentResult)`: the interrupts if any, else the structured output as JSON,
-/// else the text.
+/// Python's `str(AgentResult)`: the interrupts if any (as Python prints a list of their dicts),
+/// else the structured output as JSON, else the text.
 impl fmt::Display for AgentResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.interrupts.is_empty() {
-            let json = serde_json::to_string(&self.interrupts).map_err(|_| fmt::Error)?;
-            return f.write_str(&json);
+            let json = serde_json::to_value(&self.interrupts).map_err(|_| fmt::Error)?;
+            return f.write_str(&crate::pydantic::python_repr(&json));
         }
         if let Some(value) = &self.structured_output {
             return write!(f, "{value}");

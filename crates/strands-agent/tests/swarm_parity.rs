@@ -20,11 +20,29 @@ use futures_util::StreamExt;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use strands_agent::multiagent::{MultiAgentEvent, MultiAgentInput, Swarm};
-use strands_agent::{Agent, AgentEvent};
-use strands_core::{ContentBlock, StreamEvent};
+use strands_agent::{Agent, AgentEvent, InterruptResponse, tool};
+use strands_core::{ContentBlock, InterruptRaised, StreamEvent, ToolContext};
 use strands_testkit::{ScriptedModel, Step};
 
 use common::{add, normalize};
+
+/// Publish a document once a human approved it.
+///
+/// Args:
+///     title: the document's title
+#[tool]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "tool arguments arrive by value"
+)]
+fn publish(title: String, context: ToolContext) -> Result<String, InterruptRaised> {
+    let reason = json!({"action": "publish", "title": title});
+    let response = context.interrupt("approve", reason)?;
+    let response = response
+        .as_str()
+        .map_or_else(|| response.to_string(), str::to_owned);
+    Ok(format!("published {title} ({response})"))
+}
 
 fn load(name: &str) -> Value {
     let path = format!(
@@ -68,8 +86,11 @@ fn build(fixture: &Value) -> (Swarm, Vec<(String, Arc<ScriptedModel>)>) {
             agent = agent.system_prompt(prompt);
         }
         for tool in node["tools"].as_array().into_iter().flatten() {
-            assert_eq!(tool, "add", "unknown tool {tool}");
-            agent = agent.tool(add);
+            agent = match tool.as_str().unwrap() {
+                "add" => agent.tool(add),
+                "publish" => agent.tool(publish),
+                other => panic!("unknown tool {other}"),
+            };
         }
         builder = builder.node(agent.build().unwrap());
         models.push((name, model));
@@ -95,7 +116,17 @@ fn build(fixture: &Value) -> (Swarm, Vec<(String, Arc<ScriptedModel>)>) {
     (builder.build().unwrap(), models)
 }
 
-fn task(value: &Value) -> MultiAgentInput {
+/// The task of an invocation; `"resume:<answer>"` answers every open interrupt with `<answer>`.
+fn task(value: &Value, swarm: &Swarm) -> MultiAgentInput {
+    if let Some(answer) = value.as_str().and_then(|t| t.strip_prefix("resume:")) {
+        let responses = swarm
+            .pending_interrupts()
+            .into_iter()
+            .map(|i| InterruptResponse::new(i.id, answer))
+            .collect::<Vec<_>>();
+        assert!(!responses.is_empty(), "nothing to resume");
+        return MultiAgentInput::from(responses);
+    }
     match value {
         Value::String(text) => MultiAgentInput::from(text.as_str()),
         blocks => MultiAgentInput::from(
@@ -183,7 +214,8 @@ async fn run_fixture(name: &str) {
         assert!(want["error"].is_null(), "{name}[{i}]: Python raised");
         let mut events = Vec::new();
         let mut text = None;
-        let mut stream = pin!(swarm.stream(task(task_value)));
+        let task = task(task_value, &swarm);
+        let mut stream = pin!(swarm.stream(task));
         while let Some(event) = stream.next().await {
             let event = event.unwrap();
             if let MultiAgentEvent::Result(result) = &event {
@@ -253,4 +285,5 @@ parity!(
     swarm_node_timeout,
     swarm_entry_point_and_content_task,
     swarm_two_invocations,
+    swarm_interrupt_in_node,
 );

@@ -272,6 +272,20 @@ impl Swarm {
         self.run.status
     }
 
+    /// The interrupts the swarm is paused on (empty unless the last result's status was
+    /// [`Status::Interrupted`]). Resume with their responses as the next task.
+    pub fn pending_interrupts(&self) -> Vec<strands_core::Interrupt> {
+        if !self.interrupts.activated {
+            return Vec::new();
+        }
+        self.interrupts
+            .interrupts
+            .values()
+            .filter(|i| i.response.is_none())
+            .cloned()
+            .collect()
+    }
+
     /// What the nodes shared through their handoffs, by node id. Kept from one invocation to
     /// the next, as in Python.
     pub fn shared_context(&self) -> IndexMap<String, Map<String, Value>> {
