@@ -433,6 +433,23 @@ fn merge_per_call_series(metrics: &mut Value) {
     }
 }
 
+/// Removes what only the clock decides: time to first token is a span attribute and a metric
+/// only when the first stream event took a millisecond or more, on both stacks, which a busy
+/// machine makes happen at random.
+fn drop_wall_clock(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.shift_remove("gen_ai.server.time_to_first_token");
+            map.values_mut().for_each(drop_wall_clock);
+        }
+        Value::Array(items) => {
+            items.retain(|item| item["name"] != "strands.model.time_to_first_token");
+            items.iter_mut().for_each(drop_wall_clock);
+        }
+        _ => {}
+    }
+}
+
 async fn assert_matches_python(fixture: &str, opt_in: &str) {
     let expected = load(&format!("telemetry/{fixture}.json"));
     assert_eq!(expected["strands_version"], "1.62.0");
@@ -448,6 +465,8 @@ async fn assert_matches_python(fixture: &str, opt_in: &str) {
         for span in got["spans"].as_array_mut().unwrap() {
             drop_normalized_descriptions(span);
         }
+        drop_wall_clock(&mut got);
+        drop_wall_clock(&mut want);
         let name = case["case"].as_str().unwrap();
         assert_eq!(got["errors"], want["errors"], "{fixture}/{name}: errors");
         assert_eq!(got["spans"], want["spans"], "{fixture}/{name}: spans");
