@@ -15,6 +15,7 @@ pub use input::MultiAgentInput;
 pub use result::{MultiAgentResult, NodeOutput, NodeResult, Status};
 pub use swarm::{Swarm, SwarmBuilder};
 
+use crate::session::SessionError;
 use crate::{BuildError, ResumeError};
 
 /// Why a swarm or graph could not be built.
@@ -86,6 +87,17 @@ pub enum MultiAgentError {
     /// name an unknown interrupt.
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    /// The session could not be read or written.
+    #[error("multi-agent session persistence failed")]
+    Session(#[from] SessionError),
+    /// The stored state cannot be restored.
+    #[error("the stored state of {id:?} cannot be restored: {reason}")]
+    InvalidState {
+        /// The swarm's or graph's id.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The stream ended without a result (it was not polled to the end).
     #[error("the multi-agent stream ended without a result")]
     NoResult,

@@ -2,7 +2,8 @@
 //! running Python's `Swarm` over agents with scripted models (`fixtures/multiagent/generate.py`).
 //! The same scripts run here and everything Python exposes is compared: every streamed event
 //! (node starts, the agents' events, node stops with their results, handoffs, the result), the
-//! result's text, what each node's model received, and each agent's final history.
+//! result's text, the state a session persists after each task, what each node's model
+//! received, and each agent's final history.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,29 +21,11 @@ use futures_util::StreamExt;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use strands_agent::multiagent::{MultiAgentEvent, MultiAgentInput, Swarm};
-use strands_agent::{Agent, AgentEvent, InterruptResponse, tool};
-use strands_core::{ContentBlock, InterruptRaised, StreamEvent, ToolContext};
+use strands_agent::{Agent, AgentEvent, InterruptResponse};
+use strands_core::{ContentBlock, StreamEvent};
 use strands_testkit::{ScriptedModel, Step};
 
-use common::{add, normalize};
-
-/// Publish a document once a human approved it.
-///
-/// Args:
-///     title: the document's title
-#[tool]
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "tool arguments arrive by value"
-)]
-fn publish(title: String, context: ToolContext) -> Result<String, InterruptRaised> {
-    let reason = json!({"action": "publish", "title": title});
-    let response = context.interrupt("approve", reason)?;
-    let response = response
-        .as_str()
-        .map_or_else(|| response.to_string(), str::to_owned);
-    Ok(format!("published {title} ({response})"))
-}
+use common::{add, normalize, publish};
 
 fn load(name: &str) -> Value {
     let path = format!(

@@ -2,6 +2,7 @@
 
 mod context;
 mod handoff;
+mod state;
 
 use std::fmt;
 use std::pin::pin;
@@ -22,6 +23,7 @@ use super::{
     NodeOutput, NodeResult, NodeType, Status,
 };
 use crate::interrupts::InterruptState;
+use crate::session::SessionManager;
 use crate::{Agent, AgentEvent, AgentInput, AgentResult};
 
 /// A team of agents that pass a task between themselves.
@@ -75,6 +77,9 @@ pub struct Swarm {
     shared: Shared,
     run: RunState,
     interrupts: InterruptState,
+    session: Option<SessionManager>,
+    /// The next invocation continues the run restored from the session.
+    resume_from_session: bool,
 }
 
 impl fmt::Debug for Swarm {
@@ -138,6 +143,10 @@ struct RunState {
     latency_ms: u64,
     /// Time of the invocations before this one (an interrupted run resumes its clock).
     execution_time: Duration,
+    /// When the running invocation started.
+    active_since: Option<Instant>,
+    /// The running node's turn is done and its handoff stands (Python's `_turn.outcome`).
+    turn_committed: bool,
 }
 
 impl RunState {
@@ -151,11 +160,18 @@ impl RunState {
             usage: Usage::default(),
             latency_ms: 0,
             execution_time: Duration::ZERO,
+            active_since: None,
+            turn_committed: false,
         }
     }
 
+    /// Time of the finished invocations plus the running one's so far.
+    fn elapsed(&self) -> Duration {
+        self.execution_time + self.active_since.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
     /// Why the swarm must stop before running another node, if it must.
-    fn stop_reason(&self, limits: &SwarmLimits, elapsed: Duration) -> Option<String> {
+    fn stop_reason(&self, limits: &SwarmLimits) -> Option<String> {
         let runs = self.node_history.len();
         if runs >= limits.max_handoffs {
             return Some(format!("Max handoffs reached: {}", limits.max_handoffs));
@@ -163,7 +179,7 @@ impl RunState {
         if runs >= limits.max_iterations {
             return Some(format!("Max iterations reached: {}", limits.max_iterations));
         }
-        if self.execution_time + elapsed > limits.execution_timeout {
+        if self.elapsed() > limits.execution_timeout {
             return Some(format!(
                 "Execution timed out: {:?}",
                 limits.execution_timeout
@@ -321,14 +337,17 @@ impl Swarm {
     ) -> impl Stream<Item = Result<MultiAgentEvent, MultiAgentError>> + Send + '_ {
         let task = task.into();
         async_stream::stream! {
-            let started = Instant::now();
+            if let Err(error) = self.load_session().await {
+                yield Err(error);
+                return;
+            }
             if let Err(error) = self.begin(task) {
                 yield Err(error);
                 return;
             }
             let mut interrupts = Vec::new();
             while self.run.status == Status::Executing {
-                if let Some(reason) = self.run.stop_reason(&self.limits, started.elapsed()) {
+                if let Some(reason) = self.run.stop_reason(&self.limits) {
                     tracing::debug!(swarm = %self.id, %reason, "stopping the swarm");
                     self.run.status = Status::Failed;
                     break;
@@ -387,9 +406,15 @@ impl Swarm {
                         self.interrupts.end_tool_cycle();
                         self.run.node_history.push(node_id.clone());
                         guard.commit();
+                        self.run.turn_committed = true;
+                        if let Err(error) = self.sync_session().await {
+                            yield Err(error);
+                            return;
+                        }
                     }
                     Status::Interrupted => {
                         guard.commit();
+                        self.run.turn_committed = true;
                         interrupts = self.activate_interrupt(&node_id);
                         yield Ok(MultiAgentEvent::NodeInterrupt { node_id, interrupts: interrupts.clone() });
                         break;
@@ -406,13 +431,58 @@ impl Swarm {
                     self.run.status = Status::Completed;
                 }
             }
-            self.run.execution_time += started.elapsed();
+            self.run.execution_time = self.run.elapsed();
+            self.run.active_since = None;
             lock(&self.shared).executing = false;
+            self.resume_from_session = false;
+            if let Err(error) = self.sync_session().await {
+                yield Err(error);
+                return;
+            }
             yield Ok(MultiAgentEvent::Result(Box::new(self.result(interrupts))));
         }
     }
 
-    /// Starts a fresh run, or resumes an interrupted one with the responses in `task`.
+    /// Restores the run from the session (or creates its record) now, instead of at the first
+    /// invocation: Python's `initialize_multi_agent`, which runs when a swarm is constructed.
+    /// Does nothing without a session manager or when done.
+    ///
+    /// # Errors
+    ///
+    /// [`MultiAgentError::Session`] when the session cannot be read or written,
+    /// [`MultiAgentError::InvalidState`] when the stored state is malformed.
+    pub async fn load_session(&mut self) -> Result<(), MultiAgentError> {
+        if self.session.as_ref().is_none_or(SessionManager::is_loaded) {
+            return Ok(());
+        }
+        let initial = self.serialize_state();
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let Some(stored) = session.load_multi_agent(&self.id, &initial).await? else {
+            return Ok(());
+        };
+        tracing::debug!(swarm = %self.id, "restoring swarm from session");
+        self.restore_state(&stored)
+            .map_err(|reason| MultiAgentError::InvalidState {
+                id: self.id.clone(),
+                reason,
+            })
+    }
+
+    /// Writes the state record (Python's `sync_multi_agent`, after each node and invocation).
+    async fn sync_session(&self) -> Result<(), MultiAgentError> {
+        let Some(session) = self.session.as_ref() else {
+            return Ok(());
+        };
+        session
+            .sync_multi_agent(&self.id, &self.serialize_state())
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a fresh run, resumes an interrupted one with the responses in `task`, or continues
+    /// the one restored from the session.
     fn begin(&mut self, task: MultiAgentInput) -> Result<(), MultiAgentError> {
         if self.interrupts.activated {
             let MultiAgentInput::InterruptResponses(responses) = &task else {
@@ -423,13 +493,15 @@ impl Swarm {
             self.interrupts.resume(responses)?;
         } else if matches!(task, MultiAgentInput::InterruptResponses(_)) {
             return Err(crate::ResumeError::NotInterrupted.into());
-        } else {
+        } else if !self.resume_from_session {
             self.run = RunState::new(task, self.entry_point.clone());
             let mut shared = lock(&self.shared);
             shared.handoff = None;
             shared.handoff_message = None;
         }
         self.run.status = Status::Executing;
+        self.run.turn_committed = false;
+        self.run.active_since = Some(Instant::now());
         let mut shared = lock(&self.shared);
         shared.executing = true;
         shared.current.clone_from(&self.run.current);
@@ -550,6 +622,7 @@ impl Swarm {
         shared.current.clone_from(&next);
         drop(shared);
         self.run.current.clone_from(&next);
+        self.run.turn_committed = false;
         Some(MultiAgentEvent::Handoff {
             from_node_ids: vec![from.to_owned()],
             to_node_ids: vec![next],
@@ -600,6 +673,7 @@ pub struct SwarmBuilder {
     entry_point: Option<String>,
     limits: SwarmLimits,
     id: Option<String>,
+    session: Option<SessionManager>,
 }
 
 impl fmt::Debug for SwarmBuilder {
@@ -664,6 +738,16 @@ impl SwarmBuilder {
     pub fn repetitive_handoff_detection(mut self, window: usize, min_unique: usize) -> Self {
         self.limits.repetition_window = window;
         self.limits.repetition_min_unique = min_unique;
+        self
+    }
+
+    /// Persists the swarm's state in a session (Python's layout:
+    /// `multi_agents/multi_agent_<id>/multi_agent.json`), written after each node and each
+    /// invocation. Before its first invocation the swarm restores a stored run: an interrupted
+    /// one waits for its responses, one stopped mid-way continues where it stopped, a finished
+    /// one is started afresh by the next task.
+    pub fn session_manager(mut self, session: SessionManager) -> Self {
+        self.session = Some(session);
         self
     }
 
@@ -737,6 +821,8 @@ impl SwarmBuilder {
             limits: self.limits,
             shared,
             interrupts: InterruptState::default(),
+            session: self.session,
+            resume_from_session: false,
         })
     }
 }

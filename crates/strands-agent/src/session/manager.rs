@@ -189,6 +189,43 @@ impl SessionManager {
         Ok(())
     }
 
+    /// Python's `initialize_multi_agent`: returns the swarm's or graph's stored state record, or
+    /// creates the session (if new) and the record from `initial` and returns `None`.
+    pub(crate) async fn load_multi_agent(
+        &mut self,
+        multi_agent_id: &str,
+        initial: &Value,
+    ) -> Result<Option<Value>, SessionError> {
+        let repo = &self.repository;
+        let session_id = self.session_id.as_str();
+        let stored = match repo.read_session(session_id).await? {
+            Some(_) => repo.read_multi_agent(session_id, multi_agent_id).await?,
+            None => {
+                tracing::debug!(session_id, "session not found, creating it");
+                repo.create_session(&Session::new(session_id)).await?;
+                None
+            }
+        };
+        if stored.is_none() {
+            tracing::debug!(session_id, multi_agent_id, "creating multi-agent state");
+            repo.create_multi_agent(session_id, multi_agent_id, initial)
+                .await?;
+        }
+        self.loaded = true;
+        Ok(stored)
+    }
+
+    /// Python's `sync_multi_agent`: replaces the stored state record.
+    pub(crate) async fn sync_multi_agent(
+        &self,
+        multi_agent_id: &str,
+        state: &Value,
+    ) -> Result<(), SessionError> {
+        self.repository
+            .update_multi_agent(&self.session_id, multi_agent_id, state)
+            .await
+    }
+
     /// Writes a newly appended message.
     pub(crate) async fn append_message(
         &mut self,

@@ -11,10 +11,10 @@ use std::sync::{Arc, OnceLock};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use strands_agent::tools::FunctionTool;
 use strands_agent::{CancelHandle, tool};
-use strands_core::StreamEvent;
+use strands_core::{InterruptRaised, StreamEvent, ToolContext};
 use strands_testkit::Step;
 
 /// Add two integers.
@@ -34,6 +34,24 @@ pub(crate) async fn add(a: i64, b: i64) -> i64 {
 #[tool]
 pub(crate) fn fail(reason: String) -> Result<String, String> {
     Err(reason)
+}
+
+/// Publish a document once a human approved it.
+///
+/// Args:
+///     title: the document's title
+#[tool]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "tool arguments arrive by value"
+)]
+pub(crate) fn publish(title: String, context: ToolContext) -> Result<String, InterruptRaised> {
+    let reason = json!({"action": "publish", "title": title});
+    let response = context.interrupt("approve", reason)?;
+    let response = response
+        .as_str()
+        .map_or_else(|| response.to_string(), str::to_owned);
+    Ok(format!("published {title} ({response})"))
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -37,6 +37,9 @@ pub enum SessionError {
     /// Something that must exist does not, or something that must not exist does.
     #[error("{0}")]
     Conflict(String),
+    /// The repository does not store this kind of record.
+    #[error("this session repository cannot store {0}")]
+    Unsupported(&'static str),
     /// The storage backend (e.g. S3) failed.
     #[error("session storage backend failed: {message}")]
     Backend {

@@ -28,6 +28,15 @@ fn agent_prefix(session_id: &str, agent_id: &str) -> SessionResult<String> {
 }
 
 /// `session_<id>/agents/agent_<id>/messages/`.
+/// `session_<id>/multi_agents/multi_agent_<id>/multi_agent.json`, after validating both ids.
+fn multi_agent_key(session_id: &str, multi_agent_id: &str) -> SessionResult<String> {
+    let session = session_prefix(session_id)?;
+    validate_id("multi-agent", multi_agent_id)?;
+    Ok(format!(
+        "{session}multi_agents/multi_agent_{multi_agent_id}/multi_agent.json"
+    ))
+}
+
 fn messages_prefix(session_id: &str, agent_id: &str) -> SessionResult<String> {
     Ok(format!("{}messages/", agent_prefix(session_id, agent_id)?))
 }
@@ -197,6 +206,7 @@ async fn list_messages<S: ObjectStore + ?Sized>(
 /// session_<session_id>/multi_agents/            (a directory, where the store has them)
 /// session_<session_id>/agents/agent_<agent_id>/agent.json
 /// session_<session_id>/agents/agent_<agent_id>/messages/message_<message_id>.json
+/// session_<session_id>/multi_agents/multi_agent_<id>/multi_agent.json
 /// ```
 ///
 /// Documents are written like Python's `json.dumps(value, indent=2, ensure_ascii=False)`; ids are
@@ -304,6 +314,50 @@ impl<S: ObjectStore + ?Sized> SessionRepository for S {
     ) -> BoxFuture<'a, SessionResult<Vec<SessionMessage>>> {
         Box::pin(list_messages(self, session_id, agent_id, limit, offset))
     }
+
+    fn create_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+        state: &'a serde_json::Value,
+    ) -> BoxFuture<'a, SessionResult<()>> {
+        Box::pin(async move {
+            let key = multi_agent_key(session_id, multi_agent_id)?;
+            if let Some(directory) = key.strip_suffix("multi_agent.json") {
+                self.create_prefix(directory).await?;
+            }
+            write(self, &key, state).await
+        })
+    }
+
+    fn read_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+    ) -> BoxFuture<'a, SessionResult<Option<serde_json::Value>>> {
+        Box::pin(async move { read(self, &multi_agent_key(session_id, multi_agent_id)?).await })
+    }
+
+    /// Python's `update_multi_agent`: the record must exist and is replaced as it is (it has no
+    /// timestamps).
+    fn update_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+        state: &'a serde_json::Value,
+    ) -> BoxFuture<'a, SessionResult<()>> {
+        Box::pin(async move {
+            let key = multi_agent_key(session_id, multi_agent_id)?;
+            if self.get(&key).await?.is_none() {
+                return Err(SessionError::Conflict(format!(
+                    "multi-agent state {multi_agent_id:?} in session {session_id:?} does not exist \
+                     (no {}); create it with create_multi_agent before updating it",
+                    self.location(&key)
+                )));
+            }
+            write(self, &key, state).await
+        })
+    }
 }
 
 #[cfg(test)]
@@ -320,7 +374,12 @@ mod tests {
             message_key("s", "a", 10).unwrap(),
             "session_s/agents/agent_a/messages/message_10.json"
         );
+        assert_eq!(
+            multi_agent_key("s", "default_swarm").unwrap(),
+            "session_s/multi_agents/multi_agent_default_swarm/multi_agent.json"
+        );
         assert!(agent_prefix("s", "../x").is_err());
+        assert!(multi_agent_key("s", "../x").is_err());
         assert!(session_prefix("a/b").is_err());
     }
 

@@ -1,5 +1,7 @@
 //! The storage interface sessions are persisted through.
 
+use serde_json::Value;
+
 use crate::BoxFuture;
 
 use super::{Session, SessionAgent, SessionError, SessionMessage};
@@ -83,6 +85,46 @@ pub trait SessionRepository: Send + Sync {
         limit: Option<usize>,
         offset: usize,
     ) -> BoxFuture<'a, SessionResult<Vec<SessionMessage>>>;
+
+    /// Creates the state record of a swarm or graph (`multi_agent.json`, the document Python's
+    /// `serialize_state()` returns). The default stores none.
+    fn create_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+        state: &'a Value,
+    ) -> BoxFuture<'a, SessionResult<()>> {
+        let _ = (session_id, multi_agent_id, state);
+        Box::pin(std::future::ready(Err(SessionError::Unsupported(
+            "multi-agent state",
+        ))))
+    }
+
+    /// Reads a swarm's or graph's state record, `None` if there is none. The default stores none.
+    fn read_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+    ) -> BoxFuture<'a, SessionResult<Option<Value>>> {
+        let _ = (session_id, multi_agent_id);
+        Box::pin(std::future::ready(Err(SessionError::Unsupported(
+            "multi-agent state",
+        ))))
+    }
+
+    /// Replaces a swarm's or graph's state record; fails with [`SessionError::Conflict`] if it
+    /// does not exist. The default stores none.
+    fn update_multi_agent<'a>(
+        &'a self,
+        session_id: &'a str,
+        multi_agent_id: &'a str,
+        state: &'a Value,
+    ) -> BoxFuture<'a, SessionResult<()>> {
+        let _ = (session_id, multi_agent_id, state);
+        Box::pin(std::future::ready(Err(SessionError::Unsupported(
+            "multi-agent state",
+        ))))
+    }
 
     /// Writes what the repository holds back for `session_id` (messages batched into fewer
     /// requests); the session manager calls it at the end of every invocation. The default holds
