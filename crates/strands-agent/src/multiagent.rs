@@ -1,18 +1,20 @@
-//! Several agents on one task: [`Swarm`] (agents hand the task to each other), as in Python
-//! Strands' `strands.multiagent`.
+//! Several agents on one task, as in Python Strands' `strands.multiagent`: a [`Swarm`] (agents
+//! hand the task to each other) or a [`Graph`] (agents, swarms and graphs wired by edges).
 //!
 //! A run streams [`MultiAgentEvent`]s (node starts and stops, each agent's own events wrapped
 //! with its node id, handoffs) and ends with a [`MultiAgentResult`]: a [`NodeResult`] per node,
 //! the run's [`Status`], usage and time. Both serialize as Python's dicts do.
 
 mod events;
+mod graph;
 mod input;
 mod result;
 mod swarm;
 
-pub use events::{MultiAgentEvent, NodeType};
+pub use events::{MultiAgentEvent, NodeEvent, NodeType};
+pub use graph::{EdgeCondition, Graph, GraphBuilder, GraphState, NodeExecutor};
 pub use input::MultiAgentInput;
-pub use result::{MultiAgentResult, NodeOutput, NodeResult, Status};
+pub use result::{GraphSummary, MultiAgentResult, NodeOutput, NodeResult, Status};
 pub use swarm::{Swarm, SwarmBuilder};
 
 use crate::session::SessionError;
@@ -65,6 +67,17 @@ pub enum MultiAgentBuildError {
         /// The tool name.
         tool: &'static str,
     },
+    /// An edge names a node the graph does not have.
+    #[error("edge node `{node_id}` is not a node of the graph; add it with `.node(...)` first")]
+    UnknownNode {
+        /// The name given.
+        node_id: String,
+    },
+    /// Every node has an incoming edge, so none can start.
+    #[error(
+        "no entry points found: every node has an incoming edge; name one with `.entry_point(...)`"
+    )]
+    NoEntryPoints,
     /// A node's agent refused the coordination tool.
     #[error("agent `{node_id}` cannot take the coordination tool")]
     Agent {
@@ -98,7 +111,28 @@ pub enum MultiAgentError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A graph node failed or timed out, which fails the graph (Python raises the node's
+    /// exception). The graph's state, and its session, hold the failed node's result.
+    #[error("graph node `{node_id}` failed: {message}")]
+    NodeFailed {
+        /// The node.
+        node_id: String,
+        /// Its error.
+        message: String,
+    },
     /// The stream ended without a result (it was not polled to the end).
     #[error("the multi-agent stream ended without a result")]
     NoResult,
+}
+
+/// An error and its causes, `outer: inner: root`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -14,6 +14,6 @@ mod validate;
 
 pub(crate) use dump::dump;
 pub(crate) use error::validation_error_text;
-pub(crate) use repr::python_repr;
+pub(crate) use repr::{float_repr, python_repr};
 pub(crate) use schema::model_json_schema;
 pub(crate) use validate::validate;

@@ -12,19 +12,28 @@ use crate::AgentEvent;
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum NodeType {
-    /// An [`Agent`](crate::Agent).
+    /// An [`Agent`](crate::Agent): `"agent"`.
     Agent,
-    /// A nested swarm.
-    Swarm,
-    /// A nested graph.
-    Graph,
+    /// A nested swarm or graph: `"multiagent"`.
+    MultiAgent,
+}
+
+/// An event of the executor a node runs, forwarded in [`MultiAgentEvent::NodeStream`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum NodeEvent {
+    /// An agent's event.
+    Agent(AgentEvent),
+    /// A nested swarm's or graph's event.
+    MultiAgent(MultiAgentEvent),
 }
 
 /// One event of a swarm's or graph's stream.
 ///
 /// Each variant serializes to the dict Python Strands' multi-agent `stream_async` yields, keyed
 /// by `"type"`: `multiagent_node_start`, `multiagent_node_stream` (an agent's event, nested under
-/// `"event"`), `multiagent_node_stop`, `multiagent_handoff`, `multiagent_node_cancel`,
+/// `"event"`; a nested swarm's or graph's events nest the same way), `multiagent_node_stop`, `multiagent_handoff`, `multiagent_node_cancel`,
 /// `multiagent_node_interrupt` and, always last, `multiagent_result`.
 ///
 /// ```
@@ -50,12 +59,12 @@ pub enum MultiAgentEvent {
         /// What it runs.
         node_type: NodeType,
     },
-    /// An event of the agent a node runs.
+    /// An event of the agent (or nested swarm or graph) a node runs.
     NodeStream {
         /// The node.
         node_id: String,
-        /// The agent's event.
-        event: Box<AgentEvent>,
+        /// The executor's event.
+        event: Box<NodeEvent>,
     },
     /// A node finished (completed, failed or interrupted).
     NodeStop {

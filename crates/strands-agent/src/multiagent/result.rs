@@ -7,7 +7,8 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
-use strands_core::{Interrupt, Metrics, Usage};
+use serde_json::Value;
+use strands_core::{Interrupt, Message, Metrics, Usage};
 
 use crate::AgentResult;
 
@@ -82,7 +83,7 @@ impl Serialize for NodeOutput {
                 map.serialize_entry("checkpoint", &())?;
                 map.end()
             }
-            Self::MultiAgent(result) => result.serialize(serializer),
+            Self::MultiAgent(result) => PythonDict(result).serialize(serializer),
             Self::Failed { message } => {
                 let mut map = serializer.serialize_map(Some(2))?;
                 map.serialize_entry("type", "exception")?;
@@ -131,6 +132,60 @@ impl NodeResult {
     }
 }
 
+impl NodeResult {
+    /// Python's `NodeResult.from_dict`: a node result as a session stores it.
+    pub(crate) fn from_python(value: &Value) -> Result<Self, String> {
+        let raw = &value["result"];
+        let result = match raw["type"].as_str() {
+            Some("agent_result") => {
+                let message: Message =
+                    serde_json::from_value(raw["message"].clone()).map_err(|e| e.to_string())?;
+                let stop_reason = serde_json::from_value(raw["stop_reason"].clone())
+                    .map_err(|e| e.to_string())?;
+                NodeOutput::Agent(Box::new(AgentResult {
+                    stop_reason,
+                    message,
+                    usage: Usage::default(),
+                    cycle_count: 0,
+                    interrupts: Vec::new(),
+                    structured_output: None,
+                }))
+            }
+            Some("multiagent_result") => {
+                NodeOutput::MultiAgent(Box::new(MultiAgentResult::from_python(raw)?))
+            }
+            Some("exception") => NodeOutput::Failed {
+                message: raw["message"].as_str().unwrap_or("node failed").to_owned(),
+            },
+            other => return Err(format!("unsupported node result type {other:?}")),
+        };
+        Ok(Self {
+            result,
+            execution_time: Duration::from_millis(value["execution_time"].as_u64().unwrap_or(0)),
+            status: serde_json::from_value(value["status"].clone()).unwrap_or(Status::Pending),
+            accumulated_usage: serde_json::from_value(value["accumulated_usage"].clone())
+                .unwrap_or_default(),
+            accumulated_metrics: latency(value),
+            execution_count: value["execution_count"].as_u64().unwrap_or(0),
+            interrupts: serde_json::from_value(value["interrupts"].clone()).unwrap_or_default(),
+        })
+    }
+
+    /// The agent results of this node, nested results flattened in order (Python's
+    /// `get_agent_results()`).
+    pub fn agent_results(&self) -> Vec<&AgentResult> {
+        match &self.result {
+            NodeOutput::Agent(result) => vec![result],
+            NodeOutput::MultiAgent(result) => result
+                .results
+                .values()
+                .flat_map(NodeResult::agent_results)
+                .collect(),
+            NodeOutput::Failed { .. } => Vec::new(),
+        }
+    }
+}
+
 impl fmt::Display for NodeResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.result.fmt(f)
@@ -175,11 +230,52 @@ pub struct MultiAgentResult {
     pub execution_time: Duration,
     /// What the run waits for, when it was interrupted.
     pub interrupts: Vec<Interrupt>,
-    /// Swarm: the nodes that completed, in the order they ran.
+    /// The nodes that completed, in the order they ran (a swarm's `node_history`, a graph's
+    /// `execution_order`).
     pub node_history: Vec<String>,
+    /// What only a graph's result has.
+    pub graph: Option<GraphSummary>,
+}
+
+/// The graph-only part of a [`MultiAgentResult`] (Python's `GraphResult` fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct GraphSummary {
+    /// Nodes in the graph.
+    pub total_nodes: usize,
+    /// Nodes that completed.
+    pub completed_nodes: usize,
+    /// Nodes that failed.
+    pub failed_nodes: usize,
+    /// Nodes waiting for interrupt responses.
+    pub interrupted_nodes: usize,
+    /// The edges, as `(from, to)` node ids.
+    pub edges: Vec<(String, String)>,
+    /// The nodes that run first.
+    pub entry_points: Vec<String>,
 }
 
 impl MultiAgentResult {
+    /// Python's `MultiAgentResult.from_dict` (a nested swarm's or graph's result in a session).
+    pub(crate) fn from_python(value: &Value) -> Result<Self, String> {
+        let mut results = IndexMap::new();
+        for (id, result) in value["results"].as_object().into_iter().flatten() {
+            results.insert(id.clone(), NodeResult::from_python(result)?);
+        }
+        Ok(Self {
+            status: serde_json::from_value(value["status"].clone()).map_err(|e| e.to_string())?,
+            results,
+            accumulated_usage: serde_json::from_value(value["accumulated_usage"].clone())
+                .unwrap_or_default(),
+            accumulated_metrics: latency(value),
+            execution_count: value["execution_count"].as_u64().unwrap_or(0),
+            execution_time: Duration::from_millis(value["execution_time"].as_u64().unwrap_or(0)),
+            interrupts: serde_json::from_value(value["interrupts"].clone()).unwrap_or_default(),
+            node_history: Vec::new(),
+            graph: None,
+        })
+    }
+
     /// The result of the node `node_id`.
     pub fn node(&self, node_id: &str) -> Option<&NodeResult> {
         self.results.get(node_id)
@@ -209,20 +305,59 @@ impl fmt::Display for MultiAgentResult {
     }
 }
 
+/// Exactly Python's `MultiAgentResult.to_dict()`: how a nested result is stored.
+struct PythonDict<'a>(&'a MultiAgentResult);
+
+impl PythonDict<'_> {
+    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let result = self.0;
+        map.serialize_entry("type", "multiagent_result")?;
+        map.serialize_entry("status", &result.status)?;
+        map.serialize_entry("results", &result.results)?;
+        map.serialize_entry("accumulated_usage", &result.accumulated_usage)?;
+        map.serialize_entry("accumulated_metrics", &result.accumulated_metrics)?;
+        map.serialize_entry("execution_count", &result.execution_count)?;
+        map.serialize_entry("execution_time", &millis(result.execution_time))?;
+        map.serialize_entry("interrupts", &result.interrupts)
+    }
+}
+
+impl Serialize for PythonDict<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(8))?;
+        self.entries(&mut map)?;
+        map.end()
+    }
+}
+
+/// Python's `to_dict()`, followed by what a swarm's (`node_history`) or a graph's result
+/// (`execution_order`, the node counts, edges and entry points) holds besides.
 impl Serialize for MultiAgentResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("type", "multiagent_result")?;
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("results", &self.results)?;
-        map.serialize_entry("accumulated_usage", &self.accumulated_usage)?;
-        map.serialize_entry("accumulated_metrics", &self.accumulated_metrics)?;
-        map.serialize_entry("execution_count", &self.execution_count)?;
-        map.serialize_entry("execution_time", &millis(self.execution_time))?;
-        map.serialize_entry("interrupts", &self.interrupts)?;
-        map.serialize_entry("node_history", &self.node_history)?;
+        PythonDict(self).entries(&mut map)?;
+        match &self.graph {
+            None => map.serialize_entry("node_history", &self.node_history)?,
+            Some(graph) => {
+                map.serialize_entry("execution_order", &self.node_history)?;
+                map.serialize_entry("total_nodes", &graph.total_nodes)?;
+                map.serialize_entry("completed_nodes", &graph.completed_nodes)?;
+                map.serialize_entry("failed_nodes", &graph.failed_nodes)?;
+                map.serialize_entry("interrupted_nodes", &graph.interrupted_nodes)?;
+                map.serialize_entry("edges", &graph.edges)?;
+                map.serialize_entry("entry_points", &graph.entry_points)?;
+            }
+        }
         map.end()
     }
+}
+
+fn latency(value: &Value) -> Metrics {
+    Metrics::new(
+        value["accumulated_metrics"]["latencyMs"]
+            .as_u64()
+            .unwrap_or(0),
+    )
 }
 
 /// Whole milliseconds, rounded as Python's `round(seconds * 1000)`.
@@ -270,6 +405,7 @@ mod tests {
             execution_time: Duration::ZERO,
             interrupts: Vec::new(),
             node_history: Vec::new(),
+            graph: None,
         };
         assert_eq!(result.to_string(), "a: boom\n");
     }

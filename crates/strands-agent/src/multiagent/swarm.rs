@@ -2,7 +2,7 @@
 
 mod context;
 mod handoff;
-mod state;
+pub(super) mod state;
 
 use std::fmt;
 use std::pin::pin;
@@ -20,7 +20,7 @@ use self::context::{Peer, node_context};
 use self::handoff::{Coordination, HANDOFF_TOOL, Shared, handoff_tool, lock};
 use super::{
     MultiAgentBuildError, MultiAgentError, MultiAgentEvent, MultiAgentInput, MultiAgentResult,
-    NodeOutput, NodeResult, NodeType, Status,
+    NodeEvent, NodeOutput, NodeResult, NodeType, Status, error_chain,
 };
 use crate::interrupts::InterruptState;
 use crate::session::SessionManager;
@@ -640,6 +640,7 @@ impl Swarm {
             execution_time: self.run.execution_time,
             interrupts,
             node_history: self.run.node_history.clone(),
+            graph: None,
         }
     }
 }
@@ -647,20 +648,8 @@ impl Swarm {
 fn stream_event(node_id: &str, event: AgentEvent) -> MultiAgentEvent {
     MultiAgentEvent::NodeStream {
         node_id: node_id.to_owned(),
-        event: Box::new(event),
+        event: Box::new(NodeEvent::Agent(event)),
     }
-}
-
-/// An error and its causes, `outer: inner: root`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Builds a [`Swarm`].

@@ -11,12 +11,12 @@ use super::handoff::lock;
 use super::{RunState, Swarm};
 use crate::interrupts::InterruptState;
 use crate::multiagent::result::millis;
-use crate::multiagent::{MultiAgentInput, NodeOutput, NodeResult, Status};
+use crate::multiagent::{MultiAgentInput, NodeResult, Status};
 
 /// Why a stored state cannot be restored.
-type StateError = String;
+pub(crate) type StateError = String;
 
-fn invalid(what: impl std::fmt::Display) -> StateError {
+pub(crate) fn invalid(what: impl std::fmt::Display) -> StateError {
     what.to_string()
 }
 
@@ -108,7 +108,8 @@ impl Swarm {
             .collect();
         for (id, result) in state["node_results"].as_object().into_iter().flatten() {
             if self.nodes.contains_key(id) {
-                run.results.insert(id.clone(), node_result(result)?);
+                run.results
+                    .insert(id.clone(), NodeResult::from_python(result)?);
             }
         }
         run.usage = usage(&state["accumulated_usage"]);
@@ -163,7 +164,7 @@ impl Swarm {
     }
 }
 
-fn strings(value: &Value) -> impl Iterator<Item = &str> {
+pub(crate) fn strings(value: &Value) -> impl Iterator<Item = &str> {
     value
         .as_array()
         .into_iter()
@@ -171,7 +172,7 @@ fn strings(value: &Value) -> impl Iterator<Item = &str> {
         .filter_map(Value::as_str)
 }
 
-fn task(value: &Value) -> Result<MultiAgentInput, StateError> {
+pub(crate) fn task(value: &Value) -> Result<MultiAgentInput, StateError> {
     match value {
         Value::String(text) => Ok(MultiAgentInput::Text(text.clone())),
         Value::Array(_) => serde_json::from_value::<Vec<ContentBlock>>(value.clone())
@@ -181,44 +182,6 @@ fn task(value: &Value) -> Result<MultiAgentInput, StateError> {
     }
 }
 
-fn usage(value: &Value) -> Usage {
+pub(crate) fn usage(value: &Value) -> Usage {
     serde_json::from_value(value.clone()).unwrap_or_default()
-}
-
-/// Python's `NodeResult.from_dict`.
-fn node_result(value: &Value) -> Result<NodeResult, StateError> {
-    let raw = &value["result"];
-    let result = match raw["type"].as_str() {
-        Some("agent_result") => {
-            let message: Message =
-                serde_json::from_value(raw["message"].clone()).map_err(invalid)?;
-            let stop_reason =
-                serde_json::from_value(raw["stop_reason"].clone()).map_err(invalid)?;
-            NodeOutput::Agent(Box::new(crate::AgentResult {
-                stop_reason,
-                message,
-                usage: Usage::default(),
-                cycle_count: 0,
-                interrupts: Vec::new(),
-                structured_output: None,
-            }))
-        }
-        Some("exception") => NodeOutput::Failed {
-            message: raw["message"].as_str().unwrap_or("node failed").to_owned(),
-        },
-        other => return Err(invalid(format!("unsupported node result type {other:?}"))),
-    };
-    Ok(NodeResult {
-        result,
-        execution_time: Duration::from_millis(value["execution_time"].as_u64().unwrap_or(0)),
-        status: serde_json::from_value(value["status"].clone()).unwrap_or(Status::Pending),
-        accumulated_usage: usage(&value["accumulated_usage"]),
-        accumulated_metrics: Metrics::new(
-            value["accumulated_metrics"]["latencyMs"]
-                .as_u64()
-                .unwrap_or(0),
-        ),
-        execution_count: value["execution_count"].as_u64().unwrap_or(0),
-        interrupts: serde_json::from_value(value["interrupts"].clone()).unwrap_or_default(),
-    })
 }
