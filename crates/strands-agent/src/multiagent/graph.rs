@@ -467,12 +467,14 @@ impl GraphBuilder {
     /// An edge followed when `condition` holds for the graph's state.
     ///
     /// ```
-    /// # use strands_agent::multiagent::{Graph, GraphState};
-    /// # fn f(builder: strands_agent::multiagent::GraphBuilder) -> strands_agent::multiagent::GraphBuilder {
-    /// builder.conditional_edge("classify", "technical", |state: &GraphState| {
-    ///     state.results.get("classify").is_some_and(|r| r.to_string().contains("technical"))
-    /// })
-    /// # }
+    /// use strands_agent::multiagent::{Graph, GraphBuilder, GraphState};
+    ///
+    /// fn route(builder: GraphBuilder) -> GraphBuilder {
+    ///     builder.conditional_edge("classify", "technical", |state: &GraphState| {
+    ///         state.results.get("classify").is_some_and(|r| r.to_string().contains("technical"))
+    ///     })
+    /// }
+    /// # let _ = route(Graph::builder());
     /// ```
     pub fn conditional_edge(
         mut self,
