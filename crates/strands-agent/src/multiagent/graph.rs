@@ -183,11 +183,14 @@ impl GraphState {
     }
 
     /// Records a node that finished (completed, or failed without an error), as Python's
-    /// `_execute_node` does after the node's result.
+    /// `_execute_node` does after the node's result. A node that completes is no longer failed:
+    /// a run resumed after a failure completes when the failed node succeeds (Python keeps the
+    /// node in `failed_nodes` and reports the resumed run as failed).
     fn record(&mut self, node_id: &str, result: NodeResult) {
         if result.status == Status::Failed {
             self.failed_nodes.insert(node_id.to_owned());
         } else {
+            self.failed_nodes.shift_remove(node_id);
             self.completed_nodes.insert(node_id.to_owned());
         }
         self.accumulated_usage.accumulate(&result.accumulated_usage);
