@@ -1,18 +1,23 @@
 //! [`AgentTool`]: an agent another agent can call as a tool.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use futures_util::StreamExt;
+use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 use strands_core::{
-    Message, StopReason, Tool, ToolContext, ToolEvent, ToolResult, ToolResultContent, ToolSpec,
-    ToolStream, ToolUse,
+    Interrupt, Message, StopReason, Tool, ToolContext, ToolEvent, ToolResult, ToolResultContent,
+    ToolSpec, ToolStream, ToolUse,
 };
 use tokio::sync::Mutex;
 
 use crate::interrupts::InterruptState;
-use crate::{Agent, AgentEvent, BuildError};
+use crate::{Agent, AgentEvent, AgentInput, BuildError, InterruptResponse};
+
+/// Interrupted turns kept for resuming (oldest dropped first): each is a paused call whose
+/// caller has not answered yet.
+const MAX_PAUSED_TURNS: usize = 64;
 
 /// An [`Agent`] exposed as a tool: the model passes an `input` string, the agent runs on it,
 /// and its answer is the tool result.
@@ -49,8 +54,12 @@ use crate::{Agent, AgentEvent, BuildError};
 /// # }
 /// ```
 ///
-/// Python: `agent.as_tool()`. Interrupts raised inside the wrapped agent are reported to the
-/// model as an error result rather than forwarded to the caller.
+/// An interrupt raised inside the wrapped agent pauses the calling agent too, under the id
+/// `v1:agent_as_tool:<tool use id>:<the wrapped agent's interrupt id>`; when the caller is
+/// resumed with the answer, the wrapped agent resumes where it paused (its paused turn is kept
+/// by the tool, for up to 64 calls at once).
+///
+/// Python: `agent.as_tool()`.
 pub struct AgentTool {
     agent: Arc<Mutex<Agent>>,
     /// Builds a fresh agent for each call ([`AgentTool::per_call`]).
@@ -59,6 +68,32 @@ pub struct AgentTool {
     preserve_context: bool,
     initial_messages: Vec<Message>,
     initial_state: Map<String, Value>,
+    /// Paused turns of the wrapped agent, by tool use id (not kept when preserving context: the
+    /// agent itself stays paused then).
+    paused: std::sync::Mutex<IndexMap<String, PausedTurn>>,
+}
+
+/// What the wrapped agent needs to resume a paused call.
+struct PausedTurn {
+    messages: Vec<Message>,
+    state: Map<String, Value>,
+    interrupts: InterruptState,
+}
+
+impl PausedTurn {
+    fn of(agent: &Agent) -> Self {
+        Self {
+            messages: agent.messages.clone(),
+            state: agent.state().to_map(),
+            interrupts: agent.interrupts.clone(),
+        }
+    }
+
+    fn restore(self, agent: &mut Agent) {
+        agent.messages = self.messages;
+        agent.state().replace(self.state);
+        agent.interrupts = self.interrupts;
+    }
 }
 
 type AgentFactory = dyn Fn() -> Result<Agent, BuildError> + Send + Sync;
@@ -125,7 +160,23 @@ impl AgentTool {
             preserve_context,
             initial_messages,
             initial_state,
+            paused: std::sync::Mutex::new(IndexMap::new()),
         }
+    }
+
+    fn keep_paused(&self, tool_use_id: &str, turn: PausedTurn) {
+        let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
+        paused.insert(tool_use_id.to_owned(), turn);
+        while paused.len() > MAX_PAUSED_TURNS {
+            paused.shift_remove_index(0);
+        }
+    }
+
+    fn take_paused(&self, tool_use_id: &str) -> Option<PausedTurn> {
+        self.paused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .shift_remove(tool_use_id)
     }
 
     /// Names the tool (default: the agent's name, which must then be a valid tool name).
@@ -162,6 +213,28 @@ fn spec(name: String, description: String) -> ToolSpec {
     )
 }
 
+/// Python's namespace for a call's passed-up interrupts:
+/// `v1:agent_as_tool:<quote(tool_use_id, safe='')>:`.
+fn interrupt_prefix(tool_use_id: &str) -> String {
+    let mut prefix = String::from("v1:agent_as_tool:");
+    for byte in tool_use_id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~') {
+            prefix.push(char::from(byte));
+        } else {
+            prefix.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    prefix.push(':');
+    prefix
+}
+
+/// The text of the result when a resumed call finds no paused turn (Python's).
+fn lost_turn_text(name: &str) -> String {
+    format!(
+        "Agent '{name}' did NOT run and the human's response was NOT applied: its interrupted turn is not available. Do not report the requested action as completed; tell the user it failed and ask them to respond again."
+    )
+}
+
 impl Tool for AgentTool {
     fn spec(&self) -> &ToolSpec {
         &self.spec
@@ -171,11 +244,13 @@ impl Tool for AgentTool {
         Box::pin(async_stream::stream! {
             let id = tool_use.tool_use_id.clone();
             let name = self.spec.name.as_str();
-            let prompt = match &tool_use.input {
-                Value::Object(map) => map.get("input").and_then(Value::as_str).unwrap_or("").to_owned(),
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
+            let prefix = interrupt_prefix(&id);
+            let responses: Vec<InterruptResponse> = context
+                .responses_with_prefix(&prefix)
+                .into_iter()
+                .map(|(full, response)| InterruptResponse::new(&full[prefix.len()..], response))
+                .collect();
+            let resuming = !responses.is_empty();
             let shared = match &self.factory {
                 None => self.agent.clone(),
                 Some(factory) => match factory() {
@@ -191,18 +266,32 @@ impl Tool for AgentTool {
                 yield ToolEvent::Result(ToolResult::error(id, format!("Agent '{name}' is already processing a request")));
                 return;
             };
-            if !self.preserve_context && self.factory.is_none() {
-                agent.messages_mut().clone_from(&self.initial_messages);
-                agent.state().replace(self.initial_state.clone());
-            }
-            // Interrupts inside the wrapped agent are not forwarded; never leave it paused.
-            agent.interrupts = InterruptState::default();
+            let input = if resuming {
+                if let Some(turn) = self.take_paused(&id) {
+                    turn.restore(&mut agent);
+                }
+                if !agent.interrupts.activated {
+                    tracing::error!(tool_name = name, tool_use_id = %id, "cannot resume: the interrupted turn is not available");
+                    yield ToolEvent::Result(ToolResult::error(id, lost_turn_text(name)));
+                    return;
+                }
+                tracing::debug!(tool_name = name, tool_use_id = %id, "resuming the agent from its interrupt");
+                AgentInput::InterruptResponses(responses)
+            } else {
+                if !self.preserve_context && self.factory.is_none() {
+                    agent.messages_mut().clone_from(&self.initial_messages);
+                    agent.state().replace(self.initial_state.clone());
+                }
+                // A new call never finds the agent paused by an earlier one.
+                agent.interrupts = InterruptState::default();
+                AgentInput::Text(prompt(&tool_use.input))
+            };
             let handle = agent.cancel_handle();
             let parent = context.cancellation_token().clone();
             let mut result = None;
             let mut failure = None;
             {
-                let mut events = std::pin::pin!(agent.stream(prompt));
+                let mut events = std::pin::pin!(agent.stream(input));
                 let mut forwarded = false;
                 loop {
                     let next = tokio::select! {
@@ -228,25 +317,83 @@ impl Tool for AgentTool {
                     }
                 }
             }
-            let result = match (failure, result) {
-                (Some(error), _) => {
-                    tracing::warn!(tool_name = name, %error, "agent invocation failed");
-                    ToolResult::error(id, format!("Agent error: {error}"))
+            if let (None, Some(r)) = (&failure, &result)
+                && r.stop_reason == StopReason::Interrupt
+            {
+                let raised: Vec<Interrupt> = r
+                    .interrupts
+                    .iter()
+                    .map(|i| Interrupt::new(format!("{prefix}{}", i.id), i.name.clone(), i.reason.clone()))
+                    .collect();
+                if !self.preserve_context {
+                    self.keep_paused(&id, PausedTurn::of(&agent));
                 }
-                (None, None) => ToolResult::error(id, "Agent did not produce a result"),
-                (None, Some(r)) if r.stop_reason == StopReason::Interrupt => ToolResult::error(
+                if context.raise_interrupts(raised) {
+                    return;
+                }
+                yield ToolEvent::Result(ToolResult::error(
                     id,
-                    format!("Agent '{name}' paused for human input, which is not supported inside a tool call"),
-                ),
-                (None, Some(r)) if r.stop_reason == StopReason::Cancelled && parent.is_cancelled() => {
-                    ToolResult::error(id, format!("Agent '{name}' cancelled"))
-                }
-                (None, Some(r)) => match r.structured_output {
-                    Some(value) => ToolResult::new(id, strands_core::ToolResultStatus::Success, vec![ToolResultContent::Json(value)]),
-                    None => ToolResult::success(id, r.to_string()),
-                },
-            };
-            yield ToolEvent::Result(result);
+                    format!("Agent '{name}' paused for human input, which needs a calling agent to pass it to"),
+                ));
+                return;
+            }
+            yield ToolEvent::Result(final_result(id, name, failure, result, parent.is_cancelled()));
         })
+    }
+}
+
+/// The prompt the model passed: the `input` argument (or the whole input, if it is not an
+/// object).
+fn prompt(input: &Value) -> String {
+    match input {
+        Value::Object(map) => map
+            .get("input")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The tool result of a call that did not pause.
+fn final_result(
+    id: String,
+    name: &str,
+    failure: Option<crate::AgentError>,
+    result: Option<Box<crate::AgentResult>>,
+    parent_cancelled: bool,
+) -> ToolResult {
+    match (failure, result) {
+        (Some(error), _) => {
+            tracing::warn!(tool_name = name, %error, "agent invocation failed");
+            ToolResult::error(id, format!("Agent error: {error}"))
+        }
+        (None, None) => ToolResult::error(id, "Agent did not produce a result"),
+        (None, Some(r)) if r.stop_reason == StopReason::Cancelled && parent_cancelled => {
+            ToolResult::error(id, format!("Agent '{name}' cancelled"))
+        }
+        (None, Some(r)) => match r.structured_output {
+            Some(value) => ToolResult::new(
+                id,
+                strands_core::ToolResultStatus::Success,
+                vec![ToolResultContent::Json(value)],
+            ),
+            None => ToolResult::success(id, r.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interrupt_prefix;
+
+    #[test]
+    fn prefixes_quote_the_tool_use_id_as_python_does() {
+        assert_eq!(interrupt_prefix("t1"), "v1:agent_as_tool:t1:");
+        assert_eq!(
+            interrupt_prefix("tooluse_a:b/c d"),
+            "v1:agent_as_tool:tooluse_a%3Ab%2Fc%20d:"
+        );
     }
 }

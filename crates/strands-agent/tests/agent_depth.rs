@@ -933,12 +933,13 @@ fn ask(context: ToolContext) -> Result<String, InterruptRaised> {
 }
 
 #[tokio::test]
-async fn an_agent_tool_recovers_after_its_agent_was_interrupted() {
+async fn an_interrupt_inside_an_agent_tool_pauses_the_caller_and_resumes_in_place() {
     let inner = Agent::builder()
         .name("asker")
         .model(
             ScriptedModel::builder()
                 .tool_use("i1", "ask", "{}")
+                .text("answered")
                 .text("second call works")
                 .build(),
         )
@@ -957,13 +958,24 @@ async fn an_agent_tool_recovers_after_its_agent_was_interrupted() {
         .tool(AgentTool::new(inner).unwrap())
         .build()
         .unwrap();
-    outer.invoke("first").await.unwrap();
-    let first = result_of(&outer.messages()[2], 0);
-    assert!(
-        text_of(first).contains("paused for human input"),
-        "{}",
-        text_of(first)
+    let paused = outer.invoke("first").await.unwrap();
+    assert_eq!(paused.stop_reason, StopReason::Interrupt);
+    let interrupt = &paused.interrupts[0];
+    assert_eq!(
+        interrupt.id,
+        format!(
+            "v1:agent_as_tool:o1:{}",
+            strands_core::Interrupt::id_for("tool_call", "i1", "ok?")
+        )
     );
+    assert_eq!(interrupt.name, "ok?");
+    // A new prompt is refused while the caller waits; the answer resumes the inner agent.
+    assert!(outer.invoke("something else").await.is_err());
+    let answer = vec![strands_agent::InterruptResponse::new(&interrupt.id, "yes")];
+    let resumed = outer.invoke(answer).await.unwrap();
+    assert_eq!(resumed.to_string(), "hm\n");
+    assert_eq!(text_of(result_of(&outer.messages()[2], 0)), "answered\n");
+    // The next call starts the inner agent afresh.
     outer.invoke("second").await.unwrap();
     assert_eq!(
         text_of(result_of(&outer.messages()[6], 0)),

@@ -530,3 +530,108 @@ parity!(
     graph_content_task_and_entry_points,
     graph_nested_swarm,
 );
+
+/// An agent used as a tool whose own tool interrupts (`agent_tool_interrupt.json`): the calling
+/// agent pauses under Python's namespaced id and, resumed, resumes the wrapped agent in place.
+#[tokio::test]
+async fn agent_tool_interrupt() {
+    let fixture = load("agent_tool_interrupt");
+    let (mut agents, models) =
+        agents(&json!({"nodes": [fixture["child"].clone(), fixture["parent"].clone()]}));
+    let child = agents.shift_remove("publisher").unwrap();
+    let parent_spec = &fixture["parent"];
+    let parent_model = Arc::new(ScriptedModel::new(script(&parent_spec["model_script"])));
+    let mut parent = Agent::builder()
+        .name(parent_spec["name"].as_str().unwrap())
+        .shared_model(parent_model.clone())
+        .tool(strands_agent::AgentTool::new(child).unwrap())
+        .build()
+        .unwrap();
+    let expected = &fixture["expected"];
+    for (i, (task, want)) in fixture["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(expected["invocations"].as_array().unwrap())
+        .enumerate()
+    {
+        let input: strands_agent::AgentInput = match task.as_str().unwrap().strip_prefix("resume:")
+        {
+            Some(answer) => parent
+                .pending_interrupts()
+                .into_iter()
+                .map(|i| InterruptResponse::new(i.id, answer))
+                .collect::<Vec<_>>()
+                .into(),
+            None => task.as_str().unwrap().into(),
+        };
+        let mut events = Vec::new();
+        let mut result = None;
+        let mut stream = Box::pin(parent.stream(input));
+        while let Some(event) = stream.next().await {
+            let event = event.unwrap();
+            if let AgentEvent::Result(r) = &event {
+                result = Some(r.clone());
+            }
+            events.extend(agent_comparable(
+                &serde_json::to_value(&event).unwrap(),
+                &event,
+            ));
+        }
+        drop(stream);
+        let result = result.unwrap();
+        let want_events: Vec<Value> = want["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(python_agent_event)
+            .collect();
+        assert_eq!(events, want_events, "agent_tool_interrupt[{i}] events");
+        assert_eq!(json!(result.stop_reason), want["stop_reason"]);
+        assert_eq!(result.to_string(), want["result_text"].as_str().unwrap());
+        assert_eq!(json!(result.interrupts), want["interrupts"]);
+    }
+    let mut history = serde_json::to_value(parent.messages()).unwrap();
+    normalize(&mut history);
+    let mut want_history = expected["messages"]["parent"].clone();
+    normalize(&mut want_history);
+    assert_eq!(history, want_history, "the calling agent's history");
+    for (role, model) in [("parent", &parent_model), ("child", &models[0].1)] {
+        let mut calls = serde_json::to_value(model.requests()).unwrap();
+        normalize(&mut calls);
+        let mut want_calls = expected["model_calls"][role].clone();
+        normalize(&mut want_calls);
+        assert_eq!(calls, want_calls, "what the {role} model received");
+    }
+}
+
+/// An agent event as the fixtures record it: no Rust additions (`tool_start`, `tool_result`,
+/// also inside a wrapped agent's streamed events), a result reduced to its stop reason.
+fn agent_comparable(value: &Value, event: &AgentEvent) -> Option<Value> {
+    match event {
+        AgentEvent::ToolStart { .. } | AgentEvent::ToolResult { .. } => None,
+        AgentEvent::Result(result) => Some(json!({"result": {"stop_reason": result.stop_reason}})),
+        _ => {
+            let kind = value
+                .pointer("/tool_stream_event/data/type")
+                .and_then(Value::as_str);
+            if matches!(kind, Some("tool_start" | "tool_result")) {
+                return None;
+            }
+            let mut value = value.clone();
+            normalize(&mut value);
+            Some(value)
+        }
+    }
+}
+
+/// Python's agent event without the deprecated `{"start": true}`, also inside a wrapped agent's
+/// streamed events.
+fn python_agent_event(event: &Value) -> Option<Value> {
+    if event.get("start").is_some() || event.pointer("/tool_stream_event/data/start").is_some() {
+        return None;
+    }
+    let mut event = event.clone();
+    normalize(&mut event);
+    Some(event)
+}

@@ -79,7 +79,7 @@ pub struct InterruptScope {
     scope: &'static str,
     tool_use_id: String,
     responses: InterruptResponses,
-    raised: Mutex<Option<Interrupt>>,
+    raised: Mutex<Vec<Interrupt>>,
 }
 
 impl InterruptScope {
@@ -93,7 +93,7 @@ impl InterruptScope {
             scope,
             tool_use_id: tool_use_id.into(),
             responses,
-            raised: Mutex::new(None),
+            raised: Mutex::new(Vec::new()),
         })
     }
 
@@ -119,16 +119,38 @@ impl InterruptScope {
             return Ok(response.clone());
         }
         let interrupt = Interrupt::new(id, name, reason);
-        *self.raised.lock().unwrap_or_else(PoisonError::into_inner) = Some(interrupt.clone());
+        let mut raised = self.raised.lock().unwrap_or_else(PoisonError::into_inner);
+        raised.retain(|r| r.id != interrupt.id);
+        raised.push(interrupt.clone());
         Err(InterruptRaised::new(interrupt))
     }
 
-    /// The interrupt raised in this scope, if any.
-    pub fn take_raised(&self) -> Option<Interrupt> {
-        self.raised
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
+    /// Raises interrupts whose ids the caller chose (an agent used as a tool passes up those of
+    /// the agent it wraps, under a prefix of its own). The agent pauses on them when the tool
+    /// ends.
+    pub fn raise(&self, interrupts: impl IntoIterator<Item = Interrupt>) {
+        let mut raised = self.raised.lock().unwrap_or_else(PoisonError::into_inner);
+        for interrupt in interrupts {
+            raised.retain(|r| r.id != interrupt.id);
+            raised.push(interrupt);
+        }
+    }
+
+    /// The responses whose interrupt id starts with `prefix`, as `(id, response)` sorted by id.
+    pub fn responses_with_prefix(&self, prefix: &str) -> Vec<(String, Value)> {
+        let mut found: Vec<(String, Value)> = self
+            .responses
+            .iter()
+            .filter(|(id, _)| id.starts_with(prefix))
+            .map(|(id, response)| (id.clone(), response.clone()))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    /// The interrupts raised in this scope, in the order they were raised.
+    pub fn take_raised(&self) -> Vec<Interrupt> {
+        std::mem::take(&mut *self.raised.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

@@ -138,6 +138,29 @@ impl ToolContext {
         self.interrupts.as_ref()?.response(name)
     }
 
+    /// The responses the agent was resumed with whose interrupt id starts with `prefix`, as
+    /// `(id, response)`: for a tool that passed up interrupts with ids of its own (see
+    /// [`raise_interrupts`](Self::raise_interrupts)). Empty outside an agent.
+    pub fn responses_with_prefix(&self, prefix: &str) -> Vec<(String, Value)> {
+        self.interrupts
+            .as_ref()
+            .map(|scope| scope.responses_with_prefix(prefix))
+            .unwrap_or_default()
+    }
+
+    /// Pauses the agent on interrupts whose ids the tool chose, when the tool ends (its result,
+    /// if any, is then ignored): how an agent used as a tool passes up the interrupts of the
+    /// agent it wraps. Returns `false` outside an agent, where nothing can be paused.
+    pub fn raise_interrupts(&self, interrupts: impl IntoIterator<Item = Interrupt>) -> bool {
+        match &self.interrupts {
+            Some(scope) => {
+                scope.raise(interrupts);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The id the interrupt `name` raised here has (stable when the agent resumes the tool);
     /// `None` outside an agent.
     pub fn interrupt_id(&self, name: &str) -> Option<String> {

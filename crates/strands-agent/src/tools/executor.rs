@@ -40,7 +40,7 @@ pub(crate) struct BatchContext {
 /// What one tool run reports to the batch.
 enum ToolItem {
     Event(ToolEvent),
-    Interrupted(Interrupt),
+    Interrupted(Vec<Interrupt>),
 }
 
 /// Text of the result given to tools stopped (or never started) by cancellation.
@@ -192,15 +192,15 @@ pub(crate) fn execute(
                                 data,
                             });
                         }
-                        ToolItem::Interrupted(interrupt) => {
+                        ToolItem::Interrupted(interrupts) => {
                             if let Some(span) = spans.get_mut(index).and_then(Option::take) {
                                 span.interrupted();
                             }
                             yield ExecItem::Event(AgentEvent::ToolInterrupt {
                                 tool_use: Box::new(tool_use.clone()),
-                                interrupts: vec![interrupt.clone()],
+                                interrupts: interrupts.clone(),
                             });
-                            outcome.interrupts.push(interrupt);
+                            outcome.interrupts.extend(interrupts);
                         }
                         ToolItem::Event(_) => {}
                     }
@@ -269,8 +269,9 @@ fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
                 interrupts: scope.clone(),
             };
             hooks.invoke(&mut event).await;
-            if let Some(interrupt) = scope.take_raised() {
-                yield ToolItem::Interrupted(interrupt);
+            let raised = scope.take_raised();
+            if !raised.is_empty() {
+                yield ToolItem::Interrupted(raised);
                 return;
             }
             let swapped = match (&event.selected_tool, &original_tool) {
@@ -306,8 +307,9 @@ fn run_tool(run: ToolRun) -> impl Stream<Item = ToolItem> + Send + 'static {
                         other => yield ToolItem::Event(other),
                     }
                 }
-                if let Some(interrupt) = scope.take_raised() {
-                    yield ToolItem::Interrupted(interrupt);
+                let raised = scope.take_raised();
+                if !raised.is_empty() {
+                    yield ToolItem::Interrupted(raised);
                     return;
                 }
             }
