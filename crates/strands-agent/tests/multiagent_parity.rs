@@ -529,6 +529,7 @@ parity!(
     graph_interrupt_in_node,
     graph_content_task_and_entry_points,
     graph_nested_swarm,
+    graph_nested_swarm_interrupt,
 );
 
 /// An agent used as a tool whose own tool interrupts (`agent_tool_interrupt.json`): the calling
