@@ -61,6 +61,9 @@ pub mod mcp {}
 #[doc = include_str!("../../../docs/migrating-from-python.md")]
 pub mod migrating_from_python {}
 
+#[doc = include_str!("../../../docs/multiagent.md")]
+pub mod multiagent {}
+
 #[doc = include_str!("../../../docs/openai.md")]
 pub mod openai {}
 
