@@ -203,3 +203,98 @@ fn separator<W: ?Sized + io::Write>(writer: &mut W, first: bool) -> io::Result<(
         writer.write_all(b", ")
     }
 }
+
+/// Python's `repr()` of the object `json.loads` would give for `value`: `{'a': [1, 2.5, True,
+/// None]}`, as Python Strands prints dicts into texts (a swarm's shared context, an interrupt's
+/// reason, `str(result)` of an interrupted agent).
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(strands_core::json::to_python_repr(&json!({"a": [1, 2.5, true, null, "it's"]})),
+///            r#"{'a': [1, 2.5, True, None, "it's"]}"#);
+/// ```
+pub fn to_python_repr(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, value);
+    out
+}
+
+fn write_repr(out: &mut String, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Null => out.push_str("None"),
+        serde_json::Value::Bool(true) => out.push_str("True"),
+        serde_json::Value::Bool(false) => out.push_str("False"),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => out.push_str(&python_float_repr(f)),
+            _ => out.push_str(&n.to_string()),
+        },
+        serde_json::Value::String(s) => write_str_repr(out, s),
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(out, item);
+            }
+            out.push(']');
+        }
+        serde_json::Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_str_repr(out, key);
+                out.push_str(": ");
+                write_repr(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Python's float repr: the shortest round-trip digits, `.0` for integral values, exponent form
+/// from 1e16.
+pub fn python_float_repr(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e16 {
+        return format!("{f:.1}");
+    }
+    let plain = format!("{f}");
+    if f.abs() >= 1e16 || (f != 0.0 && f.abs() < 1e-4) {
+        let exp = format!("{f:e}");
+        // Rust: `1e16`, `1.5e-5`; Python: `1e+16`, `1.5e-05`.
+        if let Some((mantissa, exponent)) = exp.split_once('e') {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            return format!("{mantissa}e{sign}{digits:0>2}");
+        }
+    }
+    plain
+}
+
+fn write_str_repr(out: &mut String, s: &str) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}

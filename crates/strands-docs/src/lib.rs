@@ -18,6 +18,9 @@
 
 // One empty module per guide in `docs/`; the guide is its documentation.
 
+#[doc = include_str!("../../../docs/a2a.md")]
+pub mod a2a {}
+
 #[doc = include_str!("../../../docs/agent-file.md")]
 pub mod agent_file {}
 

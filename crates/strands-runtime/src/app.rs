@@ -40,6 +40,9 @@ pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 256 * 1024 * 1024;
 pub const HTTP_PORT: u16 = 8080;
 /// The port of AgentCore's MCP protocol.
 pub const MCP_PORT: u16 = 8000;
+
+/// The port of AgentCore's A2A protocol.
+pub const A2A_PORT: u16 = 9000;
 /// Default time a request body may take to arrive, from the end of its headers.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -76,6 +79,9 @@ pub struct AgentCoreApp {
     /// Tools served over MCP at `/mcp` (AgentCore's MCP protocol).
     #[cfg(feature = "mcp")]
     mcp: Option<strands_mcp::McpToolServer>,
+    /// The agent served over A2A at `/` (AgentCore's A2A protocol).
+    #[cfg(feature = "a2a")]
+    a2a: Option<strands_a2a::A2AServer>,
 }
 
 impl fmt::Debug for AgentCoreApp {
@@ -110,6 +116,8 @@ impl AgentCoreApp {
             shutdown: CancellationToken::new(),
             #[cfg(feature = "mcp")]
             mcp: None,
+            #[cfg(feature = "a2a")]
+            a2a: None,
         }
     }
 
@@ -135,6 +143,18 @@ impl AgentCoreApp {
         self
     }
 
+    /// Serves `server` over A2A instead of `/invocations` and `/ws`, as AgentCore's A2A protocol
+    /// has it: JSON-RPC at `/`, the agent card at `/.well-known/agent-card.json`, and `/ping`
+    /// answering `{"status": "Healthy"}` (without a timestamp); port 9000.
+    ///
+    /// Python: `bedrock_agentcore.runtime.build_a2a_app` (over Strands' `A2AServer`).
+    #[cfg(feature = "a2a")]
+    #[must_use]
+    pub fn a2a_server(mut self, server: strands_a2a::A2AServer) -> Self {
+        self.a2a = Some(server);
+        self
+    }
+
     /// The app is served on loopback only: its MCP server (if any) answers only requests for a
     /// loopback host (DNS-rebinding protection), as Python's FastMCP does on localhost.
     #[cfg(feature = "mcp")]
@@ -154,6 +174,10 @@ impl AgentCoreApp {
     /// The port the app listens on when `PORT` is not set: 8000 for an MCP server, else 8080
     /// (AgentCore's ports for its MCP and HTTP protocols).
     pub fn default_port(&self) -> u16 {
+        #[cfg(feature = "a2a")]
+        if self.a2a.is_some() {
+            return A2A_PORT;
+        }
         #[cfg(feature = "mcp")]
         if self.mcp.is_some() {
             return MCP_PORT;
@@ -266,6 +290,17 @@ impl AgentCoreApp {
 
     /// The axum router serving the three routes (and Starlette's 404/405/307 answers).
     pub fn into_router(self) -> Router {
+        #[cfg(feature = "a2a")]
+        if let Some(server) = &self.a2a {
+            return Router::new()
+                .route(
+                    "/ping",
+                    get(|| async {
+                        wire::json_response(StatusCode::OK, r#"{"status":"Healthy"}"#.to_owned())
+                    }),
+                )
+                .merge(server.router());
+        }
         #[cfg(feature = "mcp")]
         let mcp = self
             .mcp

@@ -134,7 +134,7 @@ pub(crate) struct DeployArgs {
     /// The CA certificates (PEM) the image trusts [default: /etc/ssl/certs/ca-certificates.crt]
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_certificates: Option<String>,
-    /// The protocol: http or mcp [default: http]
+    /// The protocol: http, mcp or a2a [default: http]
     #[arg(long, value_name = "PROTOCOL")]
     pub(crate) protocol: Option<String>,
     /// An environment variable of the runtime (repeatable)
@@ -195,7 +195,7 @@ pub(crate) struct ImageArgs {
     /// An agent file to serve, checked first and placed at /app/agent.json
     #[arg(long, value_name = "FILE")]
     pub(crate) agent: Option<String>,
-    /// The protocol served: http (port 8080) or mcp (port 8000) [default: http]
+    /// The protocol served: http (port 8080), mcp (port 8000) or a2a (port 9000) [default: http]
     #[arg(long, value_name = "PROTOCOL")]
     pub(crate) protocol: Option<String>,
     /// An environment variable of the container (repeatable)
@@ -244,11 +244,12 @@ pub(crate) struct ServeArgs {
     /// The IP address to listen on [env: HOST] [default: 0.0.0.0]
     #[arg(long, value_name = "IP")]
     pub(crate) host: Option<String>,
-    /// The port to listen on [env: PORT] [default: 8080, or 8000 with --protocol mcp]
+    /// The port to listen on [env: PORT] [default: 8080, 8000 with --protocol mcp, 9000 with a2a]
     #[arg(long, value_name = "PORT")]
     pub(crate) port: Option<u16>,
-    /// The AgentCore protocol: `http` (/invocations, /ws) or `mcp` (the agent's tools and the
-    /// agent itself as MCP tools at /mcp) [env: STRANDS_PROTOCOL] [default: http]
+    /// The AgentCore protocol: `http` (/invocations, /ws), `mcp` (the agent's tools and the
+    /// agent itself as MCP tools at /mcp) or `a2a` (the agent over A2A at /) [env:
+    /// STRANDS_PROTOCOL] [default: http]
     #[arg(long, value_name = "PROTOCOL")]
     pub(crate) protocol: Option<String>,
 }
@@ -276,7 +277,7 @@ pub(crate) struct DoctorArgs {
 }
 
 /// Every environment variable the binary reads, with what it sets; `--help` lists them.
-pub(crate) const ENVIRONMENT: [(&str, &str); 73] = [
+pub(crate) const ENVIRONMENT: [(&str, &str); 74] = [
     (
         "STRANDS_AGENT_FILE",
         "the agent file (as --agent); what it sets wins over the variables below",
@@ -293,11 +294,15 @@ pub(crate) const ENVIRONMENT: [(&str, &str); 73] = [
     ("HOST", "the IP address to listen on (default 0.0.0.0)"),
     (
         "PORT",
-        "the port to listen on (default 8080, or 8000 with --protocol mcp)",
+        "the port to listen on (default 8080, or 8000 with --protocol mcp, 9000 with a2a)",
     ),
     (
         "STRANDS_PROTOCOL",
-        "the AgentCore protocol served: http (default) or mcp (port 8000, /mcp)",
+        "the AgentCore protocol served: http (default), mcp (port 8000, /mcp) or a2a (port 9000)",
+    ),
+    (
+        "AGENTCORE_RUNTIME_URL",
+        "--protocol a2a: the URL the agent card publishes (default http://localhost:9000/)",
     ),
     (
         "STRANDS_REGISTRY_ENDPOINT",

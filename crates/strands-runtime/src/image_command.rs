@@ -95,9 +95,10 @@ pub(crate) fn build_for(args: &ImageArgs, protocol: Protocol) -> Result<Image, S
     match protocol {
         Protocol::Http => {}
         Protocol::Mcp => builder = builder.port(8000).env("STRANDS_PROTOCOL", "mcp"),
+        Protocol::A2a => builder = builder.port(9000).env("STRANDS_PROTOCOL", "a2a"),
         _ => {
             return Err(format!(
-                "strands-runtime does not serve {} yet: the image serves http (port 8080) or mcp (port 8000)",
+                "strands-runtime does not serve {} yet: the image serves http (port 8080), mcp (port 8000) or a2a (port 9000)",
                 protocol.as_str()
             ));
         }

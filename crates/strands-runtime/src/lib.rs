@@ -44,7 +44,7 @@ mod ws;
 pub use agent_entrypoint::{AgentEntrypoint, Caller, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
 #[doc(inline)]
 pub use app::{
-    AgentCoreApp, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    A2A_PORT, AgentCoreApp, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, HTTP_PORT, MCP_PORT,
 };
 #[doc(inline)]
@@ -66,12 +66,16 @@ pub use server::{
 #[doc(inline)]
 pub use ws::{WsConnection, WsError};
 
+/// A2A: serving the agent over the Agent2Agent protocol (`strands-a2a`).
+#[cfg(feature = "a2a")]
+pub use strands_a2a as a2a;
 /// The Strands agent SDK (`strands-agent`): [`Agent`](agent::Agent), [`tool`](agent::tool), hooks,
 /// conversation managers, sessions. `#[tool]` finds it here when `strands-agent` is not a
 /// dependency of its own.
 pub use strands_agent as agent;
 /// The data types and traits (`strands-core`): messages, content, the `Model` and `Tool` traits.
 pub use strands_core as core;
+
 /// MCP: tools from MCP servers, and tools served over MCP (`strands-mcp`).
 #[cfg(feature = "mcp")]
 pub use strands_mcp as mcp;

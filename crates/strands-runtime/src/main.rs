@@ -158,11 +158,15 @@ async fn run_doctor(args: &ModelArgs, call_model: bool) -> Result<ExitCode, Stri
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let file = agent_file(args.agent.as_deref())?;
     let provider = provider_config(&args.model, file.as_ref())?;
-    let mcp_protocol = protocol(args.protocol.as_deref())?;
+    let protocol = protocol(args.protocol.as_deref())?;
     let mut config = ServeConfig::from_env().map_err(|e| e.to_string())?;
     let port_set = std::env::var("PORT").is_ok_and(|p| !p.trim().is_empty());
-    if mcp_protocol && !port_set {
-        config.port = strands_runtime::MCP_PORT;
+    if !port_set {
+        match protocol {
+            Protocol::Mcp => config.port = strands_runtime::MCP_PORT,
+            Protocol::A2a => config.port = strands_runtime::A2A_PORT,
+            Protocol::Http => {}
+        }
     }
     if let Some(host) = args.host {
         config.host = host;
@@ -191,12 +195,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         provider.provider,
         model.model_id()
     );
-    let app = if mcp_protocol {
-        AgentCoreApp::new().mcp_server(agent_settings.mcp_server(model)?)
-    } else {
-        agent_settings
+    let app = match protocol {
+        Protocol::Mcp => AgentCoreApp::new().mcp_server(agent_settings.mcp_server(model)?),
+        Protocol::A2a => {
+            let url = a2a_url(&config.host, config.port);
+            AgentCoreApp::new().a2a_server(agent_settings.a2a_server(model, url)?)
+        }
+        Protocol::Http => agent_settings
             .entrypoint(model)
-            .install(AgentCoreApp::new())
+            .install(AgentCoreApp::new()),
     };
     let served = config
         .serve(app, listener, shutdown_signal())
@@ -247,8 +254,32 @@ async fn install_telemetry() -> Result<Option<strands_runtime::telemetry::Teleme
         .map_err(|e| e.to_string())
 }
 
-/// Whether `--protocol` (or `STRANDS_PROTOCOL`) asks for MCP.
-fn protocol(flag: Option<&str>) -> Result<bool, String> {
+/// The URL the A2A card publishes: `AGENTCORE_RUNTIME_URL` (as bedrock-agentcore reads it), or
+/// this server's address (localhost for a wildcard host).
+fn a2a_url(host: &str, port: u16) -> String {
+    if let Some(url) = std::env::var("AGENTCORE_RUNTIME_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        return url;
+    }
+    let host = if host == "0.0.0.0" || host == "::" {
+        "localhost"
+    } else {
+        host
+    };
+    format!("http://{host}:{port}/")
+}
+
+/// What `--protocol` (or `STRANDS_PROTOCOL`) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http,
+    Mcp,
+    A2a,
+}
+
+fn protocol(flag: Option<&str>) -> Result<Protocol, String> {
     let value = flag.map(str::to_owned).or_else(|| {
         std::env::var("STRANDS_PROTOCOL")
             .ok()
@@ -259,10 +290,11 @@ fn protocol(flag: Option<&str>) -> Result<bool, String> {
         .map(|v| v.trim().to_ascii_lowercase())
         .as_deref()
     {
-        None | Some("http") => Ok(false),
-        Some("mcp") => Ok(true),
+        None | Some("http") => Ok(Protocol::Http),
+        Some("mcp") => Ok(Protocol::Mcp),
+        Some("a2a") => Ok(Protocol::A2a),
         Some(other) => Err(format!(
-            "protocol {other:?} is not served; use http or mcp (A2A is not supported yet)"
+            "protocol {other:?} is not served; use http, mcp or a2a"
         )),
     }
 }
@@ -408,6 +440,28 @@ impl AgentSettings {
                     }
                 }
             }))
+    }
+
+    /// The agent served over A2A: one agent per A2A conversation, without a session of its own.
+    fn a2a_server(
+        self,
+        model: Arc<dyn Model>,
+        url: String,
+    ) -> Result<strands_runtime::a2a::A2AServer, String> {
+        let factory = self.factory(model);
+        let template = factory(&strands_runtime::Caller::new(None, None))
+            .map_err(|e| format!("the agent could not be built: {e}"))?;
+        let description = template.description().map_or_else(
+            || format!("{}, served by strands-runtime", template.name()),
+            str::to_owned,
+        );
+        strands_runtime::a2a::A2AServer::builder(move || {
+            factory(&strands_runtime::Caller::new(None, None))
+        })
+        .url(url)
+        .description(description)
+        .build()
+        .map_err(|e| format!("the A2A server could not be built: {e}"))
     }
 
     /// Builds the agent of a session (`None`: an agent that is not kept) with the system prompt,

@@ -1,0 +1,193 @@
+//! The HTTP side: the card, and JSON-RPC 2.0 on `POST /` (answers are HTTP 200, errors
+//! included, as a2a-sdk answers).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::Shared;
+use super::run::{Update, execute, prepare};
+use crate::types::{Message, RpcError, TaskState, TaskStatus};
+
+pub(super) async fn card(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(&json!(shared.card))
+}
+
+fn json_response(value: &Value) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// A JSON-RPC request's parts (`id` is kept as given: number, string or null).
+struct Request {
+    id: Option<Value>,
+    method: String,
+    params: Value,
+}
+
+pub(super) async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request = match parse(&body) {
+        Ok(request) => request,
+        Err((id, error)) => return reply(id.as_ref(), Err(error)),
+    };
+    let id = request.id.as_ref();
+    match request.method.as_str() {
+        "message/send" => reply(id, send(&shared, request.params).await),
+        "message/stream" => stream(shared, request.id, request.params).await,
+        "tasks/get" => reply(id, get(&shared, &request.params)),
+        "tasks/cancel" => reply(id, cancel(&shared, &request.params)),
+        _ => reply(id, Err(RpcError::method_not_found())),
+    }
+}
+
+fn parse(body: &[u8]) -> Result<Request, (Option<Value>, RpcError)> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| (None, RpcError::parse(e)))?;
+    let Value::Object(mut object) = value else {
+        return Err((None, RpcError::invalid_request()));
+    };
+    let id = object.remove("id");
+    let method = match object.remove("method") {
+        Some(Value::String(method)) if object.get("jsonrpc") == Some(&json!("2.0")) => method,
+        _ => return Err((id, RpcError::invalid_request())),
+    };
+    Ok(Request {
+        id,
+        method,
+        params: object.remove("params").unwrap_or(Value::Null),
+    })
+}
+
+fn envelope(id: Option<&Value>, result: Result<Value, RpcError>) -> Value {
+    let mut out = Map::new();
+    if let Some(id) = id {
+        out.insert("id".to_owned(), id.clone());
+    }
+    out.insert("jsonrpc".to_owned(), json!("2.0"));
+    match result {
+        Ok(result) => out.insert("result".to_owned(), result),
+        Err(error) => out.insert("error".to_owned(), json!(error)),
+    };
+    Value::Object(out)
+}
+
+fn reply(id: Option<&Value>, result: Result<Value, RpcError>) -> Response {
+    json_response(&envelope(id, result))
+}
+
+#[derive(Deserialize)]
+struct SendParams {
+    message: Message,
+}
+
+fn send_params(params: Value) -> Result<Message, RpcError> {
+    serde_json::from_value::<SendParams>(params)
+        .map(|p| p.message)
+        .map_err(|e| RpcError::invalid_params(format!("Invalid parameters: {e}")))
+}
+
+/// `message/send`: runs the message to the end and answers the task.
+async fn send(shared: &Arc<Shared>, params: Value) -> Result<Value, RpcError> {
+    let prepared = prepare(shared, send_params(params)?).await?;
+    let updates = execute(shared.clone(), prepared);
+    let mut updates = std::pin::pin!(updates);
+    let mut task_id = None;
+    while let Some(update) = updates.next().await {
+        if let Update::Task(task) = update {
+            task_id = Some(task.id);
+        }
+    }
+    let task = task_id
+        .and_then(|id| shared.store.task(&id))
+        .ok_or_else(RpcError::task_not_found)?;
+    Ok(json!(task))
+}
+
+/// `message/stream`: the same run, each update an SSE frame holding a JSON-RPC response; an
+/// error before the run is one error frame.
+async fn stream(shared: Arc<Shared>, id: Option<Value>, params: Value) -> Response {
+    let prepared = match send_params(params) {
+        Ok(message) => prepare(&shared, message).await,
+        Err(error) => Err(error),
+    };
+    let frames = async_stream::stream! {
+        match prepared {
+            Err(error) => yield Ok::<Event, Infallible>(frame(id.as_ref(), Err(error))),
+            Ok(prepared) => {
+                let mut updates = std::pin::pin!(execute(shared, prepared));
+                while let Some(update) = updates.next().await {
+                    let value = match update {
+                        Update::Task(task) => json!(task),
+                        Update::Status(status) => json!(status),
+                        Update::Artifact(artifact) => json!(artifact),
+                    };
+                    yield Ok(frame(id.as_ref(), Ok(value)));
+                }
+            }
+        }
+    };
+    Sse::new(frames).into_response()
+}
+
+fn frame(id: Option<&Value>, result: Result<Value, RpcError>) -> Event {
+    Event::default().data(envelope(id, result).to_string())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskParams {
+    id: String,
+    #[serde(default)]
+    history_length: Option<usize>,
+}
+
+fn task_params(params: &Value) -> Result<TaskParams, RpcError> {
+    TaskParams::deserialize(params)
+        .map_err(|e| RpcError::invalid_params(format!("Invalid parameters: {e}")))
+}
+
+/// `tasks/get`: the task, with at most `historyLength` of its latest messages.
+fn get(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
+    let params = task_params(params)?;
+    let mut task = shared
+        .store
+        .task(&params.id)
+        .ok_or_else(RpcError::task_not_found)?;
+    if let Some(keep) = params.history_length {
+        let skip = task.history.len().saturating_sub(keep);
+        task.history.drain(..skip);
+    }
+    Ok(json!(task))
+}
+
+/// `tasks/cancel`: cancels a running task's agent; a finished task cannot be cancelled.
+fn cancel(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
+    let params = task_params(params)?;
+    let mut task = shared
+        .store
+        .task(&params.id)
+        .ok_or_else(RpcError::task_not_found)?;
+    if task.status.state.is_terminal() {
+        return Err(RpcError::not_cancelable(task.status.state));
+    }
+    shared.store.cancel(&task.id);
+    let message = Message::agent(
+        vec![crate::types::Part::Text {
+            text: "Task cancelled by client request".to_owned(),
+        }],
+        &task.context_id,
+        &task.id,
+    );
+    task.status = TaskStatus::now(TaskState::Canceled, Some(message));
+    shared.store.save(&task);
+    Ok(json!(task))
+}
