@@ -168,3 +168,30 @@ async fn an_interrupt_reaches_the_python_client_and_its_answer_resumes_the_task(
     assert_eq!(resumed["id"], out["paused"]["id"], "the same task");
     assert_eq!(resumed["artifacts"], json!([["Published.\n"]]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_agent_fails_its_task_for_the_python_client() {
+    let Some(python) = python() else { return };
+    let url = serve(|url| {
+        A2AServer::builder(|| {
+            Agent::builder()
+                .name("Broken")
+                .description("Always fails.")
+                .model(ScriptedModel::new([strands_testkit::Step::Fail(
+                    "the model is down".to_owned(),
+                )]))
+                .build()
+        })
+        .url(url)
+        .build()
+        .unwrap()
+    })
+    .await;
+    let out = run_clients(&python, &url, "failing").await;
+    for streaming in ["false", "true"] {
+        let task = &out[format!("streaming_{streaming}")];
+        assert_eq!(task["state"], "failed", "streaming={streaming}");
+        assert_eq!(task["status_texts"], json!(["Agent execution failed"]));
+        assert_eq!(task["artifacts"], json!([]));
+    }
+}

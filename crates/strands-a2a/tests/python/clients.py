@@ -8,6 +8,7 @@ Scenarios:
                (invoke and stream).
     interrupt  a2a-sdk's client sends a message whose tool asks for approval, then answers the
                interrupt on the same task.
+    failing    a2a-sdk's client, streaming and not, against an agent whose model fails.
 
 Writes what the clients saw as JSON.
 """
@@ -94,12 +95,22 @@ async def interrupt(base, hc, out):
     out["resumed"] = summary(done)
 
 
+async def failing(base, hc, out):
+    card = await A2ACardResolver(httpx_client=hc, base_url=base).get_agent_card()
+    for streaming in (False, True):
+        client = ClientFactory(ClientConfig(httpx_client=hc, streaming=streaming)).create(card)
+        task, _ = await last_task(client, create_text_message_object(content="Try."))
+        out[f"streaming_{str(streaming).lower()}"] = summary(task) | {
+            "status_texts": texts(task.status.message.parts) if task.status.message else []
+        }
+
+
 async def main():
     warnings.simplefilter("ignore")
     base, scenario, output = sys.argv[1:4]
     out = {}
     async with httpx.AsyncClient(timeout=30) as hc:
-        await {"plain": plain, "interrupt": interrupt}[scenario](base, hc, out)
+        await {"plain": plain, "interrupt": interrupt, "failing": failing}[scenario](base, hc, out)
     Path(output).write_text(json.dumps(out, indent=2))
 
 
