@@ -176,15 +176,7 @@ impl Agent {
     /// The interrupts the agent is paused on (empty unless the last result's stop reason was
     /// `interrupt`).
     pub fn pending_interrupts(&self) -> Vec<Interrupt> {
-        if !self.interrupts.activated {
-            return Vec::new();
-        }
-        self.interrupts
-            .interrupts
-            .values()
-            .filter(|i| i.response.is_none())
-            .cloned()
-            .collect()
+        self.interrupts.pending()
     }
 
     /// The agent's description (used when it becomes a tool).

@@ -84,6 +84,18 @@ impl InterruptState {
             .join(", ")
     }
 
+    /// The interrupts still waiting for an answer (none unless paused).
+    pub(crate) fn pending(&self) -> Vec<Interrupt> {
+        if !self.activated {
+            return Vec::new();
+        }
+        self.interrupts
+            .values()
+            .filter(|i| i.response.is_none())
+            .cloned()
+            .collect()
+    }
+
     /// Stores the responses (Python's `resume`).
     pub(crate) fn resume(&mut self, responses: &[InterruptResponse]) -> Result<(), ResumeError> {
         if !self.activated {

@@ -136,3 +136,23 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// Checks `task` against the interrupt state of a swarm or graph: a paused run takes only the
+/// answers (stored here), and answers are refused when nothing is paused. Returns whether the
+/// run resumes from its interrupts.
+pub(crate) fn resume_interrupts(
+    interrupts: &mut crate::interrupts::InterruptState,
+    task: &MultiAgentInput,
+) -> Result<bool, MultiAgentError> {
+    if interrupts.activated {
+        let MultiAgentInput::InterruptResponses(responses) = task else {
+            return Err(ResumeError::ResponsesRequired(interrupts.open_ids()).into());
+        };
+        interrupts.resume(responses)?;
+        return Ok(true);
+    }
+    if matches!(task, MultiAgentInput::InterruptResponses(_)) {
+        return Err(ResumeError::NotInterrupted.into());
+    }
+    Ok(false)
+}

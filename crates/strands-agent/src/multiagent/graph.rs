@@ -318,15 +318,7 @@ impl Graph {
     /// The interrupts the graph is paused on (empty unless the last result's status was
     /// [`Status::Interrupted`]). Resume with their responses as the next task.
     pub fn pending_interrupts(&self) -> Vec<strands_core::Interrupt> {
-        if !self.interrupts.activated {
-            return Vec::new();
-        }
-        self.interrupts
-            .interrupts
-            .values()
-            .filter(|i| i.response.is_none())
-            .cloned()
-            .collect()
+        self.interrupts.pending()
     }
 
     /// Runs the graph on `task` to the end.

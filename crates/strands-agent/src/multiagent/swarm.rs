@@ -291,15 +291,7 @@ impl Swarm {
     /// The interrupts the swarm is paused on (empty unless the last result's status was
     /// [`Status::Interrupted`]). Resume with their responses as the next task.
     pub fn pending_interrupts(&self) -> Vec<strands_core::Interrupt> {
-        if !self.interrupts.activated {
-            return Vec::new();
-        }
-        self.interrupts
-            .interrupts
-            .values()
-            .filter(|i| i.response.is_none())
-            .cloned()
-            .collect()
+        self.interrupts.pending()
     }
 
     /// What the nodes shared through their handoffs, by node id. Kept from one invocation to
@@ -484,16 +476,8 @@ impl Swarm {
     /// Starts a fresh run, resumes an interrupted one with the responses in `task`, or continues
     /// the one restored from the session.
     fn begin(&mut self, task: MultiAgentInput) -> Result<(), MultiAgentError> {
-        if self.interrupts.activated {
-            let MultiAgentInput::InterruptResponses(responses) = &task else {
-                return Err(
-                    crate::ResumeError::ResponsesRequired(self.interrupts.open_ids()).into(),
-                );
-            };
-            self.interrupts.resume(responses)?;
-        } else if matches!(task, MultiAgentInput::InterruptResponses(_)) {
-            return Err(crate::ResumeError::NotInterrupted.into());
-        } else if !self.resume_from_session {
+        let resuming = super::resume_interrupts(&mut self.interrupts, &task)?;
+        if !resuming && !self.resume_from_session {
             self.run = RunState::new(task, self.entry_point.clone());
             let mut shared = lock(&self.shared);
             shared.handoff = None;

@@ -156,16 +156,8 @@ impl Graph {
     /// Starts a fresh run, resumes an interrupted one with the responses in `task`, or continues
     /// the one restored from the session.
     fn begin(&mut self, task: MultiAgentInput) -> Result<(), MultiAgentError> {
-        if self.interrupts.activated {
-            let MultiAgentInput::InterruptResponses(responses) = &task else {
-                return Err(
-                    crate::ResumeError::ResponsesRequired(self.interrupts.open_ids()).into(),
-                );
-            };
-            self.interrupts.resume(responses)?;
-        } else if matches!(task, MultiAgentInput::InterruptResponses(_)) {
-            return Err(crate::ResumeError::NotInterrupted.into());
-        } else if !self.resume_from_session {
+        let resuming = crate::multiagent::resume_interrupts(&mut self.interrupts, &task)?;
+        if !resuming && !self.resume_from_session {
             self.state = GraphState {
                 task,
                 ..GraphState::default()
