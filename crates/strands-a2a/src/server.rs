@@ -6,8 +6,10 @@ mod store;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use strands_agent::Agent;
 
@@ -34,7 +36,7 @@ pub enum BuildError {
 /// `tasks/get` and `tasks/cancel` on `POST /`.
 ///
 /// Each conversation (`contextId`) gets its own agent from the factory, kept while the context
-/// is among the most recent (1,024 by default); tasks are kept the same way (4,096). A message
+/// is among the most recent (1,000 by default); tasks are kept the same way (4,096). A message
 /// runs the agent on its parts (text, and data as `[Structured Data]` JSON text); while it runs,
 /// each text chunk is a `working` status with that chunk (Strands' default streaming), then the
 /// answer is the `agent_response` artifact and the task `completed`. An agent that fails ends
@@ -52,6 +54,8 @@ struct Shared {
     factory: Box<AgentFactory>,
     card: AgentCard,
     store: Store,
+    queue_timeout: Duration,
+    max_body_bytes: usize,
 }
 
 impl fmt::Debug for A2AServer {
@@ -73,8 +77,10 @@ impl A2AServer {
             description: None,
             version: None,
             skills: None,
-            max_contexts: 1024,
+            max_contexts: 1000,
             max_tasks: 4096,
+            queue_timeout: Duration::from_secs(60),
+            max_body_bytes: 1024 * 1024,
         }
     }
 
@@ -90,6 +96,7 @@ impl A2AServer {
             .route("/.well-known/agent-card.json", get(rpc::card))
             .route("/.well-known/agent.json", get(rpc::card))
             .route("/", post(rpc::handle))
+            .layer(DefaultBodyLimit::max(self.shared.max_body_bytes))
             .with_state(self.shared.clone())
     }
 }
@@ -104,6 +111,8 @@ pub struct A2AServerBuilder {
     skills: Option<Vec<AgentSkill>>,
     max_contexts: usize,
     max_tasks: usize,
+    queue_timeout: Duration,
+    max_body_bytes: usize,
 }
 
 impl fmt::Debug for A2AServerBuilder {
@@ -140,7 +149,8 @@ impl A2AServerBuilder {
         self
     }
 
-    /// How many conversations keep their agent (default 1,024; the least recent goes first).
+    /// How many conversations keep their agent (default 1,000, as Python Strands; the least
+    /// recent whose agent is not in use goes first, and its next message starts afresh).
     pub fn max_contexts(mut self, max: usize) -> Self {
         self.max_contexts = max.max(1);
         self
@@ -149,6 +159,19 @@ impl A2AServerBuilder {
     /// How many tasks are kept for `tasks/get` (default 4,096; the oldest goes first).
     pub fn max_tasks(mut self, max: usize) -> Self {
         self.max_tasks = max.max(1);
+        self
+    }
+
+    /// How long a message waits for its conversation's agent to finish the message before it
+    /// (default 60 s); after that it is refused (`-32603`) and can be sent again.
+    pub fn queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
+    }
+
+    /// The largest request body (default 1 MiB); a larger one is answered `413`.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
         self
     }
 
@@ -195,6 +218,8 @@ impl A2AServerBuilder {
                 factory: self.factory,
                 card,
                 store: Store::new(self.max_contexts, self.max_tasks),
+                queue_timeout: self.queue_timeout,
+                max_body_bytes: self.max_body_bytes,
             }),
         })
     }

@@ -292,6 +292,15 @@ impl AgentCoreApp {
     pub fn into_router(self) -> Router {
         #[cfg(feature = "a2a")]
         if let Some(server) = &self.a2a {
+            // The A2A routes read bodies under the app's limits (size, time, bytes in flight).
+            let limits = BodyLimits {
+                max_bytes: self.max_body_bytes,
+                timeout: self.body_read_timeout,
+                budget: self.body_budget.clone(),
+            };
+            let rpc = server
+                .router()
+                .layer(axum::middleware::from_fn_with_state(limits, bounded_body));
             return Router::new()
                 .route(
                     "/ping",
@@ -299,7 +308,7 @@ impl AgentCoreApp {
                         wire::json_response(StatusCode::OK, r#"{"status":"Healthy"}"#.to_owned())
                     }),
                 )
-                .merge(server.router());
+                .merge(rpc);
         }
         #[cfg(feature = "mcp")]
         let mcp = self
@@ -324,6 +333,29 @@ impl AgentCoreApp {
             return router.route_service("/mcp", service);
         }
         router
+    }
+}
+
+/// Reads the request's body within `limits` before the route sees it; a body over them is
+/// answered as `/invocations` answers it (413, 408 or 503).
+#[cfg(feature = "a2a")]
+async fn bounded_body(
+    State(limits): State<BodyLimits>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match body::read(body, declared, &limits).await {
+        Ok(read) => {
+            next.run(Request::from_parts(parts, Body::from(read.bytes)))
+                .await
+        }
+        Err(error) => error.into_response(),
     }
 }
 

@@ -199,7 +199,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Protocol::Mcp => AgentCoreApp::new().mcp_server(agent_settings.mcp_server(model)?),
         Protocol::A2a => {
             let url = a2a_url(&config.host, config.port);
-            AgentCoreApp::new().a2a_server(agent_settings.a2a_server(model, url)?)
+            AgentCoreApp::new().a2a_server(agent_settings.a2a_server(model, url).await?)
         }
         Protocol::Http => agent_settings
             .entrypoint(model)
@@ -443,11 +443,16 @@ impl AgentSettings {
     }
 
     /// The agent served over A2A: one agent per A2A conversation, without a session of its own.
-    fn a2a_server(
+    /// The MCP servers are waited for first: the card lists their tools, as Python's does.
+    async fn a2a_server(
         self,
         model: Arc<dyn Model>,
         url: String,
     ) -> Result<strands_runtime::a2a::A2AServer, String> {
+        self.mcp
+            .started()
+            .await
+            .map_err(|error| error.to_string())?;
         let factory = self.factory(model);
         let template = factory(&strands_runtime::Caller::new(None, None))
             .map_err(|e| format!("the agent could not be built: {e}"))?;
@@ -460,6 +465,8 @@ impl AgentSettings {
         })
         .url(url)
         .description(description)
+        // The app reads bodies under its own limits (100 MiB, as /invocations).
+        .max_body_bytes(strands_runtime::DEFAULT_MAX_BODY_BYTES)
         .build()
         .map_err(|e| format!("the A2A server could not be built: {e}"))
     }

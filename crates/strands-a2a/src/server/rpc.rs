@@ -8,13 +8,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::run::{Update, execute, prepare};
-use crate::types::{Message, RpcError, TaskState, TaskStatus};
+use super::run::{Running, Update, prepare, start};
+use crate::types::{Message, RpcError};
 
 pub(super) async fn card(State(shared): State<Arc<Shared>>) -> Response {
     json_response(&json!(shared.card))
@@ -98,22 +97,16 @@ fn send_params(params: Value) -> Result<Message, RpcError> {
 /// `message/send`: runs the message to the end and answers the task.
 async fn send(shared: &Arc<Shared>, params: Value) -> Result<Value, RpcError> {
     let prepared = prepare(shared, send_params(params)?).await?;
-    let updates = execute(shared.clone(), prepared);
-    let mut updates = std::pin::pin!(updates);
-    let mut task_id = None;
-    while let Some(update) = updates.next().await {
-        if let Update::Task(task) = update {
-            task_id = Some(task.id);
-        }
-    }
-    let task = task_id
-        .and_then(|id| shared.store.task(&id))
-        .ok_or_else(RpcError::task_not_found)?;
+    let Running { updates, done } = start(shared.clone(), prepared);
+    drop(updates);
+    let task = done
+        .await
+        .map_err(|_| RpcError::new(-32603, "Agent execution failed"))?;
     Ok(json!(task))
 }
 
 /// `message/stream`: the same run, each update an SSE frame holding a JSON-RPC response; an
-/// error before the run is one error frame.
+/// error before the run is one error frame. A client that goes away stops reading, not the run.
 async fn stream(shared: Arc<Shared>, id: Option<Value>, params: Value) -> Response {
     let prepared = match send_params(params) {
         Ok(message) => prepare(&shared, message).await,
@@ -123,8 +116,8 @@ async fn stream(shared: Arc<Shared>, id: Option<Value>, params: Value) -> Respon
         match prepared {
             Err(error) => yield Ok::<Event, Infallible>(frame(id.as_ref(), Err(error))),
             Ok(prepared) => {
-                let mut updates = std::pin::pin!(execute(shared, prepared));
-                while let Some(update) = updates.next().await {
+                let Running { mut updates, .. } = start(shared, prepared);
+                while let Some(update) = updates.recv().await {
                     let value = match update {
                         Update::Task(task) => json!(task),
                         Update::Status(status) => json!(status),
@@ -169,25 +162,9 @@ fn get(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
     Ok(json!(task))
 }
 
-/// `tasks/cancel`: cancels a running task's agent; a finished task cannot be cancelled.
+/// `tasks/cancel`: ends the task as cancelled and cancels its agent's run, if one runs; a task
+/// that has ended cannot be cancelled.
 fn cancel(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
     let params = task_params(params)?;
-    let mut task = shared
-        .store
-        .task(&params.id)
-        .ok_or_else(RpcError::task_not_found)?;
-    if task.status.state.is_terminal() {
-        return Err(RpcError::not_cancelable(task.status.state));
-    }
-    shared.store.cancel(&task.id);
-    let message = Message::agent(
-        vec![crate::types::Part::Text {
-            text: "Task cancelled by client request".to_owned(),
-        }],
-        &task.context_id,
-        &task.id,
-    );
-    task.status = TaskStatus::now(TaskState::Canceled, Some(message));
-    shared.store.save(&task);
-    Ok(json!(task))
+    shared.store.cancel(&params.id).map(|task| json!(task))
 }

@@ -1,15 +1,17 @@
-//! Running a message: the task it belongs to, the agent's stream turned into task updates.
+//! Running a message: the task it belongs to, and the agent's stream turned into task updates,
+//! on a task of its own so that a client that goes away neither stops it nor leaves its task
+//! `working`.
 
 use std::sync::Arc;
 
-use futures_core::Stream;
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 use strands_agent::{Agent, AgentEvent, AgentInput, AgentResult, InterruptResponse};
 use strands_core::{ContentBlock, StopReason};
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedMutexGuard, mpsc};
+use tokio::task::JoinHandle;
 
 use super::Shared;
+use super::store::{agent_text, push_history};
 use crate::types::{
     Artifact, Message, Part, RpcError, Task, TaskArtifactUpdateEvent, TaskState, TaskStatus,
     TaskStatusUpdateEvent,
@@ -29,51 +31,80 @@ pub(super) struct Prepared {
     input: AgentInput,
 }
 
-/// Finds or makes the message's task and agent, and checks the message can run.
+/// What a message asks of the agent.
+enum Request {
+    Content(Vec<ContentBlock>),
+    Resume(Vec<InterruptResponse>),
+}
+
+/// Finds or makes the message's task and agent, and checks the message can run: the checks that
+/// depend on the agent are made once it is locked, so what they saw still holds when it runs.
 pub(super) async fn prepare(shared: &Shared, mut message: Message) -> Result<Prepared, RpcError> {
-    let responses = interrupt_responses(&message.parts);
-    let mut task = match &message.task_id {
-        Some(task_id) => {
-            let task = shared
-                .store
-                .task(task_id)
-                .ok_or_else(RpcError::task_not_found)?;
-            if task.status.state.is_terminal() {
-                return Err(RpcError::invalid_params(format!(
-                    "Task {task_id} is in terminal state: {}",
-                    task.status.state.python_name()
-                )));
-            }
-            task
-        }
+    let request = request(&message.parts)?;
+    let task = match &message.task_id {
+        Some(task_id) => open_task(shared, task_id)?,
         None => new_task(message.context_id.clone()),
     };
-    message.context_id = Some(task.context_id.clone());
-    message.task_id = Some(task.id.clone());
     let agent = shared
         .store
         .agent(&task.context_id, || (shared.factory)())
         .map_err(|e| RpcError::new(-32603, format!("the agent could not be built: {e}")))?;
-    let agent = agent.lock_owned().await;
-    let input = match responses {
-        Some(responses) => {
-            if agent.pending_interrupts().is_empty() {
-                return Err(RpcError::invalid_params(
-                    "Received interrupt responses but no interrupt is pending",
-                ));
-            }
+    let agent = tokio::time::timeout(shared.queue_timeout, agent.lock_owned())
+        .await
+        .map_err(|_| {
+            RpcError::new(
+                -32603,
+                "The conversation is busy with another message; try again later",
+            )
+        })?;
+    // The task may have moved on while this waited for the agent.
+    let mut task = match &message.task_id {
+        Some(task_id) => open_task(shared, task_id)?,
+        None => task,
+    };
+    let input = match request {
+        Request::Resume(responses) => {
+            check_resume(&agent, &responses)?;
             AgentInput::InterruptResponses(responses)
         }
-        None => AgentInput::Content(content(&message.parts)),
+        Request::Content(_) if !agent.pending_interrupts().is_empty() => {
+            return Err(RpcError::invalid_params(
+                "Task is awaiting an interrupt response and cannot accept a new message",
+            ));
+        }
+        Request::Content(content) => AgentInput::Content(content),
     };
-    task.history.push(message);
+    message.context_id = Some(task.context_id.clone());
+    message.task_id = Some(task.id.clone());
+    push_history(&mut task, message);
     task.status = TaskStatus {
         state: TaskState::Submitted,
         message: None,
         timestamp: None,
     };
-    shared.store.save(&task);
+    if !shared.store.save(&task) {
+        return Err(terminal(&task.id, TaskState::Canceled));
+    }
     Ok(Prepared { task, agent, input })
+}
+
+/// The task a message continues, when it can still take one.
+fn open_task(shared: &Shared, task_id: &str) -> Result<Task, RpcError> {
+    let task = shared
+        .store
+        .task(task_id)
+        .ok_or_else(RpcError::task_not_found)?;
+    if task.status.state.is_terminal() {
+        return Err(terminal(task_id, task.status.state));
+    }
+    Ok(task)
+}
+
+fn terminal(task_id: &str, state: TaskState) -> RpcError {
+    RpcError::invalid_params(format!(
+        "Task {task_id} is in terminal state: {}",
+        state.python_name()
+    ))
 }
 
 fn new_task(context_id: Option<String>) -> Task {
@@ -91,21 +122,92 @@ fn new_task(context_id: Option<String>) -> Task {
     }
 }
 
-/// The answers a message carries, when every part is `{"interruptResponse": ...}` data.
-fn interrupt_responses(parts: &[Part]) -> Option<Vec<InterruptResponse>> {
-    let mut responses = Vec::new();
+/// What the parts ask: answers to interrupts (`{"interruptResponse": ...}` data parts, and
+/// nothing else), or content. Malformed answers are refused as Python Strands refuses them.
+fn request(parts: &[Part]) -> Result<Request, RpcError> {
+    let mut responses: Vec<InterruptResponse> = Vec::new();
+    let mut other = 0;
     for part in parts {
-        let Part::Data { data } = part else {
-            return None;
+        let Some(response) = (match part {
+            Part::Data { data } => data.get("interruptResponse"),
+            _ => None,
+        }) else {
+            other += 1;
+            continue;
         };
-        let response = data.get("interruptResponse")?;
-        let id = response.get("interruptId")?.as_str()?;
-        responses.push(InterruptResponse::new(
-            id,
-            response.get("response").cloned().unwrap_or(Value::Null),
+        let response = interrupt_response(response)?;
+        if responses
+            .iter()
+            .any(|r| r.interrupt_id == response.interrupt_id)
+        {
+            return Err(RpcError::invalid_params(format!(
+                "Duplicate interrupt response for '{}'",
+                response.interrupt_id
+            )));
+        }
+        responses.push(response);
+    }
+    if responses.is_empty() {
+        let content = content(parts);
+        if content.is_empty() {
+            return Err(RpcError::new(
+                -32603,
+                "No valid content found in request message parts",
+            ));
+        }
+        return Ok(Request::Content(content));
+    }
+    if other > 0 {
+        return Err(RpcError::invalid_params(
+            "A message carrying interrupt responses must not contain other content parts",
         ));
     }
-    (!responses.is_empty()).then_some(responses)
+    Ok(Request::Resume(responses))
+}
+
+fn interrupt_response(value: &Value) -> Result<InterruptResponse, RpcError> {
+    let Value::Object(response) = value else {
+        return Err(RpcError::invalid_params(
+            "'interruptResponse' must be an object with 'interruptId' and 'response'",
+        ));
+    };
+    let id = match response.get("interruptId") {
+        Some(Value::String(id)) if !id.is_empty() => id,
+        _ => {
+            return Err(RpcError::invalid_params(
+                "Interrupt response is missing a non-empty 'interruptId'",
+            ));
+        }
+    };
+    match response.get("response") {
+        None | Some(Value::Null) => Err(RpcError::invalid_params(format!(
+            "Interrupt response for '{id}' must provide a non-null 'response'"
+        ))),
+        Some(answer) => Ok(InterruptResponse::new(id.clone(), answer.clone())),
+    }
+}
+
+/// The answers must name interrupts the agent is paused on.
+fn check_resume(agent: &Agent, responses: &[InterruptResponse]) -> Result<(), RpcError> {
+    let pending = agent.pending_interrupts();
+    if pending.is_empty() {
+        return Err(RpcError::invalid_params(
+            "Received interrupt responses but no interrupt is pending",
+        ));
+    }
+    let mut unknown: Vec<&str> = responses
+        .iter()
+        .map(|r| r.interrupt_id.as_str())
+        .filter(|id| !pending.iter().any(|i| i.id == *id))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    Err(RpcError::invalid_params(format!(
+        "No pending interrupt matches id(s): {}",
+        unknown.join(", ")
+    )))
 }
 
 /// The agent's input: text as text, data as Strands writes it (`[Structured Data]` and the
@@ -131,69 +233,148 @@ fn content(parts: &[Part]) -> Vec<ContentBlock> {
         .collect()
 }
 
-/// Runs the agent, turning its stream into task updates; the store follows every step.
-pub(super) fn execute(
+/// A run under way: its updates (at most this many wait for a slow reader; a reader that
+/// leaves does not stop the run) and its end, the task as stored.
+pub(super) struct Running {
+    pub(super) updates: mpsc::Receiver<Update>,
+    pub(super) done: JoinHandle<Task>,
+}
+
+const UPDATE_BUFFER: usize = 64;
+
+/// Starts running the agent on its own task.
+pub(super) fn start(shared: Arc<Shared>, prepared: Prepared) -> Running {
+    let (sender, updates) = mpsc::channel(UPDATE_BUFFER);
+    let done = tokio::spawn(run(shared, prepared, sender));
+    Running { updates, done }
+}
+
+/// Ends the run's bookkeeping however the run ends: a run that did not finish (it panicked, or
+/// the runtime shut down) fails its task.
+struct RunGuard {
     shared: Arc<Shared>,
-    prepared: Prepared,
-) -> impl Stream<Item = Update> + Send {
-    async_stream::stream! {
-        let Prepared { mut task, mut agent, input } = prepared;
-        yield Update::Task(task.clone());
-        shared.store.started(&task.id, agent.cancel_handle());
-        let mut outcome = None;
-        {
-            let mut events = std::pin::pin!(agent.stream(input));
-            while let Some(item) = events.next().await {
-                match item {
-                    Ok(AgentEvent::TextDelta { text }) => {
-                        let message = Message::agent(vec![Part::Text { text }], &task.context_id, &task.id);
-                        task.history.push(message.clone());
-                        task.status = TaskStatus::now(TaskState::Working, Some(message));
-                        shared.store.save(&task);
-                        yield Update::Status(status_event(&task, false));
-                    }
-                    Ok(AgentEvent::Result(result)) => outcome = Some(Ok(result)),
-                    Ok(_) => {}
-                    Err(error) => outcome = Some(Err(error)),
-                }
-            }
+    task_id: String,
+    run: u64,
+    finished: bool,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        self.shared.store.finished(&self.task_id, self.run);
+        if !self.finished {
+            self.shared.store.fail(&self.task_id);
         }
-        shared.store.finished(&task.id);
-        match outcome {
-            Some(Ok(result)) if result.stop_reason == StopReason::Interrupt => {
-                task.status = TaskStatus::now(TaskState::InputRequired, Some(interrupt_message(&task, &result)));
-            }
-            Some(Ok(result)) if result.stop_reason == StopReason::Cancelled => {
-                let message = Message::agent(vec![Part::Text { text: "Task cancelled by client request".to_owned() }], &task.context_id, &task.id);
-                task.status = TaskStatus::now(TaskState::Canceled, Some(message));
-            }
-            Some(Ok(result)) => {
-                let artifact = Artifact {
-                    artifact_id: uuid::Uuid::new_v4().to_string(),
-                    name: Some("agent_response".to_owned()),
-                    parts: vec![Part::Text { text: result.to_string() }],
-                };
-                task.artifacts.push(artifact.clone());
-                shared.store.save(&task);
-                yield Update::Artifact(TaskArtifactUpdateEvent {
+    }
+}
+
+async fn run(shared: Arc<Shared>, prepared: Prepared, updates: mpsc::Sender<Update>) -> Task {
+    let Prepared {
+        mut task,
+        mut agent,
+        input,
+    } = prepared;
+    let mut guard = RunGuard {
+        run: shared.store.started(&task.id, agent.cancel_handle()),
+        shared: shared.clone(),
+        task_id: task.id.clone(),
+        finished: false,
+    };
+    // A reader that has gone is not an error: the run goes on for `tasks/get`.
+    let _ = updates.send(Update::Task(task.clone())).await;
+    let outcome = stream_agent(&shared, &mut agent, input, &mut task, &updates).await;
+    drop(agent);
+    let artifact = conclude(&mut task, outcome);
+    if let Some(artifact) = artifact {
+        task.artifacts.push(artifact.clone());
+        if shared.store.save(&task) {
+            let _ = updates
+                .send(Update::Artifact(TaskArtifactUpdateEvent {
                     kind: "artifact-update".to_owned(),
                     task_id: task.id.clone(),
                     context_id: task.context_id.clone(),
                     artifact,
-                });
-                task.status = TaskStatus::now(TaskState::Completed, None);
-            }
-            failed => {
-                if let Some(Err(error)) = failed {
-                    tracing::warn!(task_id = %task.id, %error, "A2A task failed");
-                }
-                let message = Message::agent(vec![Part::Text { text: "Agent execution failed".to_owned() }], &task.context_id, &task.id);
-                task.status = TaskStatus::now(TaskState::Failed, Some(message));
-            }
+                }))
+                .await;
         }
-        shared.store.save(&task);
-        yield Update::Status(status_event(&task, true));
+        task.status = TaskStatus::now(TaskState::Completed, None);
     }
+    if !shared.store.save(&task) {
+        // Cancelled meanwhile: the stored task is the truth.
+        task = shared.store.task(&task.id).unwrap_or(task);
+    }
+    guard.finished = true;
+    let _ = updates
+        .send(Update::Status(status_event(&task, true)))
+        .await;
+    task
+}
+
+/// Streams the agent, each text chunk a `working` status; the result or the error.
+async fn stream_agent(
+    shared: &Shared,
+    agent: &mut Agent,
+    input: AgentInput,
+    task: &mut Task,
+    updates: &mpsc::Sender<Update>,
+) -> Option<Result<Box<AgentResult>, strands_agent::AgentError>> {
+    use futures_util::StreamExt;
+    let mut outcome = None;
+    let mut events = std::pin::pin!(agent.stream(input));
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(AgentEvent::TextDelta { text }) => {
+                let message = Message::agent(vec![Part::Text { text }], &task.context_id, &task.id);
+                push_history(task, message.clone());
+                task.status = TaskStatus::now(TaskState::Working, Some(message));
+                if shared.store.save(task) {
+                    let _ = updates
+                        .send(Update::Status(status_event(task, false)))
+                        .await;
+                }
+            }
+            Ok(AgentEvent::Result(result)) => outcome = Some(Ok(result)),
+            Ok(_) => {}
+            Err(error) => outcome = Some(Err(error)),
+        }
+    }
+    outcome
+}
+
+/// The task's final status from the agent's outcome; the answer's artifact when it completed
+/// (the status is then set once the artifact is out).
+fn conclude(
+    task: &mut Task,
+    outcome: Option<Result<Box<AgentResult>, strands_agent::AgentError>>,
+) -> Option<Artifact> {
+    let (state, message) = match outcome {
+        Some(Ok(result)) if result.stop_reason == StopReason::Interrupt => {
+            (TaskState::InputRequired, interrupt_message(task, &result))
+        }
+        Some(Ok(result)) if result.stop_reason == StopReason::Cancelled => (
+            TaskState::Canceled,
+            agent_text(task, "Task cancelled by client request"),
+        ),
+        Some(Ok(result)) => {
+            return Some(Artifact {
+                artifact_id: uuid::Uuid::new_v4().to_string(),
+                name: Some("agent_response".to_owned()),
+                parts: vec![Part::Text {
+                    text: result.to_string(),
+                }],
+            });
+        }
+        failed => {
+            if let Some(Err(error)) = failed {
+                tracing::warn!(task_id = %task.id, %error, "A2A task failed");
+            }
+            (
+                TaskState::Failed,
+                agent_text(task, "Agent execution failed"),
+            )
+        }
+    };
+    task.status = TaskStatus::now(state, Some(message));
+    None
 }
 
 fn status_event(task: &Task, is_final: bool) -> TaskStatusUpdateEvent {
@@ -206,15 +387,23 @@ fn status_event(task: &Task, is_final: bool) -> TaskStatusUpdateEvent {
     }
 }
 
-/// Strands' `input-required` message: a line per interrupt, and the interrupts as data.
+/// Strands' `input-required` message: a line per interrupt (`- name`, and `: reason` when the
+/// reason is truthy, as Python's `str`), and the interrupts as data.
 fn interrupt_message(task: &Task, result: &AgentResult) -> Message {
+    if result.interrupts.is_empty() {
+        return agent_text(task, "Agent requires additional input to continue");
+    }
     let mut text = String::from("Agent requires input:");
     for interrupt in &result.interrupts {
-        text.push_str(&format!(
-            "\n- {}: {}",
-            interrupt.name,
-            strands_core::json::to_python_repr(&interrupt.reason)
-        ));
+        text.push_str("\n- ");
+        text.push_str(&interrupt.name);
+        if truthy(&interrupt.reason) {
+            text.push_str(": ");
+            match &interrupt.reason {
+                Value::String(reason) => text.push_str(reason),
+                reason => text.push_str(&strands_core::json::to_python_repr(reason)),
+            }
+        }
     }
     let interrupts: Vec<Value> = result
         .interrupts
@@ -231,4 +420,16 @@ fn interrupt_message(task: &Task, result: &AgentResult) -> Message {
         &task.context_id,
         &task.id,
     )
+}
+
+/// Python's truthiness of a JSON value.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
 }
