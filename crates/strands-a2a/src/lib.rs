@@ -29,7 +29,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "client")]
+mod client;
 mod server;
 pub mod types;
 
+#[cfg(feature = "client")]
+pub use client::{
+    A2AAgent, A2AAgentBuilder, A2AClientError, A2AClientTool, A2AClientToolBuilder,
+    A2AClientToolError, A2AEvent, A2AResult, A2AStreamEvent,
+};
 pub use server::{A2AServer, A2AServerBuilder, BuildError};

@@ -10,25 +10,39 @@ use serde_json::{Map, Value};
 #[non_exhaustive]
 pub struct AgentCard {
     /// What the agent can do.
+    #[serde(default)]
     pub capabilities: Capabilities,
     /// Input media types (`["text"]`).
+    #[serde(default)]
     pub default_input_modes: Vec<String>,
     /// Output media types (`["text"]`).
+    #[serde(default)]
     pub default_output_modes: Vec<String>,
     /// What the agent is for.
     pub description: String,
     /// The agent's name.
     pub name: String,
     /// `"JSONRPC"`.
+    #[serde(default = "jsonrpc")]
     pub preferred_transport: String,
     /// `"0.3.0"`.
+    #[serde(default = "protocol_version")]
     pub protocol_version: String,
     /// One skill per tool, as Strands lists them.
+    #[serde(default)]
     pub skills: Vec<AgentSkill>,
     /// Where JSON-RPC requests go.
     pub url: String,
     /// The agent's version.
     pub version: String,
+}
+
+fn jsonrpc() -> String {
+    "JSONRPC".to_owned()
+}
+
+fn protocol_version() -> String {
+    "0.3.0".to_owned()
 }
 
 /// An agent card's capabilities.
@@ -274,6 +288,12 @@ pub struct TaskArtifactUpdateEvent {
     pub context_id: String,
     /// The artifact.
     pub artifact: Artifact,
+    /// Whether its parts extend the artifact with the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub append: Option<bool>,
+    /// Whether it is the artifact's last chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_chunk: Option<bool>,
 }
 
 /// A JSON-RPC error object.

@@ -10,6 +10,8 @@
     reason = "test helpers fail loudly and say when they skip"
 )]
 
+mod common;
+
 use std::path::Path;
 
 use pretty_assertions::assert_eq;
@@ -18,22 +20,6 @@ use strands_a2a::A2AServer;
 use strands_agent::{Agent, InterruptRaised, tool};
 use strands_core::ToolContext;
 use strands_testkit::ScriptedModel;
-
-fn python() -> Option<String> {
-    match std::env::var("STRANDS_A2A_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ => {
-            assert!(
-                std::env::var_os("STRANDS_REQUIRE_PYTHON").is_none(),
-                "STRANDS_REQUIRE_PYTHON is set but STRANDS_A2A_PYTHON is not; run scripts/python-a2a"
-            );
-            eprintln!(
-                "skipping: set STRANDS_A2A_PYTHON to the interpreter from scripts/python-a2a"
-            );
-            None
-        }
-    }
-}
 
 /// Serves `server` on a free local port; returns its base URL.
 async fn serve(build: impl FnOnce(String) -> A2AServer) -> String {
@@ -75,7 +61,9 @@ fn answering() -> Result<Agent, strands_agent::BuildError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_a2a_clients_talk_to_the_rust_server() {
-    let Some(python) = python() else { return };
+    let Some(python) = common::python() else {
+        return;
+    };
     let url = serve(|url| A2AServer::builder(answering).url(url).build().unwrap()).await;
     let out = run_clients(&python, &url, "plain").await;
 
@@ -130,7 +118,9 @@ fn publish(title: String, context: ToolContext) -> Result<String, InterruptRaise
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupt_reaches_the_python_client_and_its_answer_resumes_the_task() {
-    let Some(python) = python() else { return };
+    let Some(python) = common::python() else {
+        return;
+    };
     let url = serve(|url| {
         A2AServer::builder(|| {
             Agent::builder()
@@ -171,7 +161,9 @@ async fn an_interrupt_reaches_the_python_client_and_its_answer_resumes_the_task(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_agent_fails_its_task_for_the_python_client() {
-    let Some(python) = python() else { return };
+    let Some(python) = common::python() else {
+        return;
+    };
     let url = serve(|url| {
         A2AServer::builder(|| {
             Agent::builder()

@@ -293,6 +293,8 @@ async fn run(shared: Arc<Shared>, prepared: Prepared, updates: mpsc::Sender<Upda
                     task_id: task.id.clone(),
                     context_id: task.context_id.clone(),
                     artifact,
+                    append: None,
+                    last_chunk: None,
                 }))
                 .await;
         }
