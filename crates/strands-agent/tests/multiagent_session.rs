@@ -423,3 +423,79 @@ async fn a_failed_graph_resumes_from_the_failed_node() {
         "completed"
     );
 }
+
+/// The writer's model: asks to publish, fails once the answer came, then publishes.
+fn fails_after_the_answer_then_publishes() -> ScriptedModel {
+    let failing = ScriptedModel::builder()
+        .tool_use("p1", "publish", r#"{"title": "Moon"}"#)
+        .step(strands_testkit::Step::Fail("model exploded".to_owned()))
+        .text("Published.");
+    failing.build()
+}
+
+fn answers(pending: Vec<strands_core::Interrupt>) -> Vec<InterruptResponse> {
+    pending
+        .into_iter()
+        .map(|i| InterruptResponse::new(i.id, "yes"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_swarm_node_that_fails_while_resuming_resumes_again_with_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (researcher, _) = until_interrupt();
+    let mut team = swarm(
+        dir.path(),
+        "s-retry",
+        researcher,
+        fails_after_the_answer_then_publishes(),
+    );
+    assert_eq!(team.invoke(TASK).await.unwrap().status, Status::Interrupted);
+    let responses = answers(team.pending_interrupts());
+    assert_eq!(responses.len(), 1);
+
+    let failed = team.invoke(responses.clone()).await.unwrap();
+    assert_eq!(failed.status, Status::Failed);
+    // Still paused on the same interrupt: only its answers are taken.
+    let error = team.invoke("another task").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            MultiAgentError::Resume(ResumeError::ResponsesRequired(_))
+        ),
+        "{error}"
+    );
+
+    let result = team.invoke(responses).await.unwrap();
+    assert_published(&result, team.node("writer").unwrap(), "yes");
+    // The writer went back to where it paused: no trace of the failed attempt.
+    assert_eq!(team.node("writer").unwrap().messages().len(), 4);
+}
+
+#[tokio::test]
+async fn a_graph_node_that_fails_while_resuming_resumes_again_with_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = [
+        ScriptedModel::builder().text("Written.").build(),
+        fails_after_the_answer_then_publishes(),
+        ScriptedModel::builder().text("Announced.").build(),
+    ];
+    let mut flow = graph(dir.path(), "g-retry", scripts);
+    assert_eq!(flow.invoke(TASK).await.unwrap().status, Status::Interrupted);
+    let responses = answers(flow.pending_interrupts());
+    assert_eq!(responses.len(), 1);
+
+    let error = flow.invoke(responses.clone()).await.unwrap_err();
+    assert!(
+        matches!(&error, MultiAgentError::NodeFailed { node_id, .. } if node_id == "publisher"),
+        "{error}"
+    );
+    let result = flow.invoke(responses).await.unwrap();
+    assert_graph_published(&result);
+    assert_tool_result(publisher(&flow), "yes");
+    assert_eq!(publisher(&flow).messages().len(), 4);
+    assert_eq!(
+        record_of(dir.path(), "g-retry", "default_graph")["status"],
+        "completed"
+    );
+}

@@ -380,6 +380,7 @@ impl Swarm {
                 let result = match turn {
                     Some(Turn::TimedOut) => {
                         tracing::warn!(swarm = %self.id, node = %node_id, timeout = ?self.limits.node_timeout, "node timed out");
+                        self.keep_resumable(&node_id);
                         self.run.status = Status::Failed;
                         break;
                     }
@@ -413,6 +414,7 @@ impl Swarm {
                     }
                     _ => {
                         drop(guard);
+                        self.keep_resumable(&node_id);
                         self.run.status = Status::Failed;
                         break;
                     }
@@ -520,6 +522,23 @@ impl Swarm {
         let mut blocks = vec![ContentBlock::Text(text)];
         blocks.extend_from_slice(self.run.task.blocks());
         AgentInput::Content(blocks)
+    }
+
+    /// A node that failed while resuming from its interrupt goes back to where it paused, so
+    /// that the same answers resume it again (the swarm stays paused on them, as Python's).
+    fn keep_resumable(&mut self, node_id: &str) {
+        if !(self.interrupts.activated && self.node_was_interrupted(node_id)) {
+            return;
+        }
+        let (Some(node), Some(saved)) = (
+            self.nodes.get_mut(node_id),
+            self.interrupts.context.get(node_id),
+        ) else {
+            return;
+        };
+        if let Err(reason) = state::restore_paused_agent(&mut node.agent, saved) {
+            tracing::warn!(swarm = %self.id, node = %node_id, %reason, "the node cannot go back to its interrupt");
+        }
     }
 
     fn node_was_interrupted(&self, node_id: &str) -> bool {

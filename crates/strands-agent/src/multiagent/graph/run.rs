@@ -111,7 +111,8 @@ impl Graph {
                     }
                 }
                 drop(merged);
-                if failure.is_some() {
+                if let Some((node_id, _)) = &failure {
+                    self.keep_resumable(node_id);
                     break;
                 }
                 if self.state.status == Status::Interrupted {
@@ -166,6 +167,21 @@ impl Graph {
         self.state.status = Status::Executing;
         self.state.active_since = Some(Instant::now());
         Ok(())
+    }
+
+    /// A node that failed while resuming from its interrupt stays interrupted, back where it
+    /// paused, so that the same answers resume it again (the graph stays paused on them, as
+    /// Python's).
+    fn keep_resumable(&mut self, node_id: &str) {
+        if !self.interrupts.activated || !self.interrupts.context.contains_key(node_id) {
+            return;
+        }
+        self.statuses
+            .insert(node_id.to_owned(), Status::Interrupted);
+        self.state.interrupted_nodes.insert(node_id.to_owned());
+        if let Err(reason) = self.restore_paused_node(node_id) {
+            tracing::warn!(graph = %self.id, node = %node_id, %reason, "the node cannot go back to its interrupt");
+        }
     }
 
     /// The first batch: the interrupted nodes and their finished batch-mates, the nodes the

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use indexmap::{IndexMap, IndexSet};
 use serde_json::{Value, json};
-use strands_core::{Message, Metrics};
+use strands_core::Metrics;
 
 use super::{Graph, GraphEdge, GraphState};
 use crate::interrupts::InterruptState;
 use crate::multiagent::result::millis;
-use crate::multiagent::swarm::state::{StateError, invalid, strings, task, usage};
+use crate::multiagent::swarm::state::{
+    StateError, invalid, restore_paused_agent, strings, task, usage,
+};
 use crate::multiagent::{NodeResult, Status};
 
 /// What serializing a graph's state reads: every part but the nodes' executors, which running
@@ -232,23 +234,26 @@ impl Graph {
         if !self.interrupts.activated {
             return Ok(());
         }
-        for (id, saved) in &self.interrupts.context {
-            let Some(super::NodeExecutor::Agent(agent)) =
-                self.nodes.get_mut(id).map(|n| &mut n.executor)
-            else {
-                continue;
-            };
-            if saved.get("messages").is_none() {
-                continue;
-            }
-            agent.messages = serde_json::from_value::<Vec<Message>>(saved["messages"].clone())
-                .map_err(invalid)?;
-            if let Some(state) = saved["state"].as_object() {
-                agent.state().replace(state.clone());
-            }
-            agent.interrupts =
-                InterruptState::from_session(saved["interrupt_state"].clone()).map_err(invalid)?;
+        let ids: Vec<String> = self.interrupts.context.keys().cloned().collect();
+        for id in ids {
+            self.restore_paused_node(&id)?;
         }
         Ok(())
+    }
+
+    /// Gives an interrupted agent node back what it paused with; nothing for other nodes.
+    pub(super) fn restore_paused_node(&mut self, node_id: &str) -> Result<(), StateError> {
+        let Some(saved) = self.interrupts.context.get(node_id) else {
+            return Ok(());
+        };
+        let Some(super::NodeExecutor::Agent(agent)) =
+            self.nodes.get_mut(node_id).map(|n| &mut n.executor)
+        else {
+            return Ok(());
+        };
+        if saved.get("messages").is_none() {
+            return Ok(());
+        }
+        restore_paused_agent(agent, saved)
     }
 }

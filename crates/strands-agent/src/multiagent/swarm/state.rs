@@ -9,6 +9,7 @@ use strands_core::{ContentBlock, Message, Metrics, Usage};
 
 use super::handoff::lock;
 use super::{RunState, Swarm};
+use crate::Agent;
 use crate::interrupts::InterruptState;
 use crate::multiagent::result::millis;
 use crate::multiagent::{MultiAgentInput, NodeResult, Status};
@@ -148,20 +149,25 @@ impl Swarm {
             return Ok(());
         }
         for (id, saved) in &self.interrupts.context {
-            let Some(node) = self.nodes.get_mut(id) else {
-                continue;
-            };
-            let agent = &mut node.agent;
-            agent.messages = serde_json::from_value::<Vec<Message>>(saved["messages"].clone())
-                .map_err(invalid)?;
-            if let Some(state) = saved["state"].as_object() {
-                agent.state().replace(state.clone());
+            if let Some(node) = self.nodes.get_mut(id) {
+                restore_paused_agent(&mut node.agent, saved)?;
             }
-            agent.interrupts =
-                InterruptState::from_session(saved["interrupt_state"].clone()).map_err(invalid)?;
         }
         Ok(())
     }
+}
+
+/// Gives `agent` back the history, state and interrupt state it paused with, as the swarm or
+/// graph saved them when the interrupt was raised (Python's `reset_executor_state` on resume).
+pub(crate) fn restore_paused_agent(agent: &mut Agent, saved: &Value) -> Result<(), StateError> {
+    agent.messages =
+        serde_json::from_value::<Vec<Message>>(saved["messages"].clone()).map_err(invalid)?;
+    if let Some(state) = saved["state"].as_object() {
+        agent.state().replace(state.clone());
+    }
+    agent.interrupts =
+        InterruptState::from_session(saved["interrupt_state"].clone()).map_err(invalid)?;
+    Ok(())
 }
 
 pub(crate) fn strings(value: &Value) -> impl Iterator<Item = &str> {
