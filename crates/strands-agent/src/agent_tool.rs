@@ -68,9 +68,9 @@ pub struct AgentTool {
     preserve_context: bool,
     initial_messages: Vec<Message>,
     initial_state: Map<String, Value>,
-    /// Paused turns of the wrapped agent, by tool use id (not kept when preserving context: the
-    /// agent itself stays paused then).
-    paused: std::sync::Mutex<IndexMap<String, PausedTurn>>,
+    /// Calls paused on an interrupt, by tool use id, with the wrapped agent's paused turn (`None`
+    /// when preserving context: the agent itself stays paused then).
+    paused: std::sync::Mutex<IndexMap<String, Option<PausedTurn>>>,
 }
 
 /// What the wrapped agent needs to resume a paused call.
@@ -164,7 +164,7 @@ impl AgentTool {
         }
     }
 
-    fn keep_paused(&self, tool_use_id: &str, turn: PausedTurn) {
+    fn keep_paused(&self, tool_use_id: &str, turn: Option<PausedTurn>) {
         let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
         paused.insert(tool_use_id.to_owned(), turn);
         while paused.len() > MAX_PAUSED_TURNS {
@@ -172,7 +172,7 @@ impl AgentTool {
         }
     }
 
-    fn take_paused(&self, tool_use_id: &str) -> Option<PausedTurn> {
+    fn take_paused(&self, tool_use_id: &str) -> Option<Option<PausedTurn>> {
         self.paused
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -250,7 +250,6 @@ impl Tool for AgentTool {
                 .into_iter()
                 .map(|(full, response)| InterruptResponse::new(&full[prefix.len()..], response))
                 .collect();
-            let resuming = !responses.is_empty();
             let shared = match &self.factory {
                 None => self.agent.clone(),
                 Some(factory) => match factory() {
@@ -266,8 +265,11 @@ impl Tool for AgentTool {
                 yield ToolEvent::Result(ToolResult::error(id, format!("Agent '{name}' is already processing a request")));
                 return;
             };
-            let input = if resuming {
-                if let Some(turn) = self.take_paused(&id) {
+            // A paused call is resumed even without answers of its own (the caller's other
+            // interrupts were answered): its interrupts are then raised again, as Python does.
+            let paused = self.take_paused(&id);
+            let input = if !responses.is_empty() || paused.is_some() {
+                if let Some(Some(turn)) = paused {
                     turn.restore(&mut agent);
                 }
                 if !agent.interrupts.activated {
@@ -325,9 +327,7 @@ impl Tool for AgentTool {
                     .iter()
                     .map(|i| Interrupt::new(format!("{prefix}{}", i.id), i.name.clone(), i.reason.clone()))
                     .collect();
-                if !self.preserve_context {
-                    self.keep_paused(&id, PausedTurn::of(&agent));
-                }
+                self.keep_paused(&id, (!self.preserve_context).then(|| PausedTurn::of(&agent)));
                 if context.raise_interrupts(raised) {
                     return;
                 }

@@ -983,6 +983,70 @@ async fn an_interrupt_inside_an_agent_tool_pauses_the_caller_and_resumes_in_plac
     );
 }
 
+/// Two interrupts in one turn, one from inside an agent tool: answering only the other leaves
+/// the agent tool paused (its interrupt is raised again, its agent not run afresh), and the
+/// answer that comes later resumes it in place.
+#[tokio::test]
+async fn an_agent_tool_stays_paused_while_only_other_interrupts_are_answered() {
+    let inner_model = std::sync::Arc::new(
+        ScriptedModel::builder()
+            .tool_use("i1", "ask", "{}")
+            .text("answered")
+            .build(),
+    );
+    let inner = Agent::builder()
+        .name("asker")
+        .model(inner_model.clone())
+        .tool(ask)
+        .build()
+        .unwrap();
+    let mut outer = Agent::builder()
+        .model(
+            ScriptedModel::builder()
+                .tool_uses(&[
+                    ("o1", "asker", r#"{"input": "a"}"#),
+                    ("o2", "delete_file", r#"{"path": "/tmp/x"}"#),
+                ])
+                .text("both done")
+                .build(),
+        )
+        .tool(AgentTool::new(inner).unwrap())
+        .tool(delete_file)
+        .build()
+        .unwrap();
+    let paused = outer.invoke("go").await.unwrap();
+    assert_eq!(paused.interrupts.len(), 2);
+    let (asker, delete): (Vec<_>, Vec<_>) = paused
+        .interrupts
+        .iter()
+        .partition(|i| i.id.starts_with("v1:agent_as_tool:o1:"));
+    let (asker, delete) = (asker[0].clone(), delete[0].clone());
+
+    let answer = vec![InterruptResponse::new(&delete.id, "yes")];
+    let still = outer.invoke(answer).await.unwrap();
+    assert_eq!(still.stop_reason, StopReason::Interrupt);
+    let pending: Vec<String> = outer
+        .pending_interrupts()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(pending, std::slice::from_ref(&asker.id));
+    assert_eq!(
+        inner_model.requests().len(),
+        1,
+        "the inner agent was not run afresh"
+    );
+
+    let answer = vec![InterruptResponse::new(&asker.id, "fine")];
+    let done = outer.invoke(answer).await.unwrap();
+    assert_eq!(done.to_string(), "both done\n");
+    // Results in the order they finished: the file tool's on the first resume.
+    let results = &outer.messages()[2];
+    assert_eq!(text_of(result_of(results, 0)), "deleted /tmp/x");
+    assert_eq!(text_of(result_of(results, 1)), "answered\n");
+    assert_eq!(inner_model.requests().len(), 2);
+}
+
 #[tokio::test]
 async fn a_hook_renaming_a_tool_use_runs_the_renamed_tool() {
     let mut agent = Agent::builder()
