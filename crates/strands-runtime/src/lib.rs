@@ -24,6 +24,8 @@
 
 // `cli.rs`, `provider.rs` and `doctor.rs` beside this file are modules of the binary
 // (`main.rs`), not of this library.
+#[cfg(feature = "a2a")]
+mod a2a_url;
 mod agent_entrypoint;
 mod app;
 mod body;
@@ -40,6 +42,9 @@ pub mod telemetry;
 mod wire;
 mod ws;
 
+#[cfg(feature = "a2a")]
+#[doc(inline)]
+pub use a2a_url::{a2a_card_url, runtime_url};
 #[doc(inline)]
 pub use agent_entrypoint::{AgentEntrypoint, Caller, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
 #[doc(inline)]

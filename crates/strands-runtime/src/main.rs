@@ -198,7 +198,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let app = match protocol {
         Protocol::Mcp => AgentCoreApp::new().mcp_server(agent_settings.mcp_server(model)?),
         Protocol::A2a => {
-            let url = a2a_url(&config.host, config.port);
+            let url = strands_runtime::a2a_card_url(
+                |name| std::env::var(name).ok(),
+                &config.host,
+                config.port,
+            );
             AgentCoreApp::new().a2a_server(agent_settings.a2a_server(model, url).await?)
         }
         Protocol::Http => agent_settings
@@ -252,23 +256,6 @@ async fn install_telemetry() -> Result<Option<strands_runtime::telemetry::Teleme
     config
         .install(credentials.as_ref())
         .map_err(|e| e.to_string())
-}
-
-/// The URL the A2A card publishes: `AGENTCORE_RUNTIME_URL` (as bedrock-agentcore reads it), or
-/// this server's address (localhost for a wildcard host).
-fn a2a_url(host: &str, port: u16) -> String {
-    if let Some(url) = std::env::var("AGENTCORE_RUNTIME_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-    {
-        return url;
-    }
-    let host = if host == "0.0.0.0" || host == "::" {
-        "localhost"
-    } else {
-        host
-    };
-    format!("http://{host}:{port}/")
 }
 
 /// What `--protocol` (or `STRANDS_PROTOCOL`) asks for.
