@@ -41,13 +41,14 @@ use crate::provider::{ModelSettings, Provider, ProviderConfig};
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The built-in tools, by the name the model sees.
-pub(crate) const BUILTIN_TOOLS: [&str; 6] = [
+pub(crate) const BUILTIN_TOOLS: [&str; 7] = [
     "calculator",
     "current_time",
     "file_read",
     "file_editor",
     "http_request",
     "shell",
+    "a2a_client",
 ];
 
 /// The built-in tools that work on files, confined to `tool_settings.files.root`.
@@ -94,6 +95,9 @@ pub(crate) struct AgentFile {
     /// `shell`, built once.
     #[serde(skip)]
     shell: Option<Shell>,
+    /// `a2a_client`, built once.
+    #[serde(skip)]
+    a2a_client: Option<std::sync::Arc<strands_agent::tools::FunctionTool>>,
     /// MCP servers whose tools the agent gets (Claude Desktop's and Python's `mcpServers`).
     #[serde(default, rename = "mcpServers")]
     mcp_servers: IndexMap<String, serde_json::Value>,
@@ -112,6 +116,18 @@ struct ToolSettings {
     http_request: Option<HttpSettings>,
     /// Whether and where `shell` runs.
     shell: Option<ShellSettings>,
+    /// Which remote A2A agents `a2a_client` may call.
+    a2a_client: Option<A2AClientSettings>,
+}
+
+/// `tool_settings.a2a_client`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct A2AClientSettings {
+    /// The base URLs of the agents it may call (Python's `allowed_endpoints`).
+    allowed_endpoints: Vec<String>,
+    /// The longest a remote agent may stay silent (default 300, as Python's).
+    timeout_seconds: Option<u64>,
 }
 
 /// `tool_settings.http_request`.
@@ -606,6 +622,9 @@ impl AgentFile {
             let max_body = settings.max_body_bytes.unwrap_or(1024 * 1024);
             self.http = Some(tool.with_limits(timeout, max_body));
         }
+        if names.contains(&"a2a_client") {
+            self.a2a_client = Some(self.build_a2a_client()?);
+        }
         if names.contains(&"shell") {
             let Some(settings) = self.tool_settings.shell.as_ref().filter(|s| s.enabled) else {
                 return Err("shell runs any command the model writes, so it is off unless enabled: add \"tool_settings\": {\"shell\": {\"enabled\": true}}, and serve it only in a sandbox".to_owned());
@@ -635,6 +654,37 @@ impl AgentFile {
             self.shell = Some(shell.with_limits(timeout, 1024 * 1024));
         }
         Ok(())
+    }
+
+    /// `a2a_client`, limited to the endpoints of `tool_settings.a2a_client`.
+    fn build_a2a_client(
+        &self,
+    ) -> Result<std::sync::Arc<strands_agent::tools::FunctionTool>, String> {
+        let settings = self.tool_settings.a2a_client.as_ref().filter(|s| !s.allowed_endpoints.is_empty()).ok_or_else(|| {
+            "a2a_client needs the agents it may call: add \"tool_settings\": {\"a2a_client\": {\"allowed_endpoints\": [\"http://agent.internal:9000/\"]}}".to_owned()
+        })?;
+        let timeout = match settings.timeout_seconds {
+            Some(0) => {
+                return Err(
+                    "tool_settings.a2a_client.timeout_seconds: must be at least 1".to_owned(),
+                );
+            }
+            Some(seconds) => Duration::from_secs(seconds),
+            None => Duration::from_secs(300),
+        };
+        let mut builder = strands_a2a::A2AClientTool::builder();
+        for (index, endpoint) in settings.allowed_endpoints.iter().enumerate() {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(format!(
+                    "tool_settings.a2a_client.allowed_endpoints[{index}]: {endpoint:?} is not an http(s) URL"
+                ));
+            }
+            builder = builder.agent(strands_a2a::A2AAgent::builder(endpoint).timeout(timeout));
+        }
+        let tool = builder
+            .build()
+            .map_err(|e| format!("tool_settings.a2a_client: {e}"))?;
+        Ok(std::sync::Arc::new(tool))
     }
 
     fn check_session(&self) -> Result<(), String> {
@@ -756,6 +806,12 @@ impl AgentFile {
                 },
                 ("shell", _) => match &self.shell {
                     Some(tool) => builder.tool(tool.clone()),
+                    None => builder,
+                },
+                ("a2a_client", _) => match &self.a2a_client {
+                    Some(tool) => {
+                        builder.shared_tool(tool.clone() as std::sync::Arc<dyn strands_core::Tool>)
+                    }
                     None => builder,
                 },
                 _ => builder,
@@ -1006,6 +1062,29 @@ mod tests {
     }
 
     #[test]
+    fn a2a_client_calls_only_the_endpoints_allowed() {
+        let file = parse(
+            r#"{"tools": ["strands.vended_tools.a2a_client"], "tool_settings": {"a2a_client": {"allowed_endpoints": ["http://calculator.internal:9000/"], "timeout_seconds": 30}}}"#,
+        )
+        .unwrap();
+        let agent = file
+            .configure(
+                strands_agent::Agent::builder()
+                    .model(strands_testkit::ScriptedModel::builder().build()),
+            )
+            .build()
+            .unwrap();
+        let tool = agent.tools().find(|t| t.name() == "a2a_client").unwrap();
+        assert!(
+            tool.spec()
+                .description
+                .ends_with("Permitted endpoints: http://calculator.internal:9000/."),
+            "{}",
+            tool.spec().description
+        );
+    }
+
+    #[test]
     fn pythons_config_is_accepted_as_it_is() {
         let file = parse(
             r#"{"name": "TestAgent", "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
@@ -1082,6 +1161,14 @@ mod tests {
             (
                 r#"{"tools": ["http_request"]}"#,
                 "http_request needs the hosts it may reach: add \"tool_settings\": {\"http_request\": {\"allowed_hosts\": [\"api.example.com\"]}}",
+            ),
+            (
+                r#"{"tools": ["a2a_client"]}"#,
+                "a2a_client needs the agents it may call: add \"tool_settings\": {\"a2a_client\": {\"allowed_endpoints\": [\"http://agent.internal:9000/\"]}}",
+            ),
+            (
+                r#"{"tools": ["a2a_client"], "tool_settings": {"a2a_client": {"allowed_endpoints": ["agent.internal"]}}}"#,
+                "tool_settings.a2a_client.allowed_endpoints[0]: \"agent.internal\" is not an http(s) URL",
             ),
             (
                 r#"{"tools": ["http_request"], "tool_settings": {"http_request": {"allowed_hosts": ["https://x.com"]}}}"#,
