@@ -68,7 +68,8 @@ async fn main() -> ExitCode {
     let outcome = match command {
         Command::Doctor(args) => run_doctor(&args.model, args.call_model).await,
         Command::Check(args) => check(&args),
-        Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+        // Boxed: the server's future is large and lives for the whole process.
+        Command::Serve(args) => Box::pin(serve(args)).await.map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "deploy")]
         Command::Image(args) => image_command::run(&args).await.map(|report| {
             #[allow(clippy::print_stdout, reason = "the report is the command's output")]
