@@ -247,7 +247,7 @@ async fn check_reads_the_file_and_a_bad_file_stops_the_server_with_one_line() {
         assert_eq!(
             stderr,
             format!(
-                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time, file_read, file_editor, http_request, shell\n",
+                "strands-runtime: agent file {}: tools[1]: unknown tool \"shovel\"; the built-in tools are calculator, current_time, file_read, file_editor, http_request, shell, a2a_client\n",
                 agent.display()
             )
         );
