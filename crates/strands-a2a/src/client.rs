@@ -228,7 +228,8 @@ impl A2AAgentBuilder {
         self
     }
 
-    /// The HTTP client to use (default: one with rustls and the connect timeout).
+    /// The HTTP client to use (default: one with rustls and the connect timeout, that follows
+    /// no redirects).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -237,8 +238,11 @@ impl A2AAgentBuilder {
     /// The agent.
     pub fn build(self) -> A2AAgent {
         let http = self.http.unwrap_or_else(|| {
+            // No redirects (as httpx's default): a redirect would take the prompt and the
+            // headers to an endpoint that was not allowed.
             reqwest::Client::builder()
                 .connect_timeout(self.timeout)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default()
         });
@@ -405,7 +409,7 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
 fn rpc_result(body: &[u8]) -> Result<Value, A2AClientError> {
     let mut response: Value = serde_json::from_slice(body)
         .map_err(|e| A2AClientError::Json(format!("the response is not JSON: {e}")))?;
-    if let Some(error) = response.get("error") {
+    if let Some(error) = response.get("error").filter(|e| !e.is_null()) {
         return Err(A2AClientError::Rpc {
             code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
             message: error

@@ -111,3 +111,17 @@ fn header_values_are_not_printed() {
     assert!(printed.contains("authorization"), "{printed}");
     assert!(!printed.contains("s3cr3t"), "{printed}");
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let url = serve(Router::new().route(
+        "/.well-known/agent-card.json",
+        get(|| async { axum::response::Redirect::temporary("http://127.0.0.1:9/card") }),
+    ))
+    .await;
+    let error = A2AAgent::new(url).card().await.unwrap_err();
+    assert!(
+        matches!(error, A2AClientError::Http { status: 307, .. }),
+        "{error:?}"
+    );
+}

@@ -67,8 +67,10 @@ async fn stream(router: &Router, params: Value) -> impl futures_util::Stream<Ite
             buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
             while let Some(end) = buffer.find("\n\n") {
                 let frame: String = buffer.drain(..end + 2).collect();
-                let data = frame.trim().strip_prefix("data:").unwrap().trim();
-                yield serde_json::from_str::<Value>(data).unwrap();
+                // Keep-alive comments (`:`) carry no data.
+                if let Some(data) = frame.trim().strip_prefix("data:") {
+                    yield serde_json::from_str::<Value>(data.trim()).unwrap();
+                }
             }
         }
     }

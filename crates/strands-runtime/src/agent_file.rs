@@ -1061,8 +1061,8 @@ mod tests {
         .unwrap();
     }
 
-    #[test]
-    fn a2a_client_calls_only_the_endpoints_allowed() {
+    #[tokio::test]
+    async fn a2a_client_calls_only_the_endpoints_allowed() {
         let file = parse(
             r#"{"tools": ["strands.vended_tools.a2a_client"], "tool_settings": {"a2a_client": {"allowed_endpoints": ["http://calculator.internal:9000/"], "timeout_seconds": 30}}}"#,
         )
@@ -1081,6 +1081,24 @@ mod tests {
                 .ends_with("Permitted endpoints: http://calculator.internal:9000/."),
             "{}",
             tool.spec().description
+        );
+        let tool_use = strands_core::ToolUse::new(
+            "t1",
+            "a2a_client",
+            serde_json::json!({"operation": "discover", "endpoint": "http://elsewhere.internal/"}),
+        );
+        let mut events = tool.stream(tool_use, strands_core::ToolContext::default());
+        let mut result = None;
+        while let Some(event) = futures_util::StreamExt::next(&mut events).await {
+            if let strands_core::ToolEvent::Result(r) = event {
+                result = Some(r);
+            }
+        }
+        let result = serde_json::to_value(result.unwrap()).unwrap();
+        assert_eq!(result["status"], "error");
+        assert_eq!(
+            result["content"][0]["text"],
+            "Error: A2AClientError - Endpoint 'http://elsewhere.internal/' is not in the allowed endpoints list. Permitted endpoints: ['http://calculator.internal:9000/']"
         );
     }
 

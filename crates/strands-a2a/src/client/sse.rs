@@ -17,13 +17,17 @@ pub(super) fn events(
     async_stream::try_stream! {
         let mut chunks = std::pin::pin!(response.bytes_stream());
         let mut buffer: Vec<u8> = Vec::new();
+        // Bytes of `buffer` already searched for an event's end (less the 3 an end may span).
+        let mut scanned = 0;
         loop {
-            while let Some((end, gap)) = event_end(&buffer) {
+            while let Some((end, gap)) = event_end(&buffer, scanned) {
                 let event: Vec<u8> = buffer.drain(..end + gap).collect();
+                scanned = 0;
                 if let Some(data) = data(&event[..end]) {
                     yield data;
                 }
             }
+            scanned = buffer.len().saturating_sub(3);
             let chunk = tokio::time::timeout(timeout, chunks.next())
                 .await
                 .map_err(|_| A2AClientError::Timeout)?;
@@ -41,13 +45,18 @@ pub(super) fn events(
     }
 }
 
-/// Where the first event in `buffer` ends, and the length of the blank line ending it.
-fn event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buffer
+/// Where the first event in `buffer` ends (searching from `from`), and the length of the blank
+/// line ending it.
+fn event_end(buffer: &[u8], from: usize) -> Option<(usize, usize)> {
+    let tail = buffer.get(from..)?;
+    let lf = tail
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| (from + i, 2));
+    let crlf = tail
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, 4));
+        .map(|i| (from + i, 4));
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
         (a, b) => a.or(b),
@@ -82,13 +91,13 @@ mod tests {
     #[test]
     fn events_end_on_a_blank_line_and_join_their_data_lines() {
         let body = b": keep-alive\n\ndata: {\"a\":\ndata: 1}\r\n\r\nevent: x\ndata:2\n\n";
-        let (end, gap) = event_end(body).unwrap_or((0, 0));
+        let (end, gap) = event_end(body, 0).unwrap_or((0, 0));
         assert_eq!(data(&body[..end]), None, "a comment has no data");
         let rest = &body[end + gap..];
-        let (end, gap) = event_end(rest).unwrap_or((0, 0));
+        let (end, gap) = event_end(rest, 0).unwrap_or((0, 0));
         assert_eq!(data(&rest[..end]).as_deref(), Some(&b"{\"a\":\n1}"[..]));
         let rest = &rest[end + gap..];
-        let (end, _) = event_end(rest).unwrap_or((0, 0));
+        let (end, _) = event_end(rest, 0).unwrap_or((0, 0));
         assert_eq!(data(&rest[..end]).as_deref(), Some(&b"2"[..]));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::sse::{Event, Sse};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -112,11 +112,13 @@ async fn stream(shared: Arc<Shared>, id: Option<Value>, params: Value) -> Respon
         Ok(message) => prepare(&shared, message).await,
         Err(error) => Err(error),
     };
+    // Started now, not when the response body is first polled: a client that leaves at once
+    // does not leave its task `submitted`.
+    let running = prepared.map(|prepared| start(shared, prepared).updates);
     let frames = async_stream::stream! {
-        match prepared {
+        match running {
             Err(error) => yield Ok::<Event, Infallible>(frame(id.as_ref(), Err(error))),
-            Ok(prepared) => {
-                let Running { mut updates, .. } = start(shared, prepared);
+            Ok(mut updates) => {
                 while let Some(update) = updates.recv().await {
                     let value = match update {
                         Update::Task(task) => json!(task),
@@ -128,7 +130,10 @@ async fn stream(shared: Arc<Shared>, id: Option<Value>, params: Value) -> Respon
             }
         }
     };
-    Sse::new(frames).into_response()
+    // Comments every 15 s keep a quiet stream (a long tool call) open, as sse-starlette does.
+    Sse::new(frames)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 fn frame(id: Option<&Value>, result: Result<Value, RpcError>) -> Event {
@@ -155,7 +160,8 @@ fn get(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
         .store
         .task(&params.id)
         .ok_or_else(RpcError::task_not_found)?;
-    if let Some(keep) = params.history_length {
+    // As a2a-sdk: a length of 0 keeps the whole history.
+    if let Some(keep) = params.history_length.filter(|keep| *keep > 0) {
         let skip = task.history.len().saturating_sub(keep);
         task.history.drain(..skip);
     }

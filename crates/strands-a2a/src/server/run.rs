@@ -3,6 +3,7 @@
 //! `working`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use strands_agent::{Agent, AgentEvent, AgentInput, AgentResult, InterruptResponse};
@@ -242,11 +243,31 @@ pub(super) struct Running {
 
 const UPDATE_BUFFER: usize = 64;
 
+/// How long the run waits for a reader whose buffer is full before it stops sending to it
+/// (the run goes on for `tasks/get`).
+const SLOW_READER: Duration = Duration::from_secs(10);
+
 /// Starts running the agent on its own task.
 pub(super) fn start(shared: Arc<Shared>, prepared: Prepared) -> Running {
     let (sender, updates) = mpsc::channel(UPDATE_BUFFER);
-    let done = tokio::spawn(run(shared, prepared, sender));
+    let done = tokio::spawn(run(shared, prepared, Updates(Some(sender))));
     Running { updates, done }
+}
+
+/// Where a run's updates go, while the reader keeps up.
+struct Updates(Option<mpsc::Sender<Update>>);
+
+impl Updates {
+    async fn send(&mut self, update: Update) {
+        let Some(sender) = &self.0 else { return };
+        if !matches!(
+            tokio::time::timeout(SLOW_READER, sender.send(update)).await,
+            Ok(Ok(()))
+        ) {
+            // Gone, or not reading: the run goes on without it.
+            self.0 = None;
+        }
+    }
 }
 
 /// Ends the run's bookkeeping however the run ends: a run that did not finish (it panicked, or
@@ -267,7 +288,9 @@ impl Drop for RunGuard {
     }
 }
 
-async fn run(shared: Arc<Shared>, prepared: Prepared, updates: mpsc::Sender<Update>) -> Task {
+/// Runs the agent and stores the task's end; the agent stays locked until then, so the next
+/// message of the conversation sees the task as it ended.
+async fn run(shared: Arc<Shared>, prepared: Prepared, mut updates: Updates) -> Task {
     let Prepared {
         mut task,
         mut agent,
@@ -279,24 +302,25 @@ async fn run(shared: Arc<Shared>, prepared: Prepared, updates: mpsc::Sender<Upda
         task_id: task.id.clone(),
         finished: false,
     };
-    // A reader that has gone is not an error: the run goes on for `tasks/get`.
-    let _ = updates.send(Update::Task(task.clone())).await;
-    let outcome = stream_agent(&shared, &mut agent, input, &mut task, &updates).await;
-    drop(agent);
-    let artifact = conclude(&mut task, outcome);
-    if let Some(artifact) = artifact {
+    updates.send(Update::Task(task.clone())).await;
+    // A cancel that came before the run started: the agent does not run.
+    let outcome = if shared.store.has_ended(&task.id) {
+        None
+    } else {
+        stream_agent(&shared, &mut agent, input, &mut task, &mut updates).await
+    };
+    let mut artifact_update = None;
+    if let Some(artifact) = conclude(&mut task, outcome) {
         task.artifacts.push(artifact.clone());
         if shared.store.save(&task) {
-            let _ = updates
-                .send(Update::Artifact(TaskArtifactUpdateEvent {
-                    kind: "artifact-update".to_owned(),
-                    task_id: task.id.clone(),
-                    context_id: task.context_id.clone(),
-                    artifact,
-                    append: None,
-                    last_chunk: None,
-                }))
-                .await;
+            artifact_update = Some(TaskArtifactUpdateEvent {
+                kind: "artifact-update".to_owned(),
+                task_id: task.id.clone(),
+                context_id: task.context_id.clone(),
+                artifact,
+                append: None,
+                last_chunk: None,
+            });
         }
         task.status = TaskStatus::now(TaskState::Completed, None);
     }
@@ -305,31 +329,42 @@ async fn run(shared: Arc<Shared>, prepared: Prepared, updates: mpsc::Sender<Upda
         task = shared.store.task(&task.id).unwrap_or(task);
     }
     guard.finished = true;
-    let _ = updates
+    drop(guard);
+    drop(agent);
+    if let Some(update) = artifact_update {
+        updates.send(Update::Artifact(update)).await;
+    }
+    updates
         .send(Update::Status(status_event(&task, true)))
         .await;
     task
 }
 
-/// Streams the agent, each text chunk a `working` status; the result or the error.
+/// Streams the agent, each text chunk a `working` status; the result or the error. A task
+/// cancelled meanwhile cancels the agent again at each event (a cancel that came just before
+/// the invocation started would otherwise be forgotten).
 async fn stream_agent(
     shared: &Shared,
     agent: &mut Agent,
     input: AgentInput,
     task: &mut Task,
-    updates: &mpsc::Sender<Update>,
+    updates: &mut Updates,
 ) -> Option<Result<Box<AgentResult>, strands_agent::AgentError>> {
     use futures_util::StreamExt;
+    let cancel = agent.cancel_handle();
     let mut outcome = None;
     let mut events = std::pin::pin!(agent.stream(input));
     while let Some(item) = events.next().await {
+        if shared.store.has_ended(&task.id) {
+            cancel.cancel();
+        }
         match item {
             Ok(AgentEvent::TextDelta { text }) => {
                 let message = Message::agent(vec![Part::Text { text }], &task.context_id, &task.id);
                 push_history(task, message.clone());
                 task.status = TaskStatus::now(TaskState::Working, Some(message));
                 if shared.store.save(task) {
-                    let _ = updates
+                    updates
                         .send(Update::Status(status_event(task, false)))
                         .await;
                 }

@@ -107,6 +107,13 @@ impl Store {
         lock(&self.tasks).get(task_id).cloned()
     }
 
+    /// Whether the stored task has ended (been cancelled, for a task that runs).
+    pub(super) fn has_ended(&self, task_id: &str) -> bool {
+        lock(&self.tasks)
+            .get(task_id)
+            .is_some_and(|task| task.status.state.is_terminal())
+    }
+
     /// Stores `task`, unless the stored one has ended (a cancel that came first wins); false
     /// when it was not stored.
     pub(super) fn save(&self, task: &Task) -> bool {
