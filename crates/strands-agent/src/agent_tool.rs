@@ -216,16 +216,10 @@ fn spec(name: String, description: String) -> ToolSpec {
 /// Python's namespace for a call's passed-up interrupts:
 /// `v1:agent_as_tool:<quote(tool_use_id, safe='')>:`.
 fn interrupt_prefix(tool_use_id: &str) -> String {
-    let mut prefix = String::from("v1:agent_as_tool:");
-    for byte in tool_use_id.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~') {
-            prefix.push(char::from(byte));
-        } else {
-            prefix.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    prefix.push(':');
-    prefix
+    format!(
+        "v1:agent_as_tool:{}:",
+        strands_core::url::quote(tool_use_id)
+    )
 }
 
 /// The text of the result when a resumed call finds no paused turn (Python's).

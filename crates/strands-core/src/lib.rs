@@ -41,6 +41,7 @@ pub mod time;
 mod tool;
 mod tool_loader;
 pub mod tools;
+pub mod url;
 mod usage;
 
 #[doc(inline)]

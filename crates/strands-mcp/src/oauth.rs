@@ -481,20 +481,6 @@ fn is_loopback(url: &Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// RFC 3986 percent-encoding of everything but unreserved characters (Python's
-/// `quote(value, safe="")`; also valid in form bodies).
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 /// The `client_credentials` grant: the token and how long it lives.
 async fn request_token(
     http: &reqwest::Client,
@@ -514,7 +500,7 @@ async fn request_token(
     }
     let body: Vec<String> = form
         .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .map(|(key, value)| format!("{key}={}", strands_core::url::quote(value)))
         .collect();
     let mut request = http
         .post(endpoint.token_url.clone())
@@ -525,8 +511,8 @@ async fn request_token(
     if endpoint.basic {
         let pair = format!(
             "{}:{}",
-            percent_encode(&credentials.client_id),
-            percent_encode(&credentials.client_secret)
+            strands_core::url::quote(&credentials.client_id),
+            strands_core::url::quote(&credentials.client_secret)
         );
         request = request.header("authorization", format!("Basic {}", STANDARD.encode(pair)));
     }
@@ -775,7 +761,7 @@ mod tests {
 
     #[test]
     fn secrets_are_percent_encoded_as_python_quotes_them() {
-        assert_eq!(percent_encode("a b+c/d~e"), "a%20b%2Bc%2Fd~e");
+        assert_eq!(strands_core::url::quote("a b+c/d~e"), "a%20b%2Bc%2Fd~e");
         let debug = format!("{:?}", ClientCredentials::new("id", "s3cr3t"));
         assert!(!debug.contains("s3cr3t"), "{debug}");
     }

@@ -30,7 +30,7 @@ pub fn runtime_url(agent_arn: &str) -> Result<String, String> {
     Ok(format!(
         "https://bedrock-agentcore.{region}.{}/runtimes/{}/invocations",
         dns_suffix(region),
-        quote(agent_arn)
+        strands_core::url::quote(agent_arn)
     ))
 }
 
@@ -95,19 +95,6 @@ fn dns_suffix(region: &str) -> &'static str {
     } else {
         "amazonaws.com"
     }
-}
-
-/// Python's `quote(s, safe="")`: everything but `A-Z a-z 0-9 _ . - ~` percent-encoded.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

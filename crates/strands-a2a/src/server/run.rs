@@ -340,9 +340,9 @@ async fn run(shared: Arc<Shared>, prepared: Prepared, mut updates: Updates) -> T
     task
 }
 
-/// Streams the agent, each text chunk a `working` status; the result or the error. A task
-/// cancelled meanwhile cancels the agent again at each event (a cancel that came just before
-/// the invocation started would otherwise be forgotten).
+/// Streams the agent, each text chunk a `working` status; the result or the error. At its first
+/// event the agent is cancelled again if the task was (the invocation's start clears a cancel
+/// that came just before it; later ones reach the agent through its handle).
 async fn stream_agent(
     shared: &Shared,
     agent: &mut Agent,
@@ -353,9 +353,10 @@ async fn stream_agent(
     use futures_util::StreamExt;
     let cancel = agent.cancel_handle();
     let mut outcome = None;
+    let mut first = true;
     let mut events = std::pin::pin!(agent.stream(input));
     while let Some(item) = events.next().await {
-        if shared.store.has_ended(&task.id) {
+        if std::mem::take(&mut first) && shared.store.has_ended(&task.id) {
             cancel.cancel();
         }
         match item {
