@@ -13,6 +13,10 @@ mod client;
 #[cfg(feature = "otel")]
 mod export;
 #[cfg(feature = "otel")]
+mod otlp_proto;
+#[cfg(feature = "otel")]
+mod traces;
+#[cfg(feature = "otel")]
 mod xray;
 
 use std::sync::OnceLock;

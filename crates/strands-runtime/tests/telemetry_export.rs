@@ -386,3 +386,49 @@ async fn a_receiver_that_refuses_the_signature_costs_the_invocation_nothing() {
     let logs = std::fs::read_to_string(&runtime.stderr).unwrap();
     assert!(!logs.contains(SECRET), "no secret in the logs");
 }
+
+/// Trace exports a throttling collector (`503`, `Retry-After: 0`) refused: the requests to
+/// `/v1/traces`.
+fn trace_requests(collector: &FakeOtlp) -> usize {
+    collector
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/traces")
+        .count()
+}
+
+#[tokio::test]
+async fn throttled_exports_are_retried_at_most_three_times() {
+    for (throttled, attempts, delivered) in [(2, 3, true), (50, 4, false)] {
+        let collector = FakeOtlp::start(FakeAuth::Any, "xray").await.unwrap();
+        let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+            .await
+            .unwrap();
+        fake.push(Reply::Stream(tool_turn()));
+        fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+        let dir = workdir("throttled");
+        let mut runtime = serve(
+            &fake,
+            &dir,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint()),
+                ("OTEL_METRICS_EXPORTER", "none"),
+                ("OTEL_LOGS_EXPORTER", "none"),
+            ],
+        )
+        .await;
+        assert_eq!(invoke(&runtime, false, false).await, r#"{"result": "5\n"}"#);
+        collector.throttle(throttled);
+        runtime.terminate().await;
+        assert_eq!(
+            trace_requests(&collector),
+            attempts,
+            "{throttled} throttled"
+        );
+        if delivered {
+            assert_trace(&collector.spans());
+        } else {
+            assert!(collector.spans().is_empty());
+        }
+    }
+}

@@ -120,6 +120,8 @@ struct State {
     spans: Vec<ReceivedSpan>,
     metrics: Vec<ReceivedMetric>,
     logs: Vec<ReceivedLog>,
+    /// Requests still to answer `503` with `Retry-After: 0` (after recording them).
+    throttled: usize,
 }
 
 /// The fake receiver; it stops when dropped.
@@ -191,6 +193,12 @@ impl FakeOtlp {
         lock(&self.state).metrics.clone()
     }
 
+    /// Answers the next `count` authenticated requests `503 Service Unavailable` with
+    /// `Retry-After: 0`, as a throttling OTLP endpoint does (they are recorded, not decoded).
+    pub fn throttle(&self, count: usize) {
+        lock(&self.state).throttled = count;
+    }
+
     /// Waits until `ready` holds for the spans received, for at most `timeout`.
     pub async fn wait_for_spans(
         &self,
@@ -231,6 +239,10 @@ async fn serve_connection(
         let (status, body) = decide(&state, &auth, signing_name, &request);
         let head = if status == 200 {
             Head::new(200).header("content-type", "application/x-protobuf")
+        } else if status == 503 {
+            Head::new(503)
+                .header("content-type", "application/json")
+                .header("retry-after", "0")
         } else {
             Head::new(status).header("content-type", "application/json")
         };
@@ -285,6 +297,10 @@ fn decide(
     if let Err(rejection) = checked {
         let body = json!({"message": rejection.message}).to_string();
         return (403, body.into_bytes());
+    }
+    if state.throttled > 0 {
+        state.throttled -= 1;
+        return (503, b"{\"message\": \"slow down\"}".to_vec());
     }
     if request.method != "POST" {
         return (405, b"{\"message\": \"use POST\"}".to_vec());

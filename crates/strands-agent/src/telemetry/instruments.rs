@@ -5,12 +5,6 @@
 //! its own (until the SDK's cardinality limit folds the rest into an overflow series), which
 //! costs every backend one series per call and the process a new attribute set per record.
 //! Here those two attributes are left out; the counts, sums and units are Python's.
-//!
-//! Python also keys the cycle instruments by `event_loop_cycle_id` and the tool instruments by
-//! `tool_use_id`, fresh ids each time: every cycle and every tool call becomes a time series of
-//! its own (until the SDK's cardinality limit folds the rest into an overflow series), which
-//! costs every backend one series per call and the process a new attribute set per record.
-//! Here those two attributes are left out; the counts, sums and units are Python's.
 
 use std::time::Duration;
 

@@ -59,7 +59,10 @@ impl OtlpClient {
             })?
     }
 
-    async fn exchange(self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+    pub(super) async fn exchange(
+        self,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, HttpError> {
         let (parts, body) = request.into_parts();
         let uri = parts.uri.to_string();
         let mut builder = self

@@ -10,9 +10,7 @@ use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider 
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::Span as _;
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{
-    LogExporter, MetricExporter, SpanExporter, WithExportConfig, WithHttpConfig,
-};
+use opentelemetry_otlp::{LogExporter, MetricExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
@@ -287,10 +285,12 @@ impl TelemetryConfig {
             logger_provider: None,
         };
         if let Some(target) = target(&self.traces) {
-            let exporter = target
-                .configure(SpanExporter::builder().with_http())
-                .build()
-                .map_err(exporter_error)?;
+            let exporter = super::traces::TraceExporter::new(
+                target.url,
+                &target.headers.into_iter().collect::<Vec<_>>(),
+                target.client,
+            )
+            .map_err(TelemetryError::Exporter)?;
             let provider = SdkTracerProvider::builder()
                 .with_span_processor(SessionFromBaggage(
                     BatchSpanProcessor::builder(exporter).build(),
