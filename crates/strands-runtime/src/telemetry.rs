@@ -94,15 +94,19 @@ impl ServerSpan {
     ) -> Self {
         let parent = parent_context(headers, context.session_id.as_deref());
         let tracer = tracer();
+        // Room for the attributes added later (the session, the status): the SDK keeps this
+        // vector.
+        let mut attributes = Vec::with_capacity(8);
+        attributes.extend([
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("http.route", route),
+            KeyValue::new("url.path", route),
+            KeyValue::new(REQUEST_ID, context.request_id.clone()),
+        ]);
         let span = tracer
             .span_builder(format!("{method} {route}"))
             .with_kind(SpanKind::Server)
-            .with_attributes([
-                KeyValue::new("http.request.method", method),
-                KeyValue::new("http.route", route),
-                KeyValue::new("url.path", route),
-                KeyValue::new(REQUEST_ID, context.request_id.clone()),
-            ])
+            .with_attributes(attributes)
             .start_with_context(tracer, &parent);
         Self {
             cx: parent.with_span(span),

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
@@ -37,18 +37,25 @@ struct SpanGuard {
 }
 
 impl SpanGuard {
+    /// Starts `name` under `parent`, with room for `events` events: the SDK keeps the
+    /// vectors it is given, so sized ones are never grown while the span records.
     fn start(
         telemetry: &Telemetry,
         name: impl Into<Cow<'static, str>>,
         parent: &Context,
         mut attributes: Vec<KeyValue>,
+        events: usize,
     ) -> Self {
-        attributes.push(KeyValue::new("gen_ai.event.start_time", now()));
+        // One clock reading for the span's start and its `start_time` attribute.
+        let started = SystemTime::now();
+        attributes.push(KeyValue::new("gen_ai.event.start_time", iso(started)));
         let tracer = telemetry.tracer();
         let span = tracer
             .span_builder(name)
             .with_kind(SpanKind::Internal)
+            .with_start_time(started)
             .with_attributes(attributes)
+            .with_events(Vec::with_capacity(events))
             .start_with_context(tracer, parent);
         let cx = parent.with_span(span);
         let recording = cx.span().is_recording();
@@ -93,7 +100,8 @@ impl SpanGuard {
         }
         self.open = false;
         let span = self.cx.span();
-        span.set_attribute(KeyValue::new("gen_ai.event.end_time", now()));
+        let ended = SystemTime::now();
+        span.set_attribute(KeyValue::new("gen_ai.event.end_time", iso(ended)));
         span.set_attributes(attributes);
         match failure {
             None => span.set_status(Status::Ok),
@@ -110,7 +118,7 @@ impl SpanGuard {
                 );
             }
         }
-        span.end();
+        span.end_with_timestamp(ended);
     }
 }
 
@@ -118,9 +126,10 @@ impl Drop for SpanGuard {
     fn drop(&mut self) {
         if self.open {
             let span = self.cx.span();
-            span.set_attribute(KeyValue::new("gen_ai.event.end_time", now()));
+            let ended = SystemTime::now();
+            span.set_attribute(KeyValue::new("gen_ai.event.end_time", iso(ended)));
             span.set_attribute(KeyValue::new("strands.cancellation.type", "CancelledError"));
-            span.end();
+            span.end_with_timestamp(ended);
         }
     }
 }
@@ -131,9 +140,14 @@ enum Failure {
     Exception(PythonException),
 }
 
-fn now() -> String {
-    UtcTime::now().to_python_isoformat()
+/// Python's `datetime.isoformat()` of a UTC time.
+fn iso(time: SystemTime) -> String {
+    UtcTime::from_system_time(time).to_python_isoformat()
 }
+
+/// Room for a span's attributes: those it starts with and those it ends with (the usage), so
+/// that the SDK, which keeps this vector, does not grow it.
+const ATTRIBUTES: usize = 20;
 
 fn common(telemetry: &Telemetry, operation: &'static str) -> Vec<KeyValue> {
     let system = if telemetry.conventions().latest() {
@@ -141,10 +155,10 @@ fn common(telemetry: &Telemetry, operation: &'static str) -> Vec<KeyValue> {
     } else {
         "gen_ai.system"
     };
-    vec![
-        KeyValue::new("gen_ai.operation.name", operation),
-        KeyValue::new(system, "strands-agents"),
-    ]
+    let mut attributes = Vec::with_capacity(ATTRIBUTES);
+    attributes.push(KeyValue::new("gen_ai.operation.name", operation));
+    attributes.push(KeyValue::new(system, "strands-agents"));
+    attributes
 }
 
 /// Python's `_total_prompt_tokens`: cache tokens count unless already inside `inputTokens`.
@@ -287,6 +301,8 @@ impl RunTrace {
             format!("invoke_agent {name}"),
             &Context::current(),
             attributes,
+            // The system prompt, the input, the answer.
+            input.len() + 2,
         );
         if !conventions.latest()
             && let Some(system) = system
@@ -323,6 +339,8 @@ impl RunTrace {
             "execute_event_loop_cycle",
             &self.agent.cx,
             attributes,
+            // The history, the tool results.
+            messages.len() + 1,
         );
         message_events(&self.telemetry, &span, messages, &mut self.contents);
         self.telemetry.instruments().start_cycle();
@@ -446,7 +464,9 @@ impl RunTrace {
         if !model_id.is_empty() {
             attributes.push(KeyValue::new("gen_ai.request.model", model_id.to_owned()));
         }
-        let span = SpanGuard::start(telemetry, "chat", self.cycle_context(), attributes);
+        // The system prompt, the history, the answer.
+        let events = agent.messages.len() + 2;
+        let span = SpanGuard::start(telemetry, "chat", self.cycle_context(), attributes, events);
         if let Some(system) = agent.system {
             if telemetry.conventions().latest() {
                 let value = serialize(&content::parts(system));
@@ -760,6 +780,8 @@ impl ToolTracer {
             format!("execute_tool {}", tool_use.name),
             &self.parent,
             attributes,
+            // The input, the result.
+            2,
         );
         if !span.recording {
             return ToolSpan {

@@ -1,8 +1,8 @@
 //! OTLP's trace request (`ExportTraceServiceRequest`) written straight from the SDK's spans as
 //! protobuf: the bytes `opentelemetry-otlp` sends, without first copying every span, attribute
 //! and event into `opentelemetry-proto`'s owned messages (that copy was most of the exporter's
-//! cost). Each message knows its size, so the body is written once into a buffer of exactly
-//! that size.
+//! cost). The sizes of the nested messages are measured once, then the body is written into a
+//! buffer of exactly its size.
 //!
 //! Field numbers are those of `opentelemetry/proto/{collector/trace,trace,common,resource}/v1`;
 //! as in proto3, a scalar field at its default value is left out, while a oneof member and a
@@ -46,22 +46,51 @@ fn put_tag(out: &mut Vec<u8>, field: u64, wire: u64) {
     put_varint(out, (field << 3) | wire);
 }
 
-/// A protobuf message: its encoded size, and its encoding (without tag or length).
-trait Message {
-    fn len(&self) -> usize;
-    fn write(&self, out: &mut Vec<u8>);
-}
-
-/// Size of a length-delimited field of `len` bytes (every field number here is below 16: a
+/// Size of a length-delimited field of `len` bytes (every field number here below 16 has a
 /// one-byte tag).
 fn delimited_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
-fn put_message(out: &mut Vec<u8>, field: u64, message: &impl Message) {
+/// The sizes of the nested messages of a request, measured once, in the order `write` meets
+/// them (each message's own size before those of the messages inside it).
+#[derive(Default)]
+struct Sizes {
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl Sizes {
+    /// Measures `message` as a length-delimited field; its size on the wire.
+    fn field(&mut self, message: &impl Message) -> usize {
+        let slot = self.sizes.len();
+        self.sizes.push(0);
+        let len = message.measure(self);
+        self.sizes[slot] = len;
+        delimited_len(len)
+    }
+
+    fn take(&mut self) -> usize {
+        let len = self.sizes.get(self.next).copied().unwrap_or_default();
+        self.next += 1;
+        len
+    }
+}
+
+/// A protobuf message.
+trait Message {
+    /// Its encoded size (without tag or length); the sizes of the messages inside it go to
+    /// `sizes`.
+    fn measure(&self, sizes: &mut Sizes) -> usize;
+    /// Its encoding, taking the inner messages' sizes from `sizes` in the same order.
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes);
+}
+
+/// A message field measured by [`Sizes::field`].
+fn put_message(out: &mut Vec<u8>, field: u64, message: &impl Message, sizes: &mut Sizes) {
     put_tag(out, field, LEN);
-    put_varint(out, message.len() as u64);
-    message.write(out);
+    put_varint(out, sizes.take() as u64);
+    message.write(out, sizes);
 }
 
 fn put_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
@@ -114,22 +143,27 @@ fn nanos(time: std::time::SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// An `int64` as protobuf's varint carries it (two's complement).
+fn int64(value: i64) -> u64 {
+    u64::from_ne_bytes(value.to_ne_bytes())
+}
+
 /// `AnyValue`.
 struct Any<'a>(&'a Value);
 
 impl Message for Any<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
         match self.0 {
             Value::Bool(_) => 2,
-            Value::I64(v) => 1 + varint_len(*v as u64),
+            Value::I64(v) => 1 + varint_len(int64(*v)),
             Value::F64(_) => 9,
             Value::String(s) => delimited_len(s.as_str().len()),
-            Value::Array(array) => delimited_len(array_len(array)),
+            Value::Array(array) => sizes.field(&ArrayValue(array_values(array))),
             other => delimited_len(other.to_string().len()),
         }
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
         match self.0 {
             Value::Bool(v) => {
                 put_tag(out, 2, VARINT);
@@ -137,25 +171,24 @@ impl Message for Any<'_> {
             }
             Value::I64(v) => {
                 put_tag(out, 3, VARINT);
-                put_varint(out, *v as u64);
+                put_varint(out, int64(*v));
             }
             Value::F64(v) => {
                 put_tag(out, 4, FIXED64);
                 out.extend_from_slice(&v.to_le_bytes());
             }
             Value::String(s) => put_bytes(out, 1, s.as_str().as_bytes()),
-            Value::Array(array) => {
-                put_tag(out, 5, LEN);
-                put_varint(out, array_len(array) as u64);
-                write_array(out, array);
-            }
+            Value::Array(array) => put_message(out, 5, &ArrayValue(array_values(array)), sizes),
             // A value kind newer than this encoder: its text.
             other => put_bytes(out, 1, other.to_string().as_bytes()),
         }
     }
 }
 
-/// The elements of an array, each an `AnyValue` of the same kind (`ArrayValue.values`).
+/// `ArrayValue`: each element an `AnyValue` (`values`, field 1).
+struct ArrayValue(Vec<Value>);
+
+/// The elements of an array as values.
 fn array_values(array: &Array) -> Vec<Value> {
     match array {
         Array::Bool(v) => v.iter().copied().map(Value::Bool).collect(),
@@ -166,43 +199,47 @@ fn array_values(array: &Array) -> Vec<Value> {
     }
 }
 
-fn array_len(array: &Array) -> usize {
-    array_values(array)
-        .iter()
-        .map(|v| delimited_len(Any(v).len()))
-        .sum()
-}
+impl Message for ArrayValue {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
+        self.0.iter().map(|v| sizes.field(&Any(v))).sum()
+    }
 
-fn write_array(out: &mut Vec<u8>, array: &Array) {
-    for value in &array_values(array) {
-        put_message(out, 1, &Any(value));
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
+        for value in &self.0 {
+            put_message(out, 1, &Any(value), sizes);
+        }
     }
 }
 
 /// `KeyValue`: `key` (1) and `value` (2).
-struct Attribute<'a>(&'a str, &'a Value);
+struct Attribute<'a>(&'a KeyValue);
 
 impl Message for Attribute<'_> {
-    fn len(&self) -> usize {
-        bytes_len(self.0.as_bytes()) + delimited_len(Any(self.1).len())
+    fn measure(&self, sizes: &mut Sizes) -> usize {
+        bytes_len(self.0.key.as_str().as_bytes()) + sizes.field(&Any(&self.0.value))
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
-        put_nonempty(out, 1, self.0.as_bytes());
-        put_message(out, 2, &Any(self.1));
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
+        put_nonempty(out, 1, self.0.key.as_str().as_bytes());
+        put_message(out, 2, &Any(&self.0.value), sizes);
     }
 }
 
-fn attributes_len(attributes: &[KeyValue]) -> usize {
-    attributes
-        .iter()
-        .map(|kv| delimited_len(Attribute(kv.key.as_str(), &kv.value).len()))
-        .sum()
+fn measure_attributes<'a>(
+    attributes: impl Iterator<Item = &'a KeyValue>,
+    sizes: &mut Sizes,
+) -> usize {
+    attributes.map(|kv| sizes.field(&Attribute(kv))).sum()
 }
 
-fn put_attributes(out: &mut Vec<u8>, field: u64, attributes: &[KeyValue]) {
+fn put_attributes<'a>(
+    out: &mut Vec<u8>,
+    field: u64,
+    attributes: impl Iterator<Item = &'a KeyValue>,
+    sizes: &mut Sizes,
+) {
     for kv in attributes {
-        put_message(out, field, &Attribute(kv.key.as_str(), &kv.value));
+        put_message(out, field, &Attribute(kv), sizes);
     }
 }
 
@@ -210,19 +247,19 @@ fn put_attributes(out: &mut Vec<u8>, field: u64, attributes: &[KeyValue]) {
 struct Event<'a>(&'a opentelemetry::trace::Event);
 
 impl Message for Event<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
         let e = self.0;
         fixed64_len(nanos(e.timestamp))
             + bytes_len(e.name.as_bytes())
-            + attributes_len(&e.attributes)
+            + measure_attributes(e.attributes.iter(), sizes)
             + uint_len(u64::from(e.dropped_attributes_count))
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
         let e = self.0;
         put_fixed64(out, 1, nanos(e.timestamp));
         put_nonempty(out, 2, e.name.as_bytes());
-        put_attributes(out, 3, &e.attributes);
+        put_attributes(out, 3, e.attributes.iter(), sizes);
         put_uint(out, 4, u64::from(e.dropped_attributes_count));
     }
 }
@@ -235,30 +272,24 @@ fn flags(trace_flags: opentelemetry::trace::TraceFlags, remote: bool) -> u32 {
 /// `Span.Link`.
 struct Link<'a>(&'a opentelemetry::trace::Link);
 
-impl Link<'_> {
-    fn trace_state(&self) -> String {
-        self.0.span_context.trace_state().header()
-    }
-}
-
 impl Message for Link<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
         let link = self.0;
         delimited_len(16)
             + delimited_len(8)
-            + bytes_len(self.trace_state().as_bytes())
-            + attributes_len(&link.attributes)
+            + bytes_len(link.span_context.trace_state().header().as_bytes())
+            + measure_attributes(link.attributes.iter(), sizes)
             + uint_len(u64::from(link.dropped_attributes_count))
             + 5
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
         let link = self.0;
         let context = &link.span_context;
         put_bytes(out, 1, &context.trace_id().to_bytes());
         put_bytes(out, 2, &context.span_id().to_bytes());
-        put_nonempty(out, 3, self.trace_state().as_bytes());
-        put_attributes(out, 4, &link.attributes);
+        put_nonempty(out, 3, context.trace_state().header().as_bytes());
+        put_attributes(out, 4, link.attributes.iter(), sizes);
         put_uint(out, 5, u64::from(link.dropped_attributes_count));
         put_tag(out, 6, FIXED32);
         let flags = flags(context.trace_flags(), context.is_remote());
@@ -280,12 +311,12 @@ impl StatusMessage<'_> {
 }
 
 impl Message for StatusMessage<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, _: &mut Sizes) -> usize {
         let (message, code) = self.parts();
         bytes_len(message.as_bytes()) + uint_len(code)
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: &mut Sizes) {
         let (message, code) = self.parts();
         put_nonempty(out, 2, message.as_bytes());
         put_uint(out, 3, code);
@@ -322,39 +353,40 @@ impl<'a> SpanMessage<'a> {
 }
 
 impl Message for SpanMessage<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
         let span = self.span;
-        let events: usize = span
-            .events
-            .iter()
-            .map(|e| delimited_len(Event(e).len()))
-            .sum();
-        let links: usize = span
-            .links
-            .iter()
-            .map(|l| delimited_len(Link(l).len()))
-            .sum();
-        delimited_len(16)
+        let mut len = delimited_len(16)
             + delimited_len(8)
             + bytes_len(self.trace_state.as_bytes())
-            + if self.has_parent() { delimited_len(8) } else { 0 }
+            + if self.has_parent() {
+                delimited_len(8)
+            } else {
+                0
+            }
             + bytes_len(span.name.as_bytes())
             + uint_len(kind(&span.span_kind))
             + fixed64_len(nanos(span.start_time))
-            + fixed64_len(nanos(span.end_time))
-            + attributes_len(&span.attributes)
-            + uint_len(u64::from(span.dropped_attributes_count))
-            + events
-            + uint_len(u64::from(span.events.dropped_count))
-            + links
-            + uint_len(u64::from(span.links.dropped_count))
-            + delimited_len(StatusMessage(&span.status).len())
-            // `flags` is field 16: a two-byte tag.
-            + 2
-            + 4
+            + fixed64_len(nanos(span.end_time));
+        len += measure_attributes(span.attributes.iter(), sizes);
+        len += uint_len(u64::from(span.dropped_attributes_count));
+        len += span
+            .events
+            .iter()
+            .map(|e| sizes.field(&Event(e)))
+            .sum::<usize>();
+        len += uint_len(u64::from(span.events.dropped_count));
+        len += span
+            .links
+            .iter()
+            .map(|l| sizes.field(&Link(l)))
+            .sum::<usize>();
+        len += uint_len(u64::from(span.links.dropped_count));
+        len += sizes.field(&StatusMessage(&span.status));
+        // `flags` is field 16: a two-byte tag and four bytes.
+        len + 2 + 4
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
         let span = self.span;
         let context = &span.span_context;
         put_bytes(out, 1, &context.trace_id().to_bytes());
@@ -367,17 +399,17 @@ impl Message for SpanMessage<'_> {
         put_uint(out, 6, kind(&span.span_kind));
         put_fixed64(out, 7, nanos(span.start_time));
         put_fixed64(out, 8, nanos(span.end_time));
-        put_attributes(out, 9, &span.attributes);
+        put_attributes(out, 9, span.attributes.iter(), sizes);
         put_uint(out, 10, u64::from(span.dropped_attributes_count));
         for event in span.events.iter() {
-            put_message(out, 11, &Event(event));
+            put_message(out, 11, &Event(event), sizes);
         }
         put_uint(out, 12, u64::from(span.events.dropped_count));
         for link in span.links.iter() {
-            put_message(out, 13, &Link(link));
+            put_message(out, 13, &Link(link), sizes);
         }
         put_uint(out, 14, u64::from(span.links.dropped_count));
-        put_message(out, 15, &StatusMessage(&span.status));
+        put_message(out, 15, &StatusMessage(&span.status), sizes);
         // Last, in field order, as prost writes it.
         put_tag(out, 16, FIXED32);
         let flags = flags(context.trace_flags(), span.parent_span_is_remote);
@@ -389,23 +421,18 @@ impl Message for SpanMessage<'_> {
 struct Scope<'a>(&'a InstrumentationScope);
 
 impl Message for Scope<'_> {
-    fn len(&self) -> usize {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
         let scope = self.0;
         bytes_len(scope.name().as_bytes())
             + bytes_len(scope.version().unwrap_or_default().as_bytes())
-            + scope
-                .attributes()
-                .map(|kv| delimited_len(Attribute(kv.key.as_str(), &kv.value).len()))
-                .sum::<usize>()
+            + measure_attributes(scope.attributes(), sizes)
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
         let scope = self.0;
         put_nonempty(out, 1, scope.name().as_bytes());
         put_nonempty(out, 2, scope.version().unwrap_or_default().as_bytes());
-        for kv in scope.attributes() {
-            put_message(out, 3, &Attribute(kv.key.as_str(), &kv.value));
-        }
+        put_attributes(out, 3, scope.attributes(), sizes);
     }
 }
 
@@ -415,27 +442,25 @@ struct ScopeSpans<'a> {
     spans: Vec<SpanMessage<'a>>,
 }
 
+impl ScopeSpans<'_> {
+    fn schema_url(&self) -> &[u8] {
+        self.scope.schema_url().unwrap_or_default().as_bytes()
+    }
+}
+
 impl Message for ScopeSpans<'_> {
-    fn len(&self) -> usize {
-        delimited_len(Scope(self.scope).len())
-            + self
-                .spans
-                .iter()
-                .map(|s| delimited_len(s.len()))
-                .sum::<usize>()
-            + bytes_len(self.scope.schema_url().unwrap_or_default().as_bytes())
+    fn measure(&self, sizes: &mut Sizes) -> usize {
+        sizes.field(&Scope(self.scope))
+            + self.spans.iter().map(|s| sizes.field(s)).sum::<usize>()
+            + bytes_len(self.schema_url())
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
-        put_message(out, 1, &Scope(self.scope));
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
+        put_message(out, 1, &Scope(self.scope), sizes);
         for span in &self.spans {
-            put_message(out, 2, span);
+            put_message(out, 2, span, sizes);
         }
-        put_nonempty(
-            out,
-            3,
-            self.scope.schema_url().unwrap_or_default().as_bytes(),
-        );
+        put_nonempty(out, 3, self.schema_url());
     }
 }
 
@@ -449,18 +474,40 @@ pub(super) struct EncodedResource {
 
 impl EncodedResource {
     pub(super) fn new(resource: &Resource) -> Self {
+        let attributes: Vec<KeyValue> = resource
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
+        let mut sizes = Sizes::default();
+        measure_attributes(attributes.iter(), &mut sizes);
         let mut body = Vec::new();
-        for (key, value) in resource.iter() {
-            put_message(&mut body, 1, &Attribute(key.as_str(), value));
-        }
+        put_attributes(&mut body, 1, attributes.iter(), &mut sizes);
         Self {
             resource: body,
             schema_url: resource.schema_url().unwrap_or_default().to_owned(),
         }
     }
+}
 
-    fn len(&self) -> usize {
-        delimited_len(self.resource.len()) + bytes_len(self.schema_url.as_bytes())
+/// `ResourceSpans`: the resource and its spans, grouped by scope.
+struct ResourceSpans<'a> {
+    resource: &'a EncodedResource,
+    scopes: Vec<ScopeSpans<'a>>,
+}
+
+impl Message for ResourceSpans<'_> {
+    fn measure(&self, sizes: &mut Sizes) -> usize {
+        delimited_len(self.resource.resource.len())
+            + self.scopes.iter().map(|s| sizes.field(s)).sum::<usize>()
+            + bytes_len(self.resource.schema_url.as_bytes())
+    }
+
+    fn write(&self, out: &mut Vec<u8>, sizes: &mut Sizes) {
+        put_bytes(out, 1, &self.resource.resource);
+        for scope in &self.scopes {
+            put_message(out, 2, scope, sizes);
+        }
+        put_nonempty(out, 3, self.resource.schema_url.as_bytes());
     }
 }
 
@@ -479,19 +526,15 @@ pub(super) fn trace_request(resource: &EncodedResource, spans: &[SpanData]) -> V
             }),
         }
     }
-    let scope_lens: Vec<usize> = scopes.iter().map(Message::len).collect();
-    let resource_spans =
-        resource.len() + scope_lens.iter().map(|l| delimited_len(*l)).sum::<usize>();
-    let mut out = Vec::with_capacity(delimited_len(resource_spans));
-    put_tag(&mut out, 1, LEN);
-    put_varint(&mut out, resource_spans as u64);
-    put_bytes(&mut out, 1, &resource.resource);
-    for (scope, len) in scopes.iter().zip(scope_lens) {
-        put_tag(&mut out, 2, LEN);
-        put_varint(&mut out, len as u64);
-        scope.write(&mut out);
-    }
-    put_nonempty(&mut out, 3, resource.schema_url.as_bytes());
+    let request = ResourceSpans { resource, scopes };
+    let mut sizes = Sizes {
+        // A span of the agent's holds about twenty attributes and events: room for most.
+        sizes: Vec::with_capacity(spans.len() * 48),
+        next: 0,
+    };
+    let len = sizes.field(&request);
+    let mut out = Vec::with_capacity(len);
+    put_message(&mut out, 1, &request, &mut sizes);
     out
 }
 
