@@ -248,6 +248,11 @@ async fn a_collector_gets_the_trace_and_metrics_flushed_at_sigterm() {
             .iter()
             .all(|r| r.test_header.as_deref() == Some("from env"))
     );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header_names.iter().any(|h| h == "user-agent"))
+    );
     let metrics = collector.metrics();
     for (name, unit) in [
         ("strands.event_loop.cycle_count", "Count"),

@@ -55,7 +55,7 @@ impl SpanGuard {
             .with_kind(SpanKind::Internal)
             .with_start_time(started)
             .with_attributes(attributes)
-            .with_events(Vec::with_capacity(events))
+            .with_events(Vec::with_capacity(events.min(MAX_EVENTS)))
             .start_with_context(tracer, parent);
         let cx = parent.with_span(span);
         let recording = cx.span().is_recording();
@@ -108,8 +108,9 @@ impl SpanGuard {
             Some(Failure::Message(message)) => span.set_status(Status::error(message)),
             Some(Failure::Exception(exception)) => {
                 span.set_status(Status::error(exception.message.clone()));
-                span.add_event(
+                span.add_event_with_timestamp(
                     "exception",
+                    ended,
                     vec![
                         KeyValue::new("exception.type", exception.type_name),
                         KeyValue::new("exception.message", exception.message),
@@ -144,6 +145,9 @@ enum Failure {
 fn iso(time: SystemTime) -> String {
     UtcTime::from_system_time(time).to_python_isoformat()
 }
+
+/// The SDK's default bound on a span's events: room for more is never used.
+const MAX_EVENTS: usize = 128;
 
 /// Room for a span's attributes: those it starts with and those it ends with (the usage), so
 /// that the SDK, which keeps this vector, does not grow it.

@@ -82,7 +82,7 @@ impl Signal {
 }
 
 /// A URL as logs may show it: no user information, no query (either may hold a key).
-fn shown(url: &str) -> String {
+pub(super) fn shown(url: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or_default();
     match url.split_once("://") {
         Some((scheme, rest)) => {
@@ -443,8 +443,11 @@ fn signal(
             "protocol {protocol} is not supported; use http/protobuf"
         ));
     }
-    let mut headers = parse_headers(get("OTEL_EXPORTER_OTLP_HEADERS").as_deref());
-    headers.extend(parse_headers(get(vars.headers).as_deref()));
+    let mut headers = parse_headers(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        get("OTEL_EXPORTER_OTLP_HEADERS").as_deref(),
+    );
+    headers.extend(parse_headers(vars.headers, get(vars.headers).as_deref()));
     let explicit = get(vars.endpoint).or_else(|| {
         get("OTEL_EXPORTER_OTLP_ENDPOINT")
             .map(|base| format!("{}{}", base.trim_end_matches('/'), vars.path))
@@ -500,15 +503,24 @@ fn signal(
 }
 
 /// `k=v,k=v`, as the OTLP exporters read their header variables; values stay percent-encoded
-/// (the exporter decodes them once).
-fn parse_headers(value: Option<&str>) -> Vec<(String, String)> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
+/// (the exporter decodes them once). A pair whose name is not an HTTP header name (say
+/// `Authorization: Basic …=`, written as a header line) is left out with a warning that names
+/// the variable and the pair's position, never its text: it may hold a credential.
+fn parse_headers(variable: &str, value: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    let pairs = value.unwrap_or_default().split(',');
+    for (position, (k, v)) in pairs.filter_map(|pair| pair.split_once('=')).enumerate() {
+        let name = k.trim();
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            tracing::warn!(
+                "{variable}: header {} is not a valid HTTP header name and is left out",
+                position + 1
+            );
+            continue;
+        }
+        headers.push((name.to_owned(), v.trim().to_owned()));
+    }
+    headers
 }
 
 /// Stamps `session.id` from the baggage on every span, as ADOT's baggage span processor does
@@ -716,6 +728,37 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
         ]);
         assert!(!no_adot.is_on());
+    }
+
+    #[tokio::test]
+    async fn a_traces_endpoint_that_is_not_a_url_stops_install_without_showing_credentials() {
+        let config = config(&[
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://user:sekrit@bad host:4318/v1/traces",
+            ),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ]);
+        let error = config.install(None).unwrap_err().to_string();
+        assert!(error.contains("is not a valid URL"), "{error}");
+        assert!(!error.contains("sekrit"), "{error}");
+    }
+
+    #[test]
+    fn a_header_with_an_invalid_name_is_left_out_without_showing_it() {
+        let config = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "Authorization: Basic dXNlcjpwYXNz==,x-ok=1",
+            ),
+        ]);
+        let Signal::Otlp { headers, .. } = config.traces() else {
+            panic!("traces are on");
+        };
+        assert_eq!(headers, &[("x-ok".to_owned(), "1".to_owned())]);
+        assert!(!config.describe().join("\n").contains("dXNlcjpwYXNz"));
     }
 
     #[test]

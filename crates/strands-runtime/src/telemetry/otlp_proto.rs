@@ -71,6 +71,7 @@ impl Sizes {
     }
 
     fn take(&mut self) -> usize {
+        debug_assert!(self.next < self.sizes.len(), "written as measured");
         let len = self.sizes.get(self.next).copied().unwrap_or_default();
         self.next += 1;
         len
@@ -512,8 +513,12 @@ impl Message for ResourceSpans<'_> {
 }
 
 /// `ExportTraceServiceRequest` for `spans`: one `ResourceSpans`, one `ScopeSpans` per scope in
-/// the order scopes first appear.
-pub(super) fn trace_request(resource: &EncodedResource, spans: &[SpanData]) -> Vec<u8> {
+/// the order scopes first appear; `Err` with its size, unwritten, when over `max` bytes.
+pub(super) fn trace_request(
+    resource: &EncodedResource,
+    spans: &[SpanData],
+    max: usize,
+) -> Result<Vec<u8>, usize> {
     let mut scopes: Vec<ScopeSpans<'_>> = Vec::new();
     for span in spans {
         let scope = &span.instrumentation_scope;
@@ -533,9 +538,13 @@ pub(super) fn trace_request(resource: &EncodedResource, spans: &[SpanData]) -> V
         next: 0,
     };
     let len = sizes.field(&request);
+    if len > max {
+        return Err(len);
+    }
     let mut out = Vec::with_capacity(len);
     put_message(&mut out, 1, &request, &mut sizes);
-    out
+    debug_assert_eq!(out.len(), len, "written as measured");
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -657,14 +666,14 @@ mod tests {
         ];
         for resource in &resources {
             let expected = reference(resource, &spans);
-            let ours = trace_request(&EncodedResource::new(resource), &spans);
+            let ours = trace_request(&EncodedResource::new(resource), &spans, usize::MAX).unwrap();
             assert_eq!(
                 ExportTraceServiceRequest::decode(ours.as_slice()).unwrap(),
                 expected
             );
             assert_eq!(ours, expected.encode_to_vec());
         }
-        let empty = trace_request(&EncodedResource::new(&resources[1]), &[]);
+        let empty = trace_request(&EncodedResource::new(&resources[1]), &[], usize::MAX).unwrap();
         assert_eq!(
             empty,
             reference(&resources[1], &[]).encode_to_vec(),

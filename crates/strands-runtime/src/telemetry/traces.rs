@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
@@ -19,6 +19,13 @@ use super::otlp_proto::{EncodedResource, trace_request};
 const MAX_RETRIES: u32 = 3;
 const FIRST_DELAY: Duration = Duration::from_millis(100);
 const MAX_DELAY: Duration = Duration::from_millis(1600);
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Sent with every request, unless the configured headers name another.
+const USER_AGENT: &str = concat!(
+    "OTel-OTLP-Exporter-Rust strands-runtime/",
+    env!("CARGO_PKG_VERSION")
+);
 /// The largest request sent (opentelemetry-otlp's default): a bigger batch is dropped, not
 /// sent, as the endpoints would refuse it.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -46,19 +53,41 @@ impl std::fmt::Debug for TraceExporter {
 
 impl TraceExporter {
     /// Sends to `url` with `headers` (values percent-decoded as the OTLP exporters decode
-    /// them); a header that is not valid HTTP is an error naming the header, not its value.
+    /// them; a header that is still not valid HTTP is left out with a warning that does not
+    /// show it).
+    ///
+    /// # Errors
+    ///
+    /// `url` is not a URL (the message shows it without credentials or query).
     pub(super) fn new(
         url: String,
         headers: &[(String, String)],
         client: OtlpClient,
     ) -> Result<Self, String> {
+        if http::Uri::try_from(url.as_str()).is_err() {
+            return Err(format!(
+                "the traces endpoint {} is not a valid URL",
+                super::export::shown(&url)
+            ));
+        }
         let mut map = HeaderMap::new();
-        for (name, value) in headers {
+        map.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(USER_AGENT),
+        );
+        for (position, (name, value)) in headers.iter().enumerate() {
             let decoded = percent_decode(value).unwrap_or_else(|| value.clone());
-            let name = HeaderName::try_from(name.as_str())
-                .map_err(|_| format!("the header name {name:?} is not valid"))?;
-            let value = HeaderValue::try_from(decoded)
-                .map_err(|_| format!("the value of header {name} is not valid"))?;
+            let header = HeaderName::try_from(name.as_str())
+                .ok()
+                .zip(HeaderValue::try_from(decoded).ok());
+            let Some((name, mut value)) = header else {
+                tracing::warn!(
+                    "traces export header {} is not a valid HTTP header and is left out",
+                    position + 1
+                );
+                continue;
+            };
+            value.set_sensitive(true);
             map.insert(name, value);
         }
         Ok(Self {
@@ -83,16 +112,20 @@ impl Endpoint {
         Ok(request)
     }
 
-    /// One export, retried on network errors, 429, 502, 503 and 504 with a doubling delay
-    /// (or the `Retry-After` the endpoint asks for), all within the client's time bound.
+    /// One export, retried on network errors, 429, 502, 503 and 504, all within the client's
+    /// time bound.
     async fn send(&self, body: Bytes) -> OTelSdkResult {
         let timeout = self.client.timeout;
-        tokio::time::timeout(timeout, self.send_with_retries(body))
+        let deadline = Instant::now() + timeout;
+        tokio::time::timeout(timeout, self.send_with_retries(body, deadline))
             .await
             .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
     }
 
-    async fn send_with_retries(&self, body: Bytes) -> OTelSdkResult {
+    /// The wait before each retry doubles from 100 ms (at most 1.6 s) with up to 100 ms of
+    /// jitter, or is the throttling endpoint's `Retry-After` when longer (at most 30 s); a
+    /// retry that could not finish before `deadline` is not tried.
+    async fn send_with_retries(&self, body: Bytes, deadline: Instant) -> OTelSdkResult {
         let mut delay = FIRST_DELAY;
         let mut attempt = 0;
         loop {
@@ -101,55 +134,122 @@ impl Endpoint {
                 .clone()
                 .exchange(self.request(body.clone())?)
                 .await;
-            let (message, retry_after) = match outcome {
-                Ok(response) if response.status().is_success() => return Ok(()),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let message = format!("HTTP export failed with status code: {status}");
-                    if !retryable(response.status()) {
-                        return Err(OTelSdkError::InternalFailure(message));
-                    }
-                    (message, retry_after(response.headers()))
-                }
-                Err(_) => ("HTTP export failed: network error".to_owned(), None),
+            let (message, asked) = match attempt_outcome(outcome) {
+                Attempt::Sent => return Ok(()),
+                Attempt::Failed(message) => return Err(OTelSdkError::InternalFailure(message)),
+                Attempt::Retry { message, asked } => (message, asked),
             };
-            if attempt >= MAX_RETRIES {
+            let wait =
+                asked.map_or(delay, |asked| delay.max(asked.min(MAX_RETRY_AFTER))) + jitter();
+            if attempt >= MAX_RETRIES || Instant::now() + wait >= deadline {
                 return Err(OTelSdkError::InternalFailure(message));
             }
-            tokio::time::sleep(retry_after.unwrap_or(delay)).await;
+            tokio::time::sleep(wait).await;
             attempt += 1;
             delay = (delay * 2).min(MAX_DELAY);
         }
     }
 }
 
-/// The request body for `batch`, unless it is over `max` bytes. The spans are freed here,
-/// before the request waits on the network.
+/// What one attempt came to.
+enum Attempt {
+    Sent,
+    /// Not to be retried.
+    Failed(String),
+    /// Worth retrying, after `asked` if the endpoint said how long to wait.
+    Retry {
+        message: String,
+        asked: Option<Duration>,
+    },
+}
+
+/// Network errors, 429, 502, 503 and 504 are retried; 429 and 503 may say when.
+fn attempt_outcome(
+    outcome: Result<http::Response<Bytes>, opentelemetry_http::HttpError>,
+) -> Attempt {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(
+                "a traces export request failed: {}",
+                network_failure(&*error)
+            );
+            return Attempt::Retry {
+                message: "HTTP export failed: network error".to_owned(),
+                asked: None,
+            };
+        }
+    };
+    let status = response.status();
+    if status.is_success() {
+        return Attempt::Sent;
+    }
+    let message = format!("HTTP export failed with status code: {}", status.as_u16());
+    if !retryable(status) {
+        return Attempt::Failed(message);
+    }
+    let throttled = matches!(status.as_u16(), 429 | 503);
+    Attempt::Retry {
+        message,
+        asked: throttled.then(|| retry_after(response.headers())).flatten(),
+    }
+}
+
+/// What kind of network failure `error` is, without its text (which holds the URL).
+fn network_failure(error: &(dyn std::error::Error + 'static)) -> &'static str {
+    match error.downcast_ref::<reqwest::Error>() {
+        Some(e) if e.is_timeout() => "timed out",
+        Some(e) if e.is_connect() => "could not connect",
+        Some(e) if e.is_request() || e.is_body() => "the request could not be sent",
+        Some(_) => "the response could not be read",
+        None => "the request could not be signed or sent",
+    }
+}
+
+/// Up to 100 ms, as the OTLP exporters spread retries.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(u64::from(nanos % 101))
+}
+
+/// The request body for `batch`, unless it would be over `max` bytes. The spans are freed
+/// here, before the request waits on the network.
 fn encode(
     resource: &EncodedResource,
     batch: Vec<SpanData>,
     max: usize,
 ) -> Result<Bytes, OTelSdkError> {
-    let body = trace_request(resource, &batch);
+    let body = trace_request(resource, &batch, max);
     let spans = batch.len();
     drop(batch);
-    if body.len() > max {
-        return Err(OTelSdkError::InternalFailure(format!(
-            "{spans} spans were dropped: their export request would be {} bytes, over the {max} allowed",
-            body.len()
-        )));
-    }
-    Ok(Bytes::from(body))
+    body.map(Bytes::from).map_err(|len| {
+        OTelSdkError::InternalFailure(format!(
+            "{spans} spans were dropped: their export request would be {len} bytes, over the {max} allowed"
+        ))
+    })
 }
 
 fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by OTLP endpoints).
+/// `Retry-After`: seconds, or an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// `%XX` sequences decoded; `None` when one is malformed or the result is not UTF-8.
@@ -253,5 +353,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("2"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        let soon = std::time::SystemTime::now() + Duration::from_secs(90);
+        let date = HeaderValue::try_from(httpdate::fmt_http_date(soon)).unwrap();
+        headers.insert(http::header::RETRY_AFTER, date);
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(85) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
+        headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
     }
 }
