@@ -115,6 +115,16 @@ async fn serve(fake: &FakeBedrock, dir: &Path, env: &[(&str, &str)]) -> Runtime 
     }
 }
 
+/// A Bedrock that answers with the calculator's tool turn, then "5".
+async fn bedrock_adding() -> FakeBedrock {
+    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
+        .await
+        .unwrap();
+    fake.push(Reply::Stream(tool_turn()));
+    fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+    fake
+}
+
 fn tool_turn() -> Vec<Frame> {
     frames::tool_turn(&[("t1", "calculator", r#"{"expression": "2 + 3"}"#)])
 }
@@ -213,11 +223,7 @@ fn assert_trace(spans: &[ReceivedSpan]) {
 #[tokio::test]
 async fn a_collector_gets_the_trace_and_metrics_flushed_at_sigterm() {
     let collector = FakeOtlp::start(FakeAuth::Any, "xray").await.unwrap();
-    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
-        .await
-        .unwrap();
-    fake.push(Reply::Stream(tool_turn()));
-    fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+    let fake = bedrock_adding().await;
     let dir = workdir("collector");
     let mut runtime = serve(
         &fake,
@@ -295,11 +301,7 @@ async fn agentcore_observability_signs_traces_for_xray_and_streams_are_traced_to
     let cloudwatch_logs = FakeOtlp::start(FakeAuth::sigv4(AKID, SECRET), "logs")
         .await
         .unwrap();
-    let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
-        .await
-        .unwrap();
-    fake.push(Reply::Stream(tool_turn()));
-    fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+    let fake = bedrock_adding().await;
     let dir = workdir("xray");
     let mut runtime = serve(
         &fake,
@@ -392,8 +394,7 @@ async fn a_receiver_that_refuses_the_signature_costs_the_invocation_nothing() {
     assert!(!logs.contains(SECRET), "no secret in the logs");
 }
 
-/// Trace exports a throttling collector (`503`, `Retry-After: 0`) refused: the requests to
-/// `/v1/traces`.
+/// The trace export requests the collector got, refused or not.
 fn trace_requests(collector: &FakeOtlp) -> usize {
     collector
         .requests()
@@ -406,11 +407,7 @@ fn trace_requests(collector: &FakeOtlp) -> usize {
 async fn throttled_exports_are_retried_at_most_three_times() {
     for (throttled, attempts, delivered) in [(2, 3, true), (50, 4, false)] {
         let collector = FakeOtlp::start(FakeAuth::Any, "xray").await.unwrap();
-        let fake = FakeBedrock::start(FakeAuth::sigv4(AKID, SECRET))
-            .await
-            .unwrap();
-        fake.push(Reply::Stream(tool_turn()));
-        fake.push(Reply::Stream(frames::text_turn(&["5"], "end_turn")));
+        let fake = bedrock_adding().await;
         let dir = workdir("throttled");
         let mut runtime = serve(
             &fake,

@@ -34,19 +34,25 @@ impl std::fmt::Debug for OtlpClient {
 #[async_trait::async_trait]
 impl HttpClient for OtlpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        use opentelemetry::context::FutureExt as _;
         let client = self.clone();
-        // On the server's runtime: the caller may be an exporter thread without one. Telemetry
-        // is suppressed there, so the export's own log lines are not exported in turn.
-        let suppressed = opentelemetry::Context::new().with_telemetry_suppressed();
-        self.runtime
-            .spawn(async move { client.send(request).await }.with_context(suppressed))
+        self.on_runtime(async move { client.send(request).await })
             .await
             .map_err(|error| Box::new(error) as HttpError)?
     }
 }
 
 impl OtlpClient {
+    /// Runs `export` on the server's runtime (the SDK exports from threads without one), with
+    /// telemetry suppressed, so that the export's own log lines are not exported in turn.
+    pub(super) async fn on_runtime<T: Send + 'static>(
+        &self,
+        export: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        use opentelemetry::context::FutureExt as _;
+        let suppressed = opentelemetry::Context::new().with_telemetry_suppressed();
+        self.runtime.spawn(export.with_context(suppressed)).await
+    }
+
     /// Signs (credentials may have to be fetched) and sends, all within the time bound.
     async fn send(self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let timeout = self.timeout;

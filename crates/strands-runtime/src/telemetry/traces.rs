@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
-use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -279,14 +278,10 @@ impl SpanExporter for TraceExporter {
             return Ok(());
         }
         let body = encode(&self.resource, batch, MAX_BODY_BYTES)?;
-        // On the server's runtime (the batch processor's thread has none), with telemetry
-        // suppressed so that the export's own log lines are not exported in turn.
         let endpoint = self.endpoint.clone();
-        let suppressed = opentelemetry::Context::new().with_telemetry_suppressed();
         self.endpoint
             .client
-            .runtime
-            .spawn(async move { endpoint.send(body).await }.with_context(suppressed))
+            .on_runtime(async move { endpoint.send(body).await })
             .await
             .unwrap_or_else(|e| Err(OTelSdkError::InternalFailure(e.to_string())))
     }
